@@ -1,0 +1,45 @@
+/// @brief Counter-based uniform draws for env resets, identical on CPU and CUDA.
+#pragma once
+
+#include <Random123/philox.h>
+
+#include <cstdint>
+
+#include "vecsac/detail/hd.h"
+
+namespace vecsac {
+
+/// The uniform draws of one reset: env `env` starting its episode `episode`
+/// under seed `seed`. Philox4x32-10 is keyed on the seed and counted on
+/// (draw block, episode, env), so a draw depends on nothing else: not on the
+/// number of envs, the launch shape, the thread that runs it or the device.
+class ResetStream {
+ public:
+  VECSAC_HD ResetStream(uint64_t seed, int64_t env, int64_t episode)
+      : key_{{static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32)}},
+        ctr_{{0u, static_cast<uint32_t>(episode), static_cast<uint32_t>(env),
+              static_cast<uint32_t>(static_cast<uint64_t>(env) >> 32)}} {}
+
+  /// Next draw from U[lo, hi), formed as numpy does (lo + (hi - lo) * u) from a
+  /// 53-bit u in [0, 1). Only exact integer ops and IEEE double mul/add are used;
+  /// the kernels are built with --fmad=false so CUDA rounds exactly like the CPU.
+  VECSAC_HD double uniform(double lo, double hi) {
+    if (used_ == 0) {
+      block_ = r123::Philox4x32()(ctr_, key_);
+      ++ctr_.v[0];
+    }
+    const uint32_t a = block_.v[used_] >> 5;      // 27 bits
+    const uint32_t b = block_.v[used_ + 1] >> 6;  // 26 bits
+    used_ = (used_ + 2) & 3;
+    const double u = (a * 67108864.0 + b) * (1.0 / 9007199254740992.0);
+    return lo + (hi - lo) * u;
+  }
+
+ private:
+  r123::Philox4x32::key_type key_;
+  r123::Philox4x32::ctr_type ctr_;
+  r123::Philox4x32::ctr_type block_{};
+  int used_ = 0;
+};
+
+}  // namespace vecsac

@@ -1,0 +1,79 @@
+/// @brief VecEnv: N environments stepped together on one device, state in tensors.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+#include <c10/core/Device.h>
+
+#include <cstdint>
+
+#include "vecsac/env/env_params.h"
+#include "vecsac/env/vec_env_ops.h"
+
+namespace vecsac {
+
+/// What one vector step produced. The tensors are the VecEnv's own output
+/// buffers, overwritten by the next step (no allocation per step): copy what
+/// must outlive it (the replay buffer does).
+struct StepResult {
+  at::Tensor next_obs;    ///< [N, obs_dim] float32, true next observation before any reset
+  at::Tensor reward;      ///< [N] float32
+  at::Tensor terminated;  ///< [N] bool, never true for the bundled envs
+  at::Tensor truncated;   ///< [N] bool, the time limit was reached
+};
+
+/// Sums over all envs of the episodes finished since the last take, as 0-d
+/// device tensors so reading them is the caller's choice of sync point.
+struct EpisodeStats {
+  at::Tensor count;       ///< int64
+  at::Tensor return_sum;  ///< float64
+  at::Tensor length_sum;  ///< int64
+};
+
+class VecEnv {
+ public:
+  /// Creates num_envs envs on `device` and starts episode 0 of each from params.seed.
+  VecEnv(const EnvParams& params, int64_t num_envs, c10::Device device);
+
+  /// Steps every env with actions [N, act_dim] (float32, on this device; clipped
+  /// to the action bounds by the env). Finished envs start a new episode in
+  /// place, so obs() is what the policy sees next. No host synchronisation.
+  StepResult step(const at::Tensor& actions);
+
+  /// Sets every env's state ([N, state_dim] float32, any device; layout in
+  /// point_mass.h / pendulum.h) and restarts its episode count and time limit.
+  void set_state(const at::Tensor& states);
+
+  /// Current observation of every env: [N, obs_dim] float32, updated in place.
+  const at::Tensor& obs() const { return obs_; }
+  /// Current state of every env as [N, state_dim] (a copy).
+  at::Tensor state() const;
+
+  /// Returns and clears the finished-episode sums.
+  EpisodeStats take_episode_stats();
+
+  const EnvParams& params() const { return params_; }
+  int64_t num_envs() const { return n_; }
+  int obs_dim() const { return obs_dim_; }
+  int act_dim() const { return act_dim_; }
+  int state_dim() const { return state_dim_; }
+  c10::Device device() const { return device_; }
+  /// Symmetric action bound: actions are clipped to [-action_limit, action_limit].
+  double action_limit() const;
+
+ private:
+  VecEnvBuffers buffers();
+  void run(const StepOp& op);
+  void run(const ResetOp& op);
+  void run(const ObserveOp& op);
+
+  EnvParams params_;
+  int64_t n_;
+  c10::Device device_;
+  int obs_dim_, act_dim_, state_dim_;
+  at::Tensor state_;  // [state_dim, N], struct of arrays
+  at::Tensor elapsed_, episode_, episode_return_;
+  at::Tensor finished_count_, finished_return_sum_, finished_length_sum_;
+  at::Tensor obs_, next_obs_, reward_, terminated_, truncated_;
+};
+
+}  // namespace vecsac

@@ -1,0 +1,141 @@
+/// @brief The per-env bodies of VecEnv's ops, shared verbatim by the CUDA kernels and the CPU loop.
+///
+/// Each op is a plain struct of raw pointers with `template <class Env> run(i)`;
+/// the CUDA side wraps it in a 3-line kernel (kernels/vec_env.cu), the CPU side
+/// in a loop (src/env/vec_env_cpu.cpp). Nothing here includes CUDA or torch.
+#pragma once
+
+#include <cstdint>
+
+#include "vecsac/detail/hd.h"
+#include "vecsac/env/env_params.h"
+#include "vecsac/env/pendulum.h"
+#include "vecsac/env/point_mass.h"
+#include "vecsac/env/reset_stream.h"
+#include "vecsac/env/state_ref.h"
+
+namespace vecsac {
+
+/// Per-env state and counters, all of length n (state: [state_dim, n]).
+struct VecEnvBuffers {
+  float* state;
+  int32_t* elapsed;        ///< steps taken in the current episode
+  int64_t* episode;        ///< index of the current episode: the reset draws' counter
+  double* episode_return;  ///< return so far of the current episode (rewards summed in double)
+  // Finished-episode accumulators, per env so no atomics are needed and the sums
+  // are deterministic; the trainer reduces and clears them at log points.
+  int64_t* finished_count;
+  double* finished_return_sum;
+  int64_t* finished_length_sum;
+};
+
+/// Applies `op.run<Env>(i)` with Env chosen by id; host-side dispatch used by
+/// both the CUDA launchers and the CPU loop.
+template <class F>
+void visit_env(EnvId id, F&& f) {
+  switch (id) {
+    case EnvId::kPointMass:
+      f(PointMass{});
+      return;
+    case EnvId::kPendulum:
+      f(Pendulum{});
+      return;
+  }
+}
+
+/// One vector step: act, record the true next obs, then auto-reset finished envs.
+struct StepOp {
+  EnvParams params;
+  VecEnvBuffers buf;
+  int64_t n;
+  const float* actions;  ///< [n, act_dim]
+  float* next_obs;       ///< [n, obs_dim] true next observation, before any reset
+  float* obs;            ///< [n, obs_dim] what the policy sees next (after resets)
+  float* reward;         ///< [n]
+  bool* terminated;      ///< [n]
+  bool* truncated;       ///< [n]
+
+  template <class Env>
+  VECSAC_HD void run(int64_t i) const {
+    const StateRef s{buf.state + i, n};
+    const int obs_dim = Env::obs_dim(params);
+    const double r = Env::step(params, s, actions + i * Env::act_dim(params));
+    float* next_row = next_obs + i * obs_dim;
+    float* obs_row = obs + i * obs_dim;
+    Env::observe(params, s, next_row);
+    reward[i] = static_cast<float>(r);
+
+    const int32_t t = buf.elapsed[i] + 1;
+    const double ret = buf.episode_return[i] + r;
+    const bool term = Env::terminated(params, s);
+    const bool trunc = t >= params.max_episode_steps;
+    terminated[i] = term;
+    truncated[i] = trunc;
+    if (term || trunc) {
+      buf.finished_count[i] += 1;
+      buf.finished_return_sum[i] += ret;
+      buf.finished_length_sum[i] += t;
+      const int64_t e = buf.episode[i] + 1;
+      buf.episode[i] = e;
+      ResetStream rng(params.seed, i, e);
+      Env::reset(params, rng, s);
+      buf.elapsed[i] = 0;
+      buf.episode_return[i] = 0.0;
+      Env::observe(params, s, obs_row);
+    } else {
+      buf.elapsed[i] = t;
+      buf.episode_return[i] = ret;
+      for (int j = 0; j < obs_dim; ++j) obs_row[j] = next_row[j];
+    }
+  }
+};
+
+/// Starts episode `episode[i]` of every env from its reset draws.
+struct ResetOp {
+  EnvParams params;
+  VecEnvBuffers buf;
+  int64_t n;
+  float* obs;  ///< [n, obs_dim]
+
+  template <class Env>
+  VECSAC_HD void run(int64_t i) const {
+    const StateRef s{buf.state + i, n};
+    ResetStream rng(params.seed, i, buf.episode[i]);
+    Env::reset(params, rng, s);
+    buf.elapsed[i] = 0;
+    buf.episode_return[i] = 0.0;
+    Env::observe(params, s, obs + i * Env::obs_dim(params));
+  }
+};
+
+/// Writes every env's observation of its current state (after a state is set by hand).
+struct ObserveOp {
+  EnvParams params;
+  float* state;  ///< [state_dim, n]
+  int64_t n;
+  float* obs;  ///< [n, obs_dim]
+
+  template <class Env>
+  VECSAC_HD void run(int64_t i) const {
+    Env::observe(params, StateRef{state + i, n}, obs + i * Env::obs_dim(params));
+  }
+};
+
+/// Sizes of an env, for code that does not template on it.
+inline int env_state_dim(const EnvParams& p) {
+  int d = 0;
+  visit_env(p.id, [&](auto env) { d = decltype(env)::state_dim(p); });
+  return d;
+}
+inline int env_obs_dim(const EnvParams& p) {
+  int d = 0;
+  visit_env(p.id, [&](auto env) { d = decltype(env)::obs_dim(p); });
+  return d;
+}
+inline int env_act_dim(const EnvParams& p) {
+  int d = 0;
+  visit_env(p.id, [&](auto env) { d = decltype(env)::act_dim(p); });
+  return d;
+}
+
+}  // namespace vecsac

@@ -1,0 +1,32 @@
+/// @brief CUDA drivers of the VecEnv ops: index, bounds check, call the shared body.
+#include "vecsac/detail/cuda_check.h"
+#include "vecsac/detail/launch_geometry.h"
+#include "vecsac/env/vec_env_launch.h"
+
+namespace vecsac {
+namespace {
+
+template <class Env, class Op>
+__global__ void vec_env_kernel(const Op op) {
+  const int64_t i = linear_index(blockIdx.x, blockDim.x, threadIdx.x);
+  if (i >= op.n) return;
+  op.template run<Env>(i);
+}
+
+template <class Op>
+void launch(const Op& op, CudaStream stream) {
+  const int64_t blocks = blocks_for(op.n, kThreadsPerBlock);
+  if (blocks == 0) return;
+  visit_env(op.params.id, [&](auto env) {
+    vec_env_kernel<decltype(env)><<<static_cast<unsigned>(blocks), kThreadsPerBlock, 0, stream>>>(op);
+    VECSAC_CUDA_CHECK(cudaGetLastError());
+  });
+}
+
+}  // namespace
+
+void launch_vec_env(const StepOp& op, CudaStream stream) { launch(op, stream); }
+void launch_vec_env(const ResetOp& op, CudaStream stream) { launch(op, stream); }
+void launch_vec_env(const ObserveOp& op, CudaStream stream) { launch(op, stream); }
+
+}  // namespace vecsac

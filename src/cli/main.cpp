@@ -1,0 +1,58 @@
+/// @brief The `vecsac` command line: subcommands, one-line errors, exit codes.
+#include <c10/util/Exception.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "vecsac/cli/rollout.h"
+
+namespace {
+
+std::string one_line(std::string s) {
+  std::replace(s.begin(), s.end(), '\n', ' ');
+  return s;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"vecsac: Soft Actor-Critic over thousands of vectorized environments"};
+  app.require_subcommand(1);
+  app.option_defaults()->always_capture_default();
+  std::vector<vecsac::Command> commands{vecsac::add_rollout_command(app)};
+
+  // Errors name the subcommand the user typed, so "--help" advice points at the right flags.
+  std::string where = "vecsac";
+  if (argc > 1) {
+    for (const auto& c : commands) {
+      if (c.app->get_name() == argv[1]) where += " " + c.app->get_name();
+    }
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << where << ": error: " << one_line(e.what()) << " (see '" << where << " --help')"
+              << std::endl;
+    return 2;
+  }
+  for (const auto& c : commands) {
+    if (!c.app->parsed()) continue;
+    try {
+      c.run();
+      return 0;
+    } catch (const c10::Error& e) {
+      std::cerr << where << ": error: " << one_line(e.what_without_backtrace()) << std::endl;
+    } catch (const std::exception& e) {
+      std::cerr << where << ": error: " << one_line(e.what()) << std::endl;
+    }
+    return 1;
+  }
+  return 2;
+}

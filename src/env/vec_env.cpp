@@ -1,0 +1,130 @@
+/// @brief VecEnv: tensor bookkeeping and device dispatch of the shared per-env ops.
+#include "vecsac/env/vec_env.h"
+
+#include <ATen/Parallel.h>
+#include <ATen/ops/empty.h>
+#include <ATen/ops/isfinite.h>
+#include <ATen/ops/zeros.h>
+
+#include "vecsac/env/vec_env_launch.h"
+
+#ifdef VECSAC_WITH_CUDA
+#include <c10/cuda/CUDAGuard.h>
+#include <c10/cuda/CUDAStream.h>
+#endif
+
+namespace vecsac {
+namespace {
+
+// Envs per CPU task: large enough that thread hand-off is negligible next to
+// the work, small enough that both cores share a 4096-env step.
+constexpr int64_t kCpuGrain = 2048;
+
+template <class Op>
+void run_on(const Op& op, c10::Device device) {
+  if (device.is_cpu()) {
+    visit_env(op.params.id, [&](auto env) {
+      using Env = decltype(env);
+      at::parallel_for(0, op.n, kCpuGrain, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) op.template run<Env>(i);
+      });
+    });
+    return;
+  }
+#ifdef VECSAC_WITH_CUDA
+  const c10::cuda::CUDAGuard guard(device);
+  launch_vec_env(op, c10::cuda::getCurrentCUDAStream(device.index()).stream());
+#else
+  TORCH_CHECK(false, "VecEnv: device ", device,
+              " needs CUDA, but this vecsac was built with VECSAC_CUDA=OFF; use device cpu");
+#endif
+}
+
+}  // namespace
+
+VecEnv::VecEnv(const EnvParams& params, int64_t num_envs, c10::Device device)
+    : params_(params),
+      n_(num_envs),
+      device_(device),
+      obs_dim_(env_obs_dim(params)),
+      act_dim_(env_act_dim(params)),
+      state_dim_(env_state_dim(params)) {
+  TORCH_CHECK(num_envs >= 1, "VecEnv: num_envs must be >= 1, got ", num_envs);
+  TORCH_CHECK(params.dim >= 1, "VecEnv: dim must be >= 1, got ", params.dim);
+  TORCH_CHECK(params.id != EnvId::kPendulum || params.dim == 1,
+              "VecEnv: pendulum has dim 1, got dim ", params.dim);
+  TORCH_CHECK(params.max_episode_steps >= 1, "VecEnv: max_episode_steps must be >= 1, got ",
+              params.max_episode_steps);
+  TORCH_CHECK(device.is_cpu() || device.is_cuda(), "VecEnv: device must be cpu or cuda, got ",
+              device);
+  const auto f32 = at::TensorOptions().device(device).dtype(at::kFloat);
+  const auto i64 = f32.dtype(at::kLong);
+  state_ = at::empty({state_dim_, n_}, f32);
+  elapsed_ = at::zeros({n_}, f32.dtype(at::kInt));
+  episode_ = at::zeros({n_}, i64);
+  episode_return_ = at::zeros({n_}, f32.dtype(at::kDouble));
+  finished_count_ = at::zeros({n_}, i64);
+  finished_return_sum_ = at::zeros({n_}, f32.dtype(at::kDouble));
+  finished_length_sum_ = at::zeros({n_}, i64);
+  obs_ = at::empty({n_, obs_dim_}, f32);
+  next_obs_ = at::empty({n_, obs_dim_}, f32);
+  reward_ = at::empty({n_}, f32);
+  terminated_ = at::empty({n_}, f32.dtype(at::kBool));
+  truncated_ = at::empty({n_}, f32.dtype(at::kBool));
+  run_on(ResetOp{params_, buffers(), n_, obs_.data_ptr<float>()}, device_);
+}
+
+VecEnvBuffers VecEnv::buffers() {
+  return VecEnvBuffers{state_.data_ptr<float>(),
+                       elapsed_.data_ptr<int32_t>(),
+                       episode_.data_ptr<int64_t>(),
+                       episode_return_.data_ptr<double>(),
+                       finished_count_.data_ptr<int64_t>(),
+                       finished_return_sum_.data_ptr<double>(),
+                       finished_length_sum_.data_ptr<int64_t>()};
+}
+
+StepResult VecEnv::step(const at::Tensor& actions) {
+  TORCH_CHECK(actions.dim() == 2 && actions.size(0) == n_ && actions.size(1) == act_dim_,
+              "VecEnv::step: actions must have shape [num_envs=", n_, ", act_dim=", act_dim_,
+              "], got ", actions.sizes());
+  TORCH_CHECK(actions.scalar_type() == at::kFloat, "VecEnv::step: actions must be float32, got ",
+              actions.scalar_type());
+  TORCH_CHECK(actions.device() == device_, "VecEnv::step: actions must be on ", device_,
+              ", got ", actions.device());
+  const at::Tensor a = actions.contiguous();
+  run_on(StepOp{params_, buffers(), n_, a.data_ptr<float>(), next_obs_.data_ptr<float>(),
+                obs_.data_ptr<float>(), reward_.data_ptr<float>(), terminated_.data_ptr<bool>(),
+                truncated_.data_ptr<bool>()},
+         device_);
+  return StepResult{next_obs_, reward_, terminated_, truncated_};
+}
+
+void VecEnv::set_state(const at::Tensor& states) {
+  TORCH_CHECK(states.dim() == 2 && states.size(0) == n_ && states.size(1) == state_dim_,
+              "VecEnv::set_state: states must have shape [num_envs=", n_,
+              ", state_dim=", state_dim_, "], got ", states.sizes());
+  TORCH_CHECK(at::isfinite(states).all().item<bool>(),
+              "VecEnv::set_state: states must be finite (no NaN or Inf)");
+  state_.copy_(states.t());
+  elapsed_.zero_();
+  episode_.zero_();
+  episode_return_.zero_();
+  run_on(ObserveOp{params_, state_.data_ptr<float>(), n_, obs_.data_ptr<float>()}, device_);
+}
+
+at::Tensor VecEnv::state() const { return state_.t().contiguous(); }
+
+EpisodeStats VecEnv::take_episode_stats() {
+  EpisodeStats s{finished_count_.sum(), finished_return_sum_.sum(), finished_length_sum_.sum()};
+  finished_count_.zero_();
+  finished_return_sum_.zero_();
+  finished_length_sum_.zero_();
+  return s;
+}
+
+double VecEnv::action_limit() const {
+  return params_.id == EnvId::kPendulum ? Pendulum::kMaxTorque : PointMass::kActionLimit;
+}
+
+}  // namespace vecsac
