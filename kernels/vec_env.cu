@@ -1,4 +1,4 @@
-/// @brief CUDA drivers of the VecEnv ops: index, bounds check, call the shared body.
+/// @brief CUDA drivers of the VecEnv ops: one thread per env running the shared body.
 #include "vecsac/detail/cuda_check.h"
 #include "vecsac/detail/launch_geometry.h"
 #include "vecsac/env/vec_env_launch.h"
@@ -8,9 +8,7 @@ namespace {
 
 template <class Env, class Op>
 __global__ void vec_env_kernel(const Op op) {
-  const int64_t i = linear_index(blockIdx.x, blockDim.x, threadIdx.x);
-  if (i >= op.n) return;
-  op.template run<Env>(i);
+  run_env_thread<Env>(op, blockIdx.x, blockDim.x, threadIdx.x);
 }
 
 template <class Op>
@@ -18,7 +16,8 @@ void launch(const Op& op, CudaStream stream) {
   const int64_t blocks = blocks_for(op.n, kThreadsPerBlock);
   if (blocks == 0) return;
   visit_env(op.params.id, [&](auto env) {
-    vec_env_kernel<decltype(env)><<<static_cast<unsigned>(blocks), kThreadsPerBlock, 0, stream>>>(op);
+    vec_env_kernel<decltype(env)>
+        <<<static_cast<unsigned>(blocks), kThreadsPerBlock, 0, stream>>>(op);
     VECSAC_CUDA_CHECK(cudaGetLastError());
   });
 }

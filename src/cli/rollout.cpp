@@ -135,10 +135,10 @@ json vector_json(const at::Tensor& cpu_1d) {
 }  // namespace
 
 json run_rollout(VecEnv& env, const at::Tensor& actions) {
-  TORCH_CHECK(actions.dim() == 3 && actions.size(1) == env.num_envs() &&
-                  actions.size(2) == env.act_dim(),
-              "run_rollout: actions must be [T, num_envs=", env.num_envs(),
-              ", act_dim=", env.act_dim(), "], got ", actions.sizes());
+  TORCH_CHECK(
+      actions.dim() == 3 && actions.size(1) == env.num_envs() && actions.size(2) == env.act_dim(),
+      "run_rollout: actions must be [T, num_envs=", env.num_envs(), ", act_dim=", env.act_dim(),
+      "], got ", actions.sizes());
   const at::Tensor on_device = actions.to(env.device());
   json out;
   out["initial_obs"] = rows_json(env.obs().cpu());
@@ -185,33 +185,33 @@ Command add_rollout_command(CLI::App& parent) {
   app->add_option("--seed", o->seed, "Reset seed when there is no --init")->capture_default_str();
   app->add_option("--device", o->device, "auto | cpu | cuda | cuda:N")->capture_default_str();
 
-  return Command{app, [o] {
-                   EnvParams params;
-                   params.id = parse_env_id(o->env);
-                   params.dim = o->dim;
-                   params.seed = o->seed;
-                   if (params.id == EnvId::kPendulum && o->dim != 1) {
-                     bad("--dim " + std::to_string(o->dim) + ": pendulum has exactly 1 axis");
-                   }
-                   const c10::Device device = parse_device(o->device);
-                   const at::Tensor actions = actions_from_json(
-                       read_json_file(o->actions, "--actions file"), env_act_dim(params),
-                       "--actions file '" + o->actions + "'");
-                   at::Tensor states;
-                   if (!o->init.empty()) {
-                     states = states_from_json(read_json_file(o->init, "--init file"), params,
-                                               "--init file '" + o->init + "'");
-                     if (states.size(0) != actions.size(1)) {
-                       bad("--actions file '" + o->actions + "' has " +
-                           std::to_string(actions.size(1)) + " envs per step but --init file '" +
-                           o->init + "' has " + std::to_string(states.size(0)) +
-                           " states; they must match");
-                     }
-                   }
-                   VecEnv env(params, actions.size(1), device);
-                   if (states.defined()) env.set_state(states.to(device));
-                   write_file_atomic(o->out, run_rollout(env, actions).dump() + "\n");
-                 }};
+  return Command{
+      app, [o] {
+        EnvParams params;
+        params.id = parse_env_id(o->env);
+        params.dim = o->dim;
+        params.seed = o->seed;
+        if (params.id == EnvId::kPendulum && o->dim != 1) {
+          bad("--dim " + std::to_string(o->dim) + ": pendulum has exactly 1 axis");
+        }
+        const c10::Device device = parse_device(o->device);
+        const at::Tensor actions =
+            actions_from_json(read_json_file(o->actions, "--actions file"), env_act_dim(params),
+                              "--actions file '" + o->actions + "'");
+        at::Tensor states;
+        if (!o->init.empty()) {
+          states = states_from_json(read_json_file(o->init, "--init file"), params,
+                                    "--init file '" + o->init + "'");
+          if (states.size(0) != actions.size(1)) {
+            bad("--actions file '" + o->actions + "' has " + std::to_string(actions.size(1)) +
+                " envs per step but --init file '" + o->init + "' has " +
+                std::to_string(states.size(0)) + " states; they must match");
+          }
+        }
+        VecEnv env(params, actions.size(1), device);
+        if (states.defined()) env.set_state(states.to(device));
+        write_file_atomic(o->out, run_rollout(env, actions).dump() + "\n");
+      }};
 }
 
 }  // namespace vecsac

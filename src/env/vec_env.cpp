@@ -90,8 +90,8 @@ StepResult VecEnv::step(const at::Tensor& actions) {
               "], got ", actions.sizes());
   TORCH_CHECK(actions.scalar_type() == at::kFloat, "VecEnv::step: actions must be float32, got ",
               actions.scalar_type());
-  TORCH_CHECK(actions.device() == device_, "VecEnv::step: actions must be on ", device_,
-              ", got ", actions.device());
+  TORCH_CHECK(actions.device() == device_, "VecEnv::step: actions must be on ", device_, ", got ",
+              actions.device());
   const at::Tensor a = actions.contiguous();
   run_on(StepOp{params_, buffers(), n_, a.data_ptr<float>(), next_obs_.data_ptr<float>(),
                 obs_.data_ptr<float>(), reward_.data_ptr<float>(), terminated_.data_ptr<bool>(),

@@ -23,7 +23,7 @@ nlohmann::json read_json_file(const std::filesystem::path& path, const std::stri
   text << in.rdbuf();
   try {
     return nlohmann::json::parse(text.str());
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // syntax errors and number overflow
     throw std::runtime_error(role + " '" + path.string() + "' is not valid JSON: " + e.what());
   }
 }

@@ -20,8 +20,7 @@ c10::Device parse_device(const std::string& spec) {
   const int index = m[2].matched ? std::stoi(m[2].str()) : 0;
   if (index >= gpus) {
     throw std::invalid_argument("device '" + spec + "' is not available: this machine has " +
-                                std::to_string(gpus) +
-                                " visible CUDA GPU(s); use cpu or auto");
+                                std::to_string(gpus) + " visible CUDA GPU(s); use cpu or auto");
   }
   return c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(index));
 }

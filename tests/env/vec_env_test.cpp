@@ -1,1 +1,241 @@
+/// @brief VecEnv on the CPU: auto-reset, statistics, determinism, N-independence, errors.
+#include "vecsac/env/vec_env.h"
+
+#include <ATen/ATen.h>
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <vector>
+
+#include "reference_envs.h"
+
+namespace vecsac {
+namespace {
+
+const c10::Device kCpu(c10::kCPU);
+
+EnvParams point_mass(int dim = 1, uint64_t seed = 0) {
+  return EnvParams{EnvId::kPointMass, dim, 200, seed};
+}
+EnvParams pendulum(uint64_t seed = 0) { return EnvParams{EnvId::kPendulum, 1, 200, seed}; }
+
+at::Tensor random_actions(int64_t n, int act_dim, at::Generator& gen) {
+  return at::rand({n, act_dim}, gen) * 6.0 - 3.0;  // beyond the bounds, to exercise clipping
+}
+
+TEST(VecEnvTest, ShapesAndDtypes) {
+  VecEnv env(point_mass(/*dim=*/3), /*num_envs=*/5, kCpu);
+  EXPECT_EQ(env.obs().sizes(), (at::IntArrayRef{5, 6}));
+  EXPECT_EQ(env.act_dim(), 3);
+  const StepResult r = env.step(at::zeros({5, 3}));
+  EXPECT_EQ(r.next_obs.sizes(), (at::IntArrayRef{5, 6}));
+  EXPECT_EQ(r.reward.sizes(), (at::IntArrayRef{5}));
+  EXPECT_EQ(r.terminated.scalar_type(), at::kBool);
+  EXPECT_EQ(r.truncated.scalar_type(), at::kBool);
+  VecEnv pend(pendulum(), 2, kCpu);
+  EXPECT_EQ(pend.obs().sizes(), (at::IntArrayRef{2, 3}));
+  EXPECT_EQ(pend.state_dim(), 2);
+}
+
+TEST(VecEnvTest, TrajectoryMatchesReferenceLoopAndObsIsStateLayout) {
+  constexpr int64_t kN = 4;
+  VecEnv env(point_mass(/*dim=*/2), kN, kCpu);
+  const at::Tensor init = at::tensor({0.1f, -0.2f, 0.3f, 0.4f, -1.0f, 1.0f, 0.0f, 0.5f, 0.9f, 0.9f,
+                                      -0.9f, -0.9f, 2.0f, -3.0f, 0.25f, 0.0f})
+                              .reshape({kN, 4});
+  env.set_state(init);
+  EXPECT_TRUE(at::equal(env.obs(), init));  // obs = [pos_1, pos_2, vel_1, vel_2]
+  std::vector<testing::RefPointMass> ref(kN);
+  for (int64_t i = 0; i < kN; ++i) {
+    auto s = init[i];
+    ref[i].pos = {s[0].item<float>(), s[1].item<float>()};
+    ref[i].vel = {s[2].item<float>(), s[3].item<float>()};
+  }
+  at::Generator gen = at::detail::createCPUGenerator(7);
+  for (int t = 0; t < 150; ++t) {
+    const at::Tensor a = random_actions(kN, 2, gen);
+    const StepResult r = env.step(a);
+    for (int64_t i = 0; i < kN; ++i) {
+      const double want = ref[i].step({a[i][0].item<float>(), a[i][1].item<float>()});
+      ASSERT_EQ(r.reward[i].item<float>(), static_cast<float>(want)) << t;
+      ASSERT_EQ(r.next_obs[i][0].item<float>(), ref[i].pos[0]) << t;
+      ASSERT_EQ(r.next_obs[i][3].item<float>(), ref[i].vel[1]) << t;
+    }
+    ASSERT_TRUE(at::equal(env.obs(), r.next_obs)) << "no reset yet, obs is next_obs";
+  }
+}
+
+TEST(VecEnvTest, TruncatesExactlyAtStep200KeepsFinalObsAndStartsNewEpisode) {
+  for (const EnvParams& p : {point_mass(), pendulum()}) {
+    constexpr int64_t kN = 3;
+    VecEnv env(p, kN, kCpu);
+    at::Generator gen = at::detail::createCPUGenerator(1);
+    std::vector<double> returns(kN, 0.0);
+    testing::RefPendulum pend_ref{0, 0};
+    const at::Tensor first_state = env.state();
+    for (int t = 1; t <= 200; ++t) {
+      const at::Tensor state_before = env.state();
+      const StepResult r = env.step(random_actions(kN, env.act_dim(), gen));
+      for (int64_t i = 0; i < kN; ++i) returns[i] += r.reward[i].item<float>();
+      EXPECT_FALSE(r.terminated.any().item<bool>());
+      if (t < 200) {
+        ASSERT_FALSE(r.truncated.any().item<bool>()) << "step " << t;
+        ASSERT_TRUE(at::equal(env.obs(), r.next_obs));
+      } else {
+        ASSERT_TRUE(r.truncated.all().item<bool>()) << "every env truncates at step 200";
+        // next_obs is the true final observation; obs() starts the new episode.
+        EXPECT_FALSE(at::equal(env.obs(), r.next_obs));
+        EXPECT_FALSE(at::equal(env.state(), state_before));
+        const EpisodeStats s = env.take_episode_stats();
+        EXPECT_EQ(s.count.item<int64_t>(), kN);
+        EXPECT_EQ(s.length_sum.item<int64_t>(), 200 * kN);
+        double want = 0.0;
+        for (double x : returns) want += x;
+        EXPECT_NEAR(s.return_sum.item<double>(), want, 1e-4 * std::abs(want));
+      }
+    }
+    // The new episode: reset draws with episode counter 1, fresh time limit.
+    EXPECT_FALSE(at::equal(env.state(), first_state));
+    for (int t = 1; t <= 200; ++t) {
+      const StepResult r = env.step(random_actions(kN, env.act_dim(), gen));
+      ASSERT_EQ(r.truncated.all().item<bool>(), t == 200) << "second episode, step " << t;
+    }
+    EXPECT_EQ(env.take_episode_stats().count.item<int64_t>(), kN);
+    EXPECT_EQ(env.take_episode_stats().count.item<int64_t>(), 0) << "take clears the sums";
+  }
+}
+
+TEST(VecEnvTest, SameSeedSameTrajectoryOtherSeedDifferentObsInBounds) {
+  for (const EnvParams& base : {point_mass(2), pendulum()}) {
+    EnvParams other = base;
+    other.seed = 1;
+    VecEnv a(base, 64, kCpu), b(base, 64, kCpu), c(other, 64, kCpu);
+    EXPECT_TRUE(at::equal(a.obs(), b.obs()));
+    EXPECT_FALSE(at::equal(a.obs(), c.obs()));
+    at::Generator ga = at::detail::createCPUGenerator(3), gb = at::detail::createCPUGenerator(3);
+    for (int t = 0; t < 450; ++t) {  // crosses two auto-resets
+      const StepResult ra = a.step(random_actions(64, a.act_dim(), ga));
+      const StepResult rb = b.step(random_actions(64, b.act_dim(), gb));
+      ASSERT_TRUE(at::equal(ra.next_obs, rb.next_obs)) << t;
+      ASSERT_TRUE(at::equal(ra.reward, rb.reward)) << t;
+      ASSERT_TRUE(at::equal(a.obs(), b.obs())) << t;
+      if (base.id == EnvId::kPendulum) {
+        ASSERT_LE(a.obs().abs().narrow(1, 0, 2).max().item<float>(), 1.0f);
+        ASSERT_LE(a.obs().abs().select(1, 2).max().item<float>(), 8.0f);
+      }
+    }
+    if (base.id == EnvId::kPointMass) {
+      // Fresh episodes start in the unit box.
+      VecEnv fresh(base, 1000, kCpu);
+      EXPECT_LE(fresh.obs().abs().max().item<float>(), 1.0f);
+      EXPECT_GT(fresh.obs().abs().max().item<float>(), 0.99f);
+    } else {
+      VecEnv fresh(base, 1000, kCpu);
+      const at::Tensor th = fresh.state().select(1, 0), thd = fresh.state().select(1, 1);
+      EXPECT_LE(th.abs().max().item<float>(), static_cast<float>(M_PI));
+      EXPECT_GT(th.abs().max().item<float>(), 3.1f);
+      EXPECT_LE(thd.abs().max().item<float>(), 1.0f);
+    }
+  }
+}
+
+TEST(VecEnvTest, EnvStreamDoesNotDependOnNumEnvs) {
+  for (const EnvParams& p : {point_mass(3, 42), pendulum(42)}) {
+    VecEnv small(p, 5, kCpu), large(p, 3001, kCpu);  // 3001 spans several CPU tasks
+    EXPECT_TRUE(at::equal(small.obs(), large.obs().narrow(0, 0, 5)));
+    for (int t = 0; t < 201; ++t) {  // through the auto-reset at step 200
+      small.step(at::full({5, small.act_dim()}, 0.5f));
+      large.step(at::full({3001, large.act_dim()}, 0.5f));
+    }
+    EXPECT_TRUE(at::equal(small.obs(), large.obs().narrow(0, 0, 5)));
+  }
+}
+
+// The kernel's grid, replayed on the CPU over real buffers, gives what the CPU
+// loop gives, at sizes around the block size.
+TEST(VecEnvTest, EmulatedCudaGridMatchesCpuLoop) {
+  for (int64_t n : {int64_t{1}, int64_t{kThreadsPerBlock - 1}, int64_t{kThreadsPerBlock},
+                    int64_t{kThreadsPerBlock + 1}, int64_t{1001}}) {
+    VecEnv env(point_mass(2, 5), n, kCpu);
+    for (int t = 0; t < 199; ++t) env.step(at::full({n, 2}, 0.25f));
+    // Snapshot, then step once via the CPU loop and once via the replayed grid.
+    const at::Tensor actions = at::full({n, 2}, -1.5f);
+    VecEnv twin(point_mass(2, 5), n, kCpu);
+    for (int t = 0; t < 199; ++t) twin.step(at::full({n, 2}, 0.25f));
+    const StepResult want = env.step(actions);
+
+    // Build the same StepOp VecEnv builds, over copies of twin's tensors.
+    at::Tensor state = twin.state().t().contiguous();
+    at::Tensor elapsed = at::full({n}, 199, at::kInt), episode = at::zeros({n}, at::kLong);
+    at::Tensor ret = at::zeros({n}, at::kDouble), count = at::zeros({n}, at::kLong);
+    at::Tensor ret_sum = at::zeros({n}, at::kDouble), len_sum = at::zeros({n}, at::kLong);
+    at::Tensor next_obs = at::empty({n, 4}), obs = at::empty({n, 4}), reward = at::empty({n});
+    at::Tensor term = at::empty({n}, at::kBool), trunc = at::empty({n}, at::kBool);
+    const StepOp op{point_mass(2, 5),
+                    VecEnvBuffers{state.data_ptr<float>(), elapsed.data_ptr<int32_t>(),
+                                  episode.data_ptr<int64_t>(), ret.data_ptr<double>(),
+                                  count.data_ptr<int64_t>(), ret_sum.data_ptr<double>(),
+                                  len_sum.data_ptr<int64_t>()},
+                    n,
+                    actions.data_ptr<float>(),
+                    next_obs.data_ptr<float>(),
+                    obs.data_ptr<float>(),
+                    reward.data_ptr<float>(),
+                    term.data_ptr<bool>(),
+                    trunc.data_ptr<bool>()};
+    for (int64_t b = 0; b < blocks_for(n, kThreadsPerBlock); ++b) {
+      for (int64_t th = 0; th < kThreadsPerBlock; ++th) {
+        run_env_thread<PointMass>(op, b, kThreadsPerBlock, th);
+      }
+    }
+    EXPECT_TRUE(at::equal(next_obs, want.next_obs)) << n;
+    EXPECT_TRUE(at::equal(reward, want.reward)) << n;
+    EXPECT_TRUE(at::equal(trunc, want.truncated)) << n;
+    EXPECT_TRUE(trunc.all().item<bool>()) << n;
+    EXPECT_TRUE(at::equal(obs, env.obs())) << "post-reset obs, n=" << n;
+    EXPECT_TRUE(at::equal(count, at::ones({n}, at::kLong))) << n;
+  }
+}
+
+TEST(VecEnvTest, RejectsBadActionsAndStatesWithClearMessages) {
+  VecEnv env(point_mass(2), 4, kCpu);
+  auto message = [](auto&& fn) {
+    try {
+      fn();
+    } catch (const c10::Error& e) {
+      return std::string(e.what_without_backtrace());
+    }
+    return std::string("no error");
+  };
+  EXPECT_THAT(message([&] {
+                env.step(at::zeros({4, 3}));
+              }),
+              ::testing::HasSubstr("actions must have shape [num_envs=4, act_dim=2], got [4, 3]"));
+  EXPECT_THAT(message([&] {
+                env.step(at::zeros({4, 2}, at::kDouble));
+              }),
+              ::testing::HasSubstr("actions must be float32, got Double"));
+  EXPECT_THAT(message([&] {
+                env.set_state(at::zeros({3, 4}));
+              }),
+              ::testing::HasSubstr("states must have shape [num_envs=4, state_dim=4]"));
+  EXPECT_THAT(message([&] {
+                env.set_state(at::full({4, 4}, NAN));
+              }),
+              ::testing::HasSubstr("must be finite"));
+  EXPECT_THAT(message([] {
+                VecEnv(EnvParams{EnvId::kPendulum, 2, 200, 0}, 4, kCpu);
+              }),
+              ::testing::HasSubstr("pendulum has dim 1, got dim 2"));
+  EXPECT_THAT(message([] { VecEnv(point_mass(), 0, kCpu); }),
+              ::testing::HasSubstr("num_envs must be >= 1, got 0"));
+  // A non-contiguous action view is accepted (and read correctly).
+  VecEnv a(point_mass(2), 4, kCpu), b(point_mass(2), 4, kCpu);
+  const at::Tensor wide = at::rand({4, 4});
+  a.step(wide.narrow(1, 0, 2));
+  b.step(wide.narrow(1, 0, 2).contiguous());
+  EXPECT_TRUE(at::equal(a.obs(), b.obs()));
+}
+
+}  // namespace
+}  // namespace vecsac

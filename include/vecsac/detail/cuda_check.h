@@ -17,10 +17,10 @@ namespace vecsac::detail {
 }  // namespace vecsac::detail
 
 // tools/check_kernel_launches.sh requires this right after every <<<...>>> launch.
-#define VECSAC_CUDA_CHECK(expr)                                               \
-  do {                                                                        \
-    const cudaError_t vecsac_err_ = (expr);                                   \
-    if (vecsac_err_ != cudaSuccess) {                                         \
+#define VECSAC_CUDA_CHECK(expr)                                                   \
+  do {                                                                            \
+    const cudaError_t vecsac_err_ = (expr);                                       \
+    if (vecsac_err_ != cudaSuccess) {                                             \
       ::vecsac::detail::throw_cuda_error(vecsac_err_, #expr, __FILE__, __LINE__); \
-    }                                                                         \
+    }                                                                             \
   } while (0)

@@ -12,9 +12,9 @@ enum class EnvId : int32_t { kPointMass = 0, kPendulum = 1 };
 /// Plain data passed by value to kernels: no pointers, no torch, no CUDA.
 struct EnvParams {
   EnvId id = EnvId::kPointMass;
-  int32_t dim = 1;                   ///< independent axes (point mass only; pendulum has 1)
-  int32_t max_episode_steps = 200;   ///< time limit; reaching it truncates, never terminates
-  uint64_t seed = 0;                 ///< key of every reset draw (see ResetStream)
+  int32_t dim = 1;                  ///< independent axes (point mass only; pendulum has 1)
+  int32_t max_episode_steps = 200;  ///< time limit; reaching it truncates, never terminates
+  uint64_t seed = 0;                ///< key of every reset draw (see ResetStream)
 };
 
 }  // namespace vecsac

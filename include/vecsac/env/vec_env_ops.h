@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "vecsac/detail/hd.h"
+#include "vecsac/detail/launch_geometry.h"
 #include "vecsac/env/env_params.h"
 #include "vecsac/env/pendulum.h"
 #include "vecsac/env/point_mass.h"
@@ -120,6 +121,15 @@ struct ObserveOp {
     Env::observe(params, StateRef{state + i, n}, obs + i * Env::obs_dim(params));
   }
 };
+
+/// What CUDA thread `thread` of block `block` does in a 1-D launch of `op`: the
+/// whole body of the kernel, here so that CPU tests can replay a launch grid.
+template <class Env, class Op>
+VECSAC_HD void run_env_thread(const Op& op, int64_t block, int64_t threads, int64_t thread) {
+  const int64_t i = linear_index(block, threads, thread);
+  if (i >= op.n) return;
+  op.template run<Env>(i);
+}
 
 /// Sizes of an env, for code that does not template on it.
 inline int env_state_dim(const EnvParams& p) {

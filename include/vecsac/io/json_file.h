@@ -1,9 +1,8 @@
 /// @brief Reading JSON input files with errors that name the file and the problem.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 
 namespace vecsac {
