@@ -7,6 +7,7 @@
 #include <random>
 
 #include "reference_envs.h"
+#include "vecsac/env/vec_env_ops.h"
 
 namespace vecsac {
 namespace {
@@ -66,7 +67,7 @@ TEST(PendulumTest, HandComputedSteps) {
 TEST(PendulumTest, ObservationIsCosSinSpeed) {
   float s[2] = {1.25f, -3.5f};
   float obs[3];
-  Pendulum::observe(kParams, StateRef{s, 1}, obs);
+  write_observation<Pendulum>(kParams, StateRef{s, 1}, obs);
   EXPECT_EQ(obs[0], static_cast<float>(std::cos(1.25)));
   EXPECT_EQ(obs[1], static_cast<float>(std::sin(1.25)));
   EXPECT_EQ(obs[2], -3.5f);

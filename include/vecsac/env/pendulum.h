@@ -67,11 +67,11 @@ struct Pendulum {
 
   VECSAC_HD static bool terminated(const EnvParams&, StateRef) { return false; }
 
-  VECSAC_HD static void observe(const EnvParams&, StateRef s, float* obs) {
+  /// Observation element j of [cos theta, sin theta, theta_dot].
+  VECSAC_HD static float observation(const EnvParams&, StateRef s, int j) {
     const double th = s[0];
-    obs[0] = static_cast<float>(std::cos(th));
-    obs[1] = static_cast<float>(std::sin(th));
-    obs[2] = s[1];
+    return j == 0 ? static_cast<float>(std::cos(th))
+                  : (j == 1 ? static_cast<float>(std::sin(th)) : s[1]);
   }
 };
 

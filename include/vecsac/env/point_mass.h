@@ -53,9 +53,8 @@ struct PointMass {
 
   VECSAC_HD static bool terminated(const EnvParams&, StateRef) { return false; }
 
-  VECSAC_HD static void observe(const EnvParams& p, StateRef s, float* obs) {
-    for (int j = 0; j < 2 * p.dim; ++j) obs[j] = s[j];
-  }
+  /// Observation element j of obs_dim: the state itself.
+  VECSAC_HD static float observation(const EnvParams&, StateRef s, int j) { return s[j]; }
 };
 
 }  // namespace vecsac

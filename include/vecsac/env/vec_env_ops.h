@@ -44,6 +44,12 @@ void visit_env(EnvId id, F&& f) {
   }
 }
 
+/// Writes env's observation of state `s` to `row` (obs_dim floats).
+template <class Env>
+VECSAC_HD void write_observation(const EnvParams& p, StateRef s, float* row) {
+  for (int j = 0; j < Env::obs_dim(p); ++j) row[j] = Env::observation(p, s, j);
+}
+
 /// One vector step: act, record the true next obs, then auto-reset finished envs.
 struct StepOp {
   EnvParams params;
@@ -61,33 +67,39 @@ struct StepOp {
     const StateRef s{buf.state + i, n};
     const int obs_dim = Env::obs_dim(params);
     const double r = Env::step(params, s, actions + i * Env::act_dim(params));
-    float* next_row = next_obs + i * obs_dim;
-    float* obs_row = obs + i * obs_dim;
-    Env::observe(params, s, next_row);
     reward[i] = static_cast<float>(r);
-
     const int32_t t = buf.elapsed[i] + 1;
     const double ret = buf.episode_return[i] + r;
     const bool term = Env::terminated(params, s);
     const bool trunc = t >= params.max_episode_steps;
     terminated[i] = term;
     truncated[i] = trunc;
-    if (term || trunc) {
-      buf.finished_count[i] += 1;
-      buf.finished_return_sum[i] += ret;
-      buf.finished_length_sum[i] += t;
-      const int64_t e = buf.episode[i] + 1;
-      buf.episode[i] = e;
-      ResetStream rng(params.seed, i, e);
-      Env::reset(params, rng, s);
-      buf.elapsed[i] = 0;
-      buf.episode_return[i] = 0.0;
-      Env::observe(params, s, obs_row);
-    } else {
+    float* next_row = next_obs + i * obs_dim;
+    float* obs_row = obs + i * obs_dim;
+    const bool done = term || trunc;
+    // Each value goes to both rows from a register: copying next_row into
+    // obs_row afterwards would reload just-stored floats, and the CPU's
+    // store-to-load forwarding stalls on such wider merged loads (~3x slower).
+    for (int j = 0; j < obs_dim; ++j) {
+      const float v = Env::observation(params, s, j);
+      next_row[j] = v;
+      if (!done) obs_row[j] = v;
+    }
+    if (!done) {
       buf.elapsed[i] = t;
       buf.episode_return[i] = ret;
-      for (int j = 0; j < obs_dim; ++j) obs_row[j] = next_row[j];
+      return;
     }
+    buf.finished_count[i] += 1;
+    buf.finished_return_sum[i] += ret;
+    buf.finished_length_sum[i] += t;
+    const int64_t e = buf.episode[i] + 1;
+    buf.episode[i] = e;
+    ResetStream rng(params.seed, i, e);
+    Env::reset(params, rng, s);
+    buf.elapsed[i] = 0;
+    buf.episode_return[i] = 0.0;
+    write_observation<Env>(params, s, obs_row);
   }
 };
 
@@ -105,7 +117,7 @@ struct ResetOp {
     Env::reset(params, rng, s);
     buf.elapsed[i] = 0;
     buf.episode_return[i] = 0.0;
-    Env::observe(params, s, obs + i * Env::obs_dim(params));
+    write_observation<Env>(params, s, obs + i * Env::obs_dim(params));
   }
 };
 
@@ -118,7 +130,7 @@ struct ObserveOp {
 
   template <class Env>
   VECSAC_HD void run(int64_t i) const {
-    Env::observe(params, StateRef{state + i, n}, obs + i * Env::obs_dim(params));
+    write_observation<Env>(params, StateRef{state + i, n}, obs + i * Env::obs_dim(params));
   }
 };
 
