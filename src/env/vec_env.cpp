@@ -20,13 +20,40 @@ namespace {
 // the work, small enough that both cores share a 4096-env step.
 constexpr int64_t kCpuGrain = 2048;
 
+template <class Env, class Op>
+void cpu_loop(const Op& op, int64_t begin, int64_t end) {
+  for (int64_t i = begin; i < end; ++i) op.template run<Env>(i);
+}
+
+// The step in two passes over each chunk: the branch-free advance, which for
+// single-axis envs the compiler vectorizes (lanes are independent envs doing
+// the same IEEE ops, so results are unchanged), then the episode ends, which
+// come in bursts (every 200 steps) so most chunks skip the second pass. A
+// per-env check of the flags instead would cost as much as the step itself.
+template <class Env>
+void cpu_loop(const StepOp& shared_op, int64_t begin, int64_t end) {
+  // A private copy: stores through the op's bool* (a char type, which may alias
+  // anything) would otherwise force reloading every pointer of a shared op.
+  const StepOp op = shared_op;
+  int any_done = 0;
+  if (op.params.dim == 1) {
+#pragma omp simd reduction(| : any_done)
+    for (int64_t i = begin; i < end; ++i) any_done |= op.advance<Env, FixedDim<1>>(i);
+  } else {
+    for (int64_t i = begin; i < end; ++i) any_done |= op.advance<Env>(i);
+  }
+  if (!any_done) return;
+  for (int64_t i = begin; i < end; ++i) {
+    if (op.terminated[i] || op.truncated[i]) op.end_episode<Env>(i);
+  }
+}
+
 template <class Op>
 void run_on(const Op& op, c10::Device device) {
   if (device.is_cpu()) {
     visit_env(op.params.id, [&](auto env) {
-      using Env = decltype(env);
       at::parallel_for(0, op.n, kCpuGrain, [&](int64_t begin, int64_t end) {
-        for (int64_t i = begin; i < end; ++i) op.template run<Env>(i);
+        cpu_loop<decltype(env)>(op, begin, end);
       });
     });
     return;

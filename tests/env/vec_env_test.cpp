@@ -37,31 +37,41 @@ TEST(VecEnvTest, ShapesAndDtypes) {
   EXPECT_EQ(pend.state_dim(), 2);
 }
 
+// dim 1 runs the CPU's vectorized path, dim 2 the generic one; both must be the
+// reference loop bit for bit. 300 envs so vector lanes and remainders both occur.
 TEST(VecEnvTest, TrajectoryMatchesReferenceLoopAndObsIsStateLayout) {
-  constexpr int64_t kN = 4;
-  VecEnv env(point_mass(/*dim=*/2), kN, kCpu);
-  const at::Tensor init = at::tensor({0.1f, -0.2f, 0.3f, 0.4f, -1.0f, 1.0f, 0.0f, 0.5f, 0.9f, 0.9f,
-                                      -0.9f, -0.9f, 2.0f, -3.0f, 0.25f, 0.0f})
-                              .reshape({kN, 4});
-  env.set_state(init);
-  EXPECT_TRUE(at::equal(env.obs(), init));  // obs = [pos_1, pos_2, vel_1, vel_2]
-  std::vector<testing::RefPointMass> ref(kN);
-  for (int64_t i = 0; i < kN; ++i) {
-    auto s = init[i];
-    ref[i].pos = {s[0].item<float>(), s[1].item<float>()};
-    ref[i].vel = {s[2].item<float>(), s[3].item<float>()};
-  }
-  at::Generator gen = at::detail::createCPUGenerator(7);
-  for (int t = 0; t < 150; ++t) {
-    const at::Tensor a = random_actions(kN, 2, gen);
-    const StepResult r = env.step(a);
+  constexpr int64_t kN = 301;
+  for (int dim : {1, 2}) {
+    VecEnv env(point_mass(dim), kN, kCpu);
+    at::Generator gen = at::detail::createCPUGenerator(7);
+    const at::Tensor init = at::rand({kN, 2 * dim}, gen) * 4.0 - 2.0;
+    env.set_state(init);
+    EXPECT_TRUE(at::equal(env.obs(), init));  // obs = [pos_1..pos_D, vel_1..vel_D]
+    std::vector<testing::RefPointMass> ref(kN);
+    auto in = init.accessor<float, 2>();
     for (int64_t i = 0; i < kN; ++i) {
-      const double want = ref[i].step({a[i][0].item<float>(), a[i][1].item<float>()});
-      ASSERT_EQ(r.reward[i].item<float>(), static_cast<float>(want)) << t;
-      ASSERT_EQ(r.next_obs[i][0].item<float>(), ref[i].pos[0]) << t;
-      ASSERT_EQ(r.next_obs[i][3].item<float>(), ref[i].vel[1]) << t;
+      for (int j = 0; j < dim; ++j) {
+        ref[i].pos.push_back(in[i][j]);
+        ref[i].vel.push_back(in[i][dim + j]);
+      }
     }
-    ASSERT_TRUE(at::equal(env.obs(), r.next_obs)) << "no reset yet, obs is next_obs";
+    for (int t = 0; t < 150; ++t) {
+      const at::Tensor a = random_actions(kN, dim, gen);
+      const StepResult r = env.step(a);
+      auto acts = a.accessor<float, 2>();
+      auto obs = r.next_obs.accessor<float, 2>();
+      auto rew = r.reward.accessor<float, 1>();
+      for (int64_t i = 0; i < kN; ++i) {
+        std::vector<float> ai(acts[i].data(), acts[i].data() + dim);
+        const double want = ref[i].step(ai);
+        ASSERT_EQ(rew[i], static_cast<float>(want)) << "dim " << dim << " t " << t;
+        for (int j = 0; j < dim; ++j) {
+          ASSERT_EQ(obs[i][j], ref[i].pos[j]) << "dim " << dim << " t " << t;
+          ASSERT_EQ(obs[i][dim + j], ref[i].vel[j]) << "dim " << dim << " t " << t;
+        }
+      }
+      ASSERT_TRUE(at::equal(env.obs(), r.next_obs)) << "no reset yet, obs is next_obs";
+    }
   }
 }
 

@@ -17,4 +17,15 @@ struct EnvParams {
   uint64_t seed = 0;                ///< key of every reset draw (see ResetStream)
 };
 
+/// How an env reads its number of axes: at run time (any dim), or fixed at
+/// compile time so the CPU loop can vectorize the common dim = 1 case. Both give
+/// the same arithmetic; only the loop structure the compiler sees differs.
+struct RuntimeDim {
+  VECSAC_HD static int of(const EnvParams& p) { return p.dim; }
+};
+template <int kDim>
+struct FixedDim {
+  VECSAC_HD static constexpr int of(const EnvParams&) { return kDim; }
+};
+
 }  // namespace vecsac

@@ -26,9 +26,18 @@ struct Pendulum {
   static constexpr double kTorqueTerm = 3.0 / (1.0 * 1.0 * 1.0);    // 3 / (m l^2)
 
   // State variables: theta (unwrapped), theta_dot. Obs: cos, sin, theta_dot.
-  VECSAC_HD static int state_dim(const EnvParams&) { return 2; }
-  VECSAC_HD static int obs_dim(const EnvParams&) { return 3; }
-  VECSAC_HD static int act_dim(const EnvParams&) { return 1; }
+  template <class Dim = RuntimeDim>
+  VECSAC_HD static constexpr int state_dim(const EnvParams&) {
+    return 2;
+  }
+  template <class Dim = RuntimeDim>
+  VECSAC_HD static constexpr int obs_dim(const EnvParams&) {
+    return 3;
+  }
+  template <class Dim = RuntimeDim>
+  VECSAC_HD static constexpr int act_dim(const EnvParams&) {
+    return 1;
+  }
 
   /// ((x + pi) mod 2 pi) - pi with Python's float modulo: the result of the
   /// modulo takes the divisor's sign (np.remainder), unlike C's fmod.
@@ -50,6 +59,7 @@ struct Pendulum {
   }
 
   /// Returns -cost, the cost being taken on the state before the step.
+  template <class Dim = RuntimeDim>
   VECSAC_HD static double step(const EnvParams&, StateRef s, const float* action) {
     const double th = s[0];
     const double thdot = s[1];

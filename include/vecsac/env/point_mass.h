@@ -21,9 +21,18 @@ struct PointMass {
   static constexpr double kActionLimit = 2.0;
 
   // State variables: pos_0..pos_{dim-1}, then vel_0..vel_{dim-1}; obs is the state.
-  VECSAC_HD static int state_dim(const EnvParams& p) { return 2 * p.dim; }
-  VECSAC_HD static int obs_dim(const EnvParams& p) { return 2 * p.dim; }
-  VECSAC_HD static int act_dim(const EnvParams& p) { return p.dim; }
+  template <class Dim = RuntimeDim>
+  VECSAC_HD static int state_dim(const EnvParams& p) {
+    return 2 * Dim::of(p);
+  }
+  template <class Dim = RuntimeDim>
+  VECSAC_HD static int obs_dim(const EnvParams& p) {
+    return 2 * Dim::of(p);
+  }
+  template <class Dim = RuntimeDim>
+  VECSAC_HD static int act_dim(const EnvParams& p) {
+    return Dim::of(p);
+  }
 
   /// Per axis pos, then vel, from U(-1, 1), rounded to float32 as the notebook's
   /// np.array(..., dtype=float32) does.
@@ -35,16 +44,18 @@ struct PointMass {
   }
 
   /// Advances the state by one step and returns the reward of the new state.
+  template <class Dim = RuntimeDim>
   VECSAC_HD static double step(const EnvParams& p, StateRef s, const float* action) {
+    const int dim = Dim::of(p);
     double cost = 0.0;
-    for (int j = 0; j < p.dim; ++j) {
+    for (int j = 0; j < dim; ++j) {
       // np.clip semantics: a NaN action stays NaN (std::fmin would hide it).
       double a = action[j];
       a = a < -kActionLimit ? -kActionLimit : (a > kActionLimit ? kActionLimit : a);
-      const double vel = static_cast<double>(s[p.dim + j]) + kDt * a;
+      const double vel = static_cast<double>(s[dim + j]) + kDt * a;
       const double pos = static_cast<double>(s[j]) + kDt * vel;  // semi-implicit: new vel
       s[j] = static_cast<float>(pos);
-      s[p.dim + j] = static_cast<float>(vel);
+      s[dim + j] = static_cast<float>(vel);
       // Same association as the notebook's `pos * pos + 0.1 * vel * vel + 0.001 * a * a`.
       cost += pos * pos + 0.1 * vel * vel + 0.001 * a * a;
     }

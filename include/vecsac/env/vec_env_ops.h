@@ -62,44 +62,53 @@ struct StepOp {
   bool* terminated;      ///< [n]
   bool* truncated;       ///< [n]
 
-  template <class Env>
-  VECSAC_HD void run(int64_t i) const {
+  /// Phase 1, branch-free so the CPU loop can vectorize it: the step, its
+  /// reward and flags, the next obs, and obs/counters as if the episode went on.
+  /// Returns whether the episode ended (then end_episode(i) must follow).
+  template <class Env, class Dim = RuntimeDim>
+  VECSAC_HD bool advance(int64_t i) const {
     const StateRef s{buf.state + i, n};
-    const int obs_dim = Env::obs_dim(params);
-    const double r = Env::step(params, s, actions + i * Env::act_dim(params));
+    const int obs_dim = Env::template obs_dim<Dim>(params);
+    const double r =
+        Env::template step<Dim>(params, s, actions + i * Env::template act_dim<Dim>(params));
     reward[i] = static_cast<float>(r);
     const int32_t t = buf.elapsed[i] + 1;
-    const double ret = buf.episode_return[i] + r;
     const bool term = Env::terminated(params, s);
     const bool trunc = t >= params.max_episode_steps;
     terminated[i] = term;
     truncated[i] = trunc;
-    float* next_row = next_obs + i * obs_dim;
-    float* obs_row = obs + i * obs_dim;
-    const bool done = term || trunc;
-    // Each value goes to both rows from a register: copying next_row into
-    // obs_row afterwards would reload just-stored floats, and the CPU's
-    // store-to-load forwarding stalls on such wider merged loads (~3x slower).
+    buf.elapsed[i] = t;
+    buf.episode_return[i] += r;
+    // Each value goes to both rows from a register: copying next_obs into obs
+    // afterwards would reload just-stored floats, and store-to-load forwarding
+    // stalls on such merged loads (measured ~1.6x slower on the CPU).
     for (int j = 0; j < obs_dim; ++j) {
       const float v = Env::observation(params, s, j);
-      next_row[j] = v;
-      if (!done) obs_row[j] = v;
+      next_obs[i * obs_dim + j] = v;
+      obs[i * obs_dim + j] = v;
     }
-    if (!done) {
-      buf.elapsed[i] = t;
-      buf.episode_return[i] = ret;
-      return;
-    }
+    return term || trunc;
+  }
+
+  /// Phase 2, for an env whose episode just ended: record it, start the next one.
+  template <class Env>
+  VECSAC_HD void end_episode(int64_t i) const {
     buf.finished_count[i] += 1;
-    buf.finished_return_sum[i] += ret;
-    buf.finished_length_sum[i] += t;
+    buf.finished_return_sum[i] += buf.episode_return[i];
+    buf.finished_length_sum[i] += buf.elapsed[i];
     const int64_t e = buf.episode[i] + 1;
     buf.episode[i] = e;
+    const StateRef s{buf.state + i, n};
     ResetStream rng(params.seed, i, e);
     Env::reset(params, rng, s);
     buf.elapsed[i] = 0;
     buf.episode_return[i] = 0.0;
-    write_observation<Env>(params, s, obs_row);
+    write_observation<Env>(params, s, obs + i * Env::obs_dim(params));
+  }
+
+  template <class Env>
+  VECSAC_HD void run(int64_t i) const {
+    if (advance<Env>(i)) end_episode<Env>(i);
   }
 };
 
