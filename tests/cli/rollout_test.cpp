@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "support/temp_dir_test.h"
 #include "vecsac/io/json_file.h"
 
 namespace vecsac {
@@ -37,16 +38,8 @@ RunResult run_cli(const std::string& args) {
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
 }
 
-class RolloutCliTest : public ::testing::Test {
+class RolloutCliTest : public testing::TempDirTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("vecsac_rollout_" +
-            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
   std::string file(const std::string& name, const std::string& content) {
     const fs::path p = dir_ / name;
     std::ofstream(p) << content;
@@ -58,21 +51,14 @@ class RolloutCliTest : public ::testing::Test {
   // contains every expected fragment, and that OUT keeps its earlier content.
   void expect_error(const std::string& args, std::initializer_list<std::string> fragments) {
     const std::string out = file("out.json", "earlier result");
-    const auto entries = [&] {
-      return std::distance(fs::directory_iterator(dir_), fs::directory_iterator());
-    };
     const auto before = entries();
     const RunResult r = run_cli(args + " --out " + out);
     EXPECT_NE(r.code, 0) << args;
     EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
     for (const auto& f : fragments) EXPECT_THAT(r.output, HasSubstr(f)) << args;
-    std::ifstream in(out);
-    std::stringstream s;
-    s << in.rdbuf();
-    EXPECT_EQ(s.str(), "earlier result") << "a failed run must leave OUT intact";
+    EXPECT_EQ(slurp(out), "earlier result") << "a failed run must leave OUT intact";
     EXPECT_EQ(entries(), before) << "no temporary or partial file may be left behind";
   }
-  fs::path dir_;
 };
 
 TEST_F(RolloutCliTest, WritesTheDocumentedFormatMatchingVecEnv) {

@@ -4,36 +4,15 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
+
+#include "support/temp_dir_test.h"
 
 namespace vecsac {
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-class AtomicFileTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("vecsac_atomic_" +
-            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  size_t entries() const {
-    return std::distance(fs::directory_iterator(dir_), fs::directory_iterator());
-  }
-  fs::path dir_;
-};
+using AtomicFileTest = testing::TempDirTest;
 
 TEST_F(AtomicFileTest, WritesAndReplacesWholeContentLeavingNoTempFile) {
   const fs::path p = dir_ / "out.json";
@@ -41,7 +20,7 @@ TEST_F(AtomicFileTest, WritesAndReplacesWholeContentLeavingNoTempFile) {
   EXPECT_EQ(slurp(p), "first");
   write_file_atomic(p, std::string(1 << 20, 'x'));
   EXPECT_EQ(slurp(p).size(), size_t{1} << 20);
-  EXPECT_EQ(entries(), 1u);
+  EXPECT_EQ(entries(), 1);
 }
 
 TEST_F(AtomicFileTest, FailureNamesThePathAndKeepsTheOldFile) {
@@ -54,12 +33,12 @@ TEST_F(AtomicFileTest, FailureNamesThePathAndKeepsTheOldFile) {
     EXPECT_NE(std::string(e.what()).find(target.string()), std::string::npos) << e.what();
   }
   EXPECT_TRUE(fs::is_directory(target / "child"));
-  EXPECT_EQ(entries(), 1u) << "the temporary file must be removed";
+  EXPECT_EQ(entries(), 1) << "the temporary file must be removed";
 }
 
 TEST_F(AtomicFileTest, MissingDirectoryIsAClearError) {
   EXPECT_THROW(write_file_atomic(dir_ / "no" / "such" / "file", "x"), std::runtime_error);
-  EXPECT_EQ(entries(), 0u);
+  EXPECT_EQ(entries(), 0);
 }
 
 }  // namespace
