@@ -140,6 +140,36 @@ void VecEnv::set_state(const at::Tensor& states) {
   run_on(ObserveOp{params_, state_.data_ptr<float>(), n_, obs_.data_ptr<float>()}, device_);
 }
 
+VecEnvSnapshot VecEnv::snapshot() const {
+  return {state_,
+          elapsed_,
+          episode_,
+          episode_return_,
+          finished_count_,
+          finished_return_sum_,
+          finished_length_sum_};
+}
+
+void VecEnv::restore(const VecEnvSnapshot& s) {
+  const std::pair<const at::Tensor*, at::Tensor*> pairs[] = {
+      {&s.state, &state_},
+      {&s.elapsed, &elapsed_},
+      {&s.episode, &episode_},
+      {&s.episode_return, &episode_return_},
+      {&s.finished_count, &finished_count_},
+      {&s.finished_return_sum, &finished_return_sum_},
+      {&s.finished_length_sum, &finished_length_sum_}};
+  for (const auto& [from, to] : pairs) {
+    TORCH_CHECK(
+        from->defined() && from->sizes() == to->sizes() && from->scalar_type() == to->scalar_type(),
+        "VecEnv::restore: snapshot tensor ", from->defined() ? from->sizes() : at::IntArrayRef{},
+        " does not match this env's ", to->sizes(), " ", to->scalar_type(),
+        " (was the checkpoint made with another env, num_envs or dim?)");
+  }
+  for (const auto& [from, to] : pairs) to->copy_(*from);
+  run_on(ObserveOp{params_, state_.data_ptr<float>(), n_, obs_.data_ptr<float>()}, device_);
+}
+
 at::Tensor VecEnv::state() const { return state_.t().contiguous(); }
 
 EpisodeStats VecEnv::take_episode_stats() {

@@ -29,6 +29,12 @@ struct EpisodeStats {
   at::Tensor length_sum;  ///< int64
 };
 
+/// Every per-env tensor of a VecEnv, for checkpoints ([state_dim, N] state).
+struct VecEnvSnapshot {
+  at::Tensor state, elapsed, episode, episode_return;
+  at::Tensor finished_count, finished_return_sum, finished_length_sum;
+};
+
 class VecEnv {
  public:
   /// Creates num_envs envs on `device` and starts episode 0 of each from params.seed.
@@ -47,6 +53,12 @@ class VecEnv {
   const at::Tensor& obs() const { return obs_; }
   /// Current state of every env as [N, state_dim] (a copy).
   at::Tensor state() const;
+
+  /// The env's own tensors (not copies): a checkpoint serialises them.
+  VecEnvSnapshot snapshot() const;
+  /// Copies a snapshot of a VecEnv of the same kind and size back in; obs()
+  /// follows from the restored state.
+  void restore(const VecEnvSnapshot& snapshot);
 
   /// Returns and clears the finished-episode sums.
   EpisodeStats take_episode_stats();

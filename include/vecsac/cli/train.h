@@ -1,0 +1,22 @@
+/// @brief `vecsac train`: train SAC from a JSON config with --set overrides.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "vecsac/cli/command.h"
+#include "vecsac/config/config.h"
+
+namespace CLI {
+class App;
+}
+
+namespace vecsac {
+
+/// Reads `path` (or starts from the defaults when empty), applies the --set
+/// assignments, parses strictly and validates, including the device.
+Config load_config(const std::string& path, const std::vector<std::string>& overrides);
+
+Command add_train_command(CLI::App& parent);
+
+}  // namespace vecsac

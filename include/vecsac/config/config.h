@@ -1,0 +1,70 @@
+/// @brief The run configuration: env, SAC hyperparameters (Stable-Baselines3 names) and run
+/// settings.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace vecsac {
+
+/// Section "env".
+struct EnvConfig {
+  std::string name = "pointmass";  ///< pointmass | pendulum
+  int64_t num_envs = 64;        ///< envs stepped together (one vector step = num_envs transitions)
+  int dim = 1;                  ///< point-mass axes; pendulum has 1
+  int max_episode_steps = 200;  ///< time limit (truncation, not a terminal state)
+};
+
+/// Section "sac": SB3 SAC's names and meanings. Counts of steps are env
+/// transitions (num_envs per vector step), as in SB3 with vectorised envs.
+struct SacConfig {
+  double learning_rate = 3e-4;          ///< Adam step size of actor, critics and temperature
+  int64_t buffer_size = 1000000;        ///< replay capacity in transitions
+  int64_t learning_starts = 100;        ///< transitions collected with uniform random actions first
+  int64_t batch_size = 256;             ///< transitions per gradient step
+  double tau = 0.005;                   ///< Polyak coefficient of the target critics
+  double gamma = 0.99;                  ///< discount
+  int64_t train_freq = 1;               ///< vector steps between training phases
+  int64_t gradient_steps = 1;           ///< gradient steps per training phase
+  std::string ent_coef = "auto";        ///< "auto" | "auto_<init>" | a number (fixed alpha)
+  std::string target_entropy = "auto";  ///< "auto" (= -dim(A)) | a number
+  int64_t target_update_interval = 1;   ///< gradient steps between target updates
+  std::vector<int64_t> net_arch = {256, 256};  ///< policy_kwargs.net_arch: hidden sizes
+};
+
+/// Section "run".
+struct RunConfig {
+  int64_t total_timesteps = 100000;  ///< env transitions to train for
+  uint64_t seed = 0;                 ///< seeds networks, envs, replay sampling and exploration
+  std::string device = "auto";       ///< auto | cpu | cuda | cuda:N
+  int64_t log_interval = 10000;      ///< transitions between metrics lines
+  int64_t eval_freq = 0;             ///< transitions between evaluations (0: only at the end)
+  int64_t eval_episodes = 8;         ///< episodes per evaluation
+  int64_t checkpoint_interval = 0;   ///< transitions between checkpoints (0: only at the end)
+};
+
+struct Config {
+  EnvConfig env;
+  SacConfig sac;
+  RunConfig run;
+};
+
+/// Strict parse: unknown keys (with the nearest valid name suggested), wrong
+/// types and out-of-range values throw std::invalid_argument naming the key,
+/// the value and what is allowed. Missing keys keep their defaults.
+Config config_from_json(const nlohmann::json& doc);
+
+/// The resolved config, every field present.
+nlohmann::json config_to_json(const Config& config);
+
+/// Applies "section.key=value" (value parsed as JSON when it parses, else as a
+/// string) to a config document; the result still goes through config_from_json.
+void apply_override(nlohmann::json& doc, const std::string& assignment);
+
+/// Checks ranges and combinations (batch_size <= buffer_size, learning_starts <
+/// total_timesteps, ...); throws std::invalid_argument naming key and value.
+void validate(const Config& config);
+
+}  // namespace vecsac

@@ -1,0 +1,57 @@
+/// @brief A ring buffer of transitions preallocated on the training device.
+#pragma once
+
+#include <ATen/core/Generator.h>
+#include <ATen/core/Tensor.h>
+#include <c10/core/Device.h>
+
+#include <cstdint>
+
+namespace vecsac {
+
+struct Batch {
+  at::Tensor obs;         ///< [B, obs_dim]
+  at::Tensor act;         ///< [B, act_dim]
+  at::Tensor reward;      ///< [B]
+  at::Tensor next_obs;    ///< [B, obs_dim], the true next observation
+  at::Tensor terminated;  ///< [B] float 0/1; truncation is not stored: it bootstraps
+};
+
+class ReplayBuffer {
+ public:
+  /// Bytes that a buffer of `capacity` transitions will allocate.
+  static int64_t footprint_bytes(int64_t capacity, int64_t obs_dim, int64_t act_dim);
+
+  /// Allocates every tensor up front on `device`. Throws std::runtime_error
+  /// naming sac.buffer_size and the largest capacity that fits when the
+  /// footprint exceeds the device's free memory.
+  ReplayBuffer(int64_t capacity, int64_t obs_dim, int64_t act_dim, c10::Device device);
+
+  /// Inserts one vector step's N transitions at the cursor, wrapping around.
+  /// The cursor and size live on the host and follow from N alone, so this
+  /// never synchronises with the device.
+  void add(const at::Tensor& obs, const at::Tensor& act, const at::Tensor& reward,
+           const at::Tensor& next_obs, const at::Tensor& terminated);
+
+  /// B transitions drawn uniformly, with replacement, from the stored ones.
+  Batch sample(int64_t batch_size, at::Generator& gen) const;
+
+  int64_t size() const { return size_; }
+  int64_t capacity() const { return capacity_; }
+  int64_t cursor() const { return cursor_; }
+  /// The storage, for checkpoints: obs, act, reward, next_obs, terminated.
+  Batch storage() const { return {obs_, act_, reward_, next_obs_, terminated_}; }
+  /// Restores contents and cursor written by a checkpoint.
+  void restore(const Batch& storage, int64_t size, int64_t cursor);
+
+ private:
+  int64_t capacity_, obs_dim_, act_dim_;
+  c10::Device device_;
+  int64_t size_ = 0, cursor_ = 0;
+  at::Tensor obs_, act_, reward_, next_obs_, terminated_;
+};
+
+/// Free bytes on `device`: MemAvailable for the CPU, cudaMemGetInfo for a GPU.
+int64_t free_device_bytes(c10::Device device);
+
+}  // namespace vecsac

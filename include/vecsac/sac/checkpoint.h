@@ -1,0 +1,53 @@
+/// @brief Checkpoints: the whole training state in one file, written atomically, verified on load.
+#pragma once
+
+#include <ATen/core/Generator.h>
+#include <c10/core/Device.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+
+#include "vecsac/config/config.h"
+#include "vecsac/env/vec_env.h"
+#include "vecsac/replay/replay_buffer.h"
+#include "vecsac/sac/learner.h"
+
+namespace vecsac {
+
+/// Host-side loop counters.
+struct LoopCounters {
+  int64_t global_step = 0;  ///< env transitions so far
+  int64_t iteration = 0;    ///< vector steps so far
+  int64_t next_log = 0;     ///< global_step of the next log point
+};
+
+/// References to every piece of training state; the unit of checkpointing.
+struct TrainingState {
+  SacLearner& learner;
+  ReplayBuffer& replay;
+  VecEnv& env;
+  at::Generator& replay_gen;
+  at::Generator& explore_gen;
+  LoopCounters& counters;
+};
+
+/// checkpoints/step_<global_step>.pt under run_dir.
+std::filesystem::path checkpoint_path(const std::filesystem::path& run_dir, int64_t global_step);
+
+/// Serialises `state` and writes it atomically (temp file, fsync, rename): a
+/// crash mid-write leaves the previous checkpoints untouched.
+void save_checkpoint(const std::filesystem::path& path, const TrainingState& state);
+
+/// Restores `state` (built from the same config) from `path`. Throws
+/// std::runtime_error naming the file when it is truncated, corrupt or from
+/// another configuration; `state` is then unusable and must be rebuilt.
+void load_checkpoint(const std::filesystem::path& path, TrainingState& state, c10::Device device);
+
+/// Checkpoint files of a run, newest (highest step) first.
+std::vector<std::filesystem::path> list_checkpoints(const std::filesystem::path& run_dir);
+
+/// Loads only the actor's weights from a checkpoint into `actor` (for eval).
+void load_actor(const std::filesystem::path& path, Actor& actor, c10::Device device);
+
+}  // namespace vecsac

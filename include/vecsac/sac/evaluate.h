@@ -1,0 +1,28 @@
+/// @brief Deterministic-policy evaluation: vectorized, each episode to its time limit.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+#include <c10/core/Device.h>
+
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "vecsac/env/env_params.h"
+#include "vecsac/sac/networks.h"
+
+namespace vecsac {
+
+struct EvalResult {
+  std::vector<double> returns;  ///< one per episode
+  at::Tensor initial_obs;       ///< [episodes, obs_dim] on the CPU
+  double mean = 0, std = 0;     ///< population std, as np.std
+  nlohmann::json to_json() const;
+};
+
+/// Runs the squashed-mean policy on `episodes` envs for max_episode_steps steps.
+/// With `init_states` defined ([episodes, state_dim]) the envs start there;
+/// otherwise they reset from params.seed.
+EvalResult evaluate(const Actor& actor, const EnvParams& params, int64_t episodes,
+                    c10::Device device, const at::Tensor& init_states = {});
+
+}  // namespace vecsac

@@ -1,0 +1,35 @@
+/// @brief The training loop: vectorized acting, device replay, sync-free updates, logging.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <string>
+
+#include "vecsac/config/config.h"
+#include "vecsac/sac/evaluate.h"
+
+namespace vecsac {
+
+struct TrainOptions {
+  std::filesystem::path out_dir;  ///< run directory: config.json, metrics.jsonl, eval.json
+  bool quiet = false;             ///< no progress lines on stdout
+  bool resume = false;            ///< continue from the newest good checkpoint in out_dir
+  bool sync_debug = false;        ///< CUDA: any host sync in the hot loop throws
+  /// Test hook: called after each checkpoint is written, with its step.
+  std::function<void(int64_t)> after_checkpoint;
+};
+
+struct TrainResult {
+  int64_t global_step = 0;
+  double seconds = 0;
+  EvalResult final_eval;
+};
+
+/// Trains per `config` (validated by the caller) and writes the run directory.
+TrainResult train(const Config& config, const TrainOptions& options);
+
+/// The env parameters a config describes; `seed_purpose` picks the reset
+/// stream (training and evaluation envs must not share starts).
+EnvParams env_params_of(const Config& config, uint64_t seed_purpose);
+
+}  // namespace vecsac

@@ -1,0 +1,72 @@
+/// @brief `vecsac train`.
+#include "vecsac/cli/train.h"
+
+#include <CLI/CLI.hpp>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+
+#include "vecsac/io/json_file.h"
+#include "vecsac/sac/trainer.h"
+#include "vecsac/util/device.h"
+
+namespace vecsac {
+
+Config load_config(const std::string& path, const std::vector<std::string>& overrides) {
+  nlohmann::json doc =
+      path.empty() ? nlohmann::json::object() : read_json_file(path, "--config file");
+  for (const auto& o : overrides) apply_override(doc, o);
+  const Config config = config_from_json(doc);
+  validate(config);
+  parse_device(config.run.device);  // "cuda" without a GPU fails here, before any work
+  return config;
+}
+
+Command add_train_command(CLI::App& parent) {
+  struct Options {
+    std::string config = VECSAC_DEFAULT_CONFIG;
+    std::vector<std::string> overrides;
+    std::string out;
+    bool resume = false, sync_debug = false;
+    CLI::Option* config_opt = nullptr;
+  };
+  auto o = std::make_shared<Options>();
+  CLI::App* app = parent.add_subcommand("train", "Train SAC and write a run directory");
+  o->config_opt = app->add_option("--config", o->config,
+                                  "JSON config (sections env, sac, run); with --resume the "
+                                  "default is the run directory's config.json")
+                      ->capture_default_str()
+                      ->check(CLI::ExistingFile);
+  app->add_option("--set", o->overrides, "Override one key, typed: --set sac.tau=0.01 (repeatable)")
+      ->take_all();
+  app->add_option("--out", o->out, "Run directory (default: runs/<env>-seed<seed>)");
+  app->add_flag("--resume", o->resume,
+                "Continue the run in --out from its newest good checkpoint (raise "
+                "run.total_timesteps with --set to train further)");
+  app->add_flag("--sync-debug", o->sync_debug,
+                "CUDA: make any host synchronisation inside the training loop an error");
+  return Command{
+      app, [o] {
+        if (o->resume && o->out.empty()) {
+          throw std::invalid_argument("--resume needs --out RUN_DIR, the run to continue");
+        }
+        std::string config_file = o->config;
+        if (o->resume && o->config_opt->count() == 0) {
+          config_file = (std::filesystem::path(o->out) / "config.json").string();
+        }
+        const Config config = load_config(config_file, o->overrides);
+        TrainOptions options;
+        options.resume = o->resume;
+        options.sync_debug = o->sync_debug;
+        options.out_dir =
+            o->out.empty() ? "runs/" + config.env.name + "-seed" + std::to_string(config.run.seed)
+                           : o->out;
+        const TrainResult r = train(config, options);
+        std::cout << "trained " << r.global_step << " transitions in " << r.seconds
+                  << " s; deterministic eval over " << r.final_eval.returns.size()
+                  << " episodes: mean " << r.final_eval.mean << ", std " << r.final_eval.std
+                  << "; run directory " << options.out_dir.string() << std::endl;
+      }};
+}
+
+}  // namespace vecsac

@@ -1,0 +1,303 @@
+/// @brief Strict config parsing: every field bound once, typed, with a documented default.
+#include "vecsac/config/config.h"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <stdexcept>
+
+namespace vecsac {
+namespace {
+
+using nlohmann::json;
+
+[[noreturn]] void bad(const std::string& msg) { throw std::invalid_argument(msg); }
+
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1])});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+std::string joined(const std::vector<std::string>& names) {
+  std::string s;
+  for (const auto& n : names) s += (s.empty() ? "" : ", ") + n;
+  return s;
+}
+
+[[noreturn]] void unknown_key(const std::string& path, const std::string& key,
+                              const std::vector<std::string>& allowed) {
+  std::string best;
+  size_t best_d = std::numeric_limits<size_t>::max();
+  for (const auto& a : allowed) {
+    const size_t d = edit_distance(key, a);
+    if (d < best_d) best_d = d, best = a;
+  }
+  std::string msg = "unknown config key '" + path + key + "'";
+  if (best_d <= std::max<size_t>(2, key.size() / 3)) msg += "; did you mean '" + path + best + "'?";
+  bad(msg + " (allowed in " + (path.empty() ? "the top level" : path.substr(0, path.size() - 1)) +
+      ": " + joined(allowed) + ")");
+}
+
+int64_t as_int(const json& v, const std::string& key) {
+  if (v.is_number_integer()) return v.get<int64_t>();
+  if (v.is_number_float()) {
+    const double d = v.get<double>();
+    if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9e15) {
+      return static_cast<int64_t>(d);  // 1e6 written as a float is still an integer
+    }
+  }
+  bad(key + "=" + v.dump() + ": must be an integer");
+}
+double as_double(const json& v, const std::string& key) {
+  if (!v.is_number()) bad(key + "=" + v.dump() + ": must be a number");
+  return v.get<double>();
+}
+std::string as_string(const json& v, const std::string& key) {
+  if (!v.is_string()) bad(key + "=" + v.dump() + ": must be a string");
+  return v.get<std::string>();
+}
+// "auto"-style fields accept a string or a number; numbers keep their JSON text.
+std::string as_string_or_number(const json& v, const std::string& key) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_number()) return v.dump();
+  bad(key + "=" + v.dump() + ": must be a string or a number");
+}
+
+struct Field {
+  std::string key;
+  std::function<void(const json&, const std::string&)> set;
+  std::function<json()> get;
+};
+
+template <class T, class Parse>
+Field field(const std::string& key, T& member, Parse parse) {
+  return Field{key, [&member, parse](const json& v, const std::string& k) { member = parse(v, k); },
+               [&member] { return json(member); }};
+}
+Field int_field(const std::string& key, int64_t& m) { return field(key, m, as_int); }
+Field int_field(const std::string& key, int& m) {
+  return field(key, m, [](const json& v, const std::string& k) {
+    const int64_t x = as_int(v, k);
+    if (x < std::numeric_limits<int>::min() || x > std::numeric_limits<int>::max()) {
+      bad(k + "=" + v.dump() + ": out of range");
+    }
+    return static_cast<int>(x);
+  });
+}
+
+std::vector<Field> env_fields(EnvConfig& c) {
+  return {field("name", c.name, as_string), int_field("num_envs", c.num_envs),
+          int_field("dim", c.dim), int_field("max_episode_steps", c.max_episode_steps)};
+}
+
+std::vector<Field> sac_fields(SacConfig& c) {
+  std::vector<Field> f{
+      field("learning_rate", c.learning_rate, as_double),
+      int_field("buffer_size", c.buffer_size),
+      int_field("learning_starts", c.learning_starts),
+      int_field("batch_size", c.batch_size),
+      field("tau", c.tau, as_double),
+      field("gamma", c.gamma, as_double),
+      int_field("train_freq", c.train_freq),
+      int_field("gradient_steps", c.gradient_steps),
+      field("ent_coef", c.ent_coef, as_string_or_number),
+      field("target_entropy", c.target_entropy, as_string_or_number),
+      int_field("target_update_interval", c.target_update_interval),
+  };
+  // SB3 nests the architecture: policy_kwargs = {"net_arch": [...]}.
+  f.push_back(Field{"policy_kwargs",
+                    [&c](const json& v, const std::string& k) {
+                      if (!v.is_object())
+                        bad(k + " must be an object like {\"net_arch\": [256, 256]}");
+                      for (const auto& [key, val] : v.items()) {
+                        if (key != "net_arch") unknown_key(k + ".", key, {"net_arch"});
+                        const std::string nk = k + ".net_arch";
+                        if (!val.is_array())
+                          bad(nk + "=" + val.dump() + ": must be a list of layer widths");
+                        c.net_arch.clear();
+                        for (const auto& w : val) c.net_arch.push_back(as_int(w, nk));
+                      }
+                    },
+                    [&c] {
+                      return json{{"net_arch", c.net_arch}};
+                    }});
+  return f;
+}
+
+std::vector<Field> run_fields(RunConfig& c) {
+  return {int_field("total_timesteps", c.total_timesteps),
+          field("seed", c.seed,
+                [](const json& v, const std::string& k) {
+                  const int64_t s = as_int(v, k);
+                  if (s < 0) bad(k + "=" + v.dump() + ": must be >= 0");
+                  return static_cast<uint64_t>(s);
+                }),
+          field("device", c.device, as_string),
+          int_field("log_interval", c.log_interval),
+          int_field("eval_freq", c.eval_freq),
+          int_field("eval_episodes", c.eval_episodes),
+          int_field("checkpoint_interval", c.checkpoint_interval)};
+}
+
+std::vector<std::pair<std::string, std::vector<Field>>> sections(Config& c) {
+  return {{"env", env_fields(c.env)}, {"sac", sac_fields(c.sac)}, {"run", run_fields(c.run)}};
+}
+
+std::vector<std::string> keys_of(const std::vector<Field>& fields) {
+  std::vector<std::string> k;
+  for (const auto& f : fields) k.push_back(f.key);
+  return k;
+}
+
+void require(bool ok, const std::string& key, const std::string& value,
+             const std::string& allowed) {
+  if (!ok) bad(key + "=" + value + ": " + allowed);
+}
+std::string str(double x) { return json(x).dump(); }
+std::string str(int64_t x) { return std::to_string(x); }
+
+bool parse_positive_number(const std::string& s, double& out) {
+  try {
+    size_t used = 0;
+    out = std::stod(s, &used);
+    return used == s.size() && std::isfinite(out) && out > 0;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+}  // namespace
+
+Config config_from_json(const json& doc) {
+  if (!doc.is_object()) bad("config must be a JSON object with sections env, sac, run");
+  Config c;
+  auto secs = sections(c);
+  std::vector<std::string> names;
+  for (const auto& s : secs) names.push_back(s.first);
+  for (const auto& [name, body] : doc.items()) {
+    auto it =
+        std::find_if(secs.begin(), secs.end(), [&](const auto& s) { return s.first == name; });
+    if (it == secs.end()) unknown_key("", name, names);
+    if (!body.is_object()) bad("config section '" + name + "' must be an object");
+    for (const auto& [key, value] : body.items()) {
+      auto f = std::find_if(it->second.begin(), it->second.end(),
+                            [&](const Field& fl) { return fl.key == key; });
+      if (f == it->second.end()) unknown_key(name + ".", key, keys_of(it->second));
+      f->set(value, name + "." + key);
+    }
+  }
+  return c;
+}
+
+json config_to_json(const Config& config) {
+  Config c = config;
+  json out = json::object();
+  for (const auto& [name, fields] : sections(c)) {
+    json& sec = out[name] = json::object();
+    for (const auto& f : fields) sec[f.key] = f.get();
+  }
+  return out;
+}
+
+void apply_override(json& doc, const std::string& assignment) {
+  const size_t eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    bad("--set '" + assignment + "': expected SECTION.KEY=VALUE, e.g. sac.tau=0.01");
+  }
+  const std::string path = assignment.substr(0, eq), text = assignment.substr(eq + 1);
+  json value;
+  try {
+    value = json::parse(text);
+  } catch (const json::exception&) {
+    value = text;  // bare words such as cuda:0 or auto are strings
+  }
+  json* node = &doc;
+  size_t start = 0;
+  while (true) {
+    const size_t dot = path.find('.', start);
+    const std::string part = path.substr(start, dot == std::string::npos ? dot : dot - start);
+    if (part.empty()) bad("--set '" + assignment + "': empty key in '" + path + "'");
+    if (!node->is_object()) *node = json::object();
+    if (dot == std::string::npos) {
+      (*node)[part] = value;
+      break;
+    }
+    node = &(*node)[part];
+    start = dot + 1;
+  }
+  if (path.find('.') == std::string::npos) {
+    bad("--set '" + assignment + "': the key needs its section, e.g. sac." + path);
+  }
+}
+
+void validate(const Config& c) {
+  const auto& e = c.env;
+  require(e.name == "pointmass" || e.name == "pendulum", "env.name", "\"" + e.name + "\"",
+          "must be one of pointmass, pendulum");
+  require(e.num_envs >= 1, "env.num_envs", str(e.num_envs), "must be >= 1");
+  require(e.dim >= 1 && e.dim <= 1024, "env.dim", str(int64_t{e.dim}), "must be in [1, 1024]");
+  require(e.name != "pendulum" || e.dim == 1, "env.dim", str(int64_t{e.dim}),
+          "pendulum has exactly 1 axis");
+  require(e.max_episode_steps >= 1, "env.max_episode_steps", str(int64_t{e.max_episode_steps}),
+          "must be >= 1");
+
+  const auto& s = c.sac;
+  require(std::isfinite(s.learning_rate) && s.learning_rate > 0, "sac.learning_rate",
+          str(s.learning_rate), "must be a finite number > 0");
+  require(s.buffer_size >= 1, "sac.buffer_size", str(s.buffer_size), "must be >= 1");
+  require(s.learning_starts >= 0, "sac.learning_starts", str(s.learning_starts), "must be >= 0");
+  require(s.batch_size >= 1, "sac.batch_size", str(s.batch_size), "must be >= 1");
+  require(s.tau > 0 && s.tau <= 1, "sac.tau", str(s.tau), "must be in (0, 1]");
+  require(s.gamma >= 0 && s.gamma <= 1, "sac.gamma", str(s.gamma), "must be in [0, 1]");
+  require(s.train_freq >= 1, "sac.train_freq", str(s.train_freq), "must be >= 1 (vector steps)");
+  require(s.gradient_steps >= 1, "sac.gradient_steps", str(s.gradient_steps), "must be >= 1");
+  double x = 0;
+  require(
+      s.ent_coef == "auto" ||
+          (s.ent_coef.rfind("auto_", 0) == 0 && parse_positive_number(s.ent_coef.substr(5), x)) ||
+          parse_positive_number(s.ent_coef, x),
+      "sac.ent_coef", "\"" + s.ent_coef + "\"",
+      "must be \"auto\", \"auto_<initial value > 0>\" or a number > 0");
+  try {
+    size_t used = 0;
+    require(s.target_entropy == "auto" || (std::isfinite(std::stod(s.target_entropy, &used)) &&
+                                           used == s.target_entropy.size()),
+            "sac.target_entropy", "\"" + s.target_entropy + "\"", "must be \"auto\" or a number");
+  } catch (const std::logic_error&) {
+    bad("sac.target_entropy=\"" + s.target_entropy + "\": must be \"auto\" or a number");
+  }
+  require(s.target_update_interval >= 1, "sac.target_update_interval",
+          str(s.target_update_interval), "must be >= 1");
+  require(!s.net_arch.empty() &&
+              std::all_of(s.net_arch.begin(), s.net_arch.end(), [](int64_t w) { return w >= 1; }),
+          "sac.policy_kwargs.net_arch", json(s.net_arch).dump(),
+          "must be a non-empty list of widths >= 1");
+
+  const auto& r = c.run;
+  require(r.total_timesteps >= 1, "run.total_timesteps", str(r.total_timesteps), "must be >= 1");
+  require(r.log_interval >= 1, "run.log_interval", str(r.log_interval), "must be >= 1");
+  require(r.eval_freq >= 0, "run.eval_freq", str(r.eval_freq), "must be >= 0 (0: only at the end)");
+  require(r.eval_episodes >= 1, "run.eval_episodes", str(r.eval_episodes), "must be >= 1");
+  require(r.checkpoint_interval >= 0, "run.checkpoint_interval", str(r.checkpoint_interval),
+          "must be >= 0 (0: only at the end)");
+
+  // Combinations that cannot train.
+  require(s.batch_size <= s.buffer_size, "sac.batch_size", str(s.batch_size),
+          "must be <= sac.buffer_size (" + str(s.buffer_size) + ")");
+  require(s.buffer_size >= e.num_envs, "sac.buffer_size", str(s.buffer_size),
+          "must hold at least one vector step, env.num_envs=" + str(e.num_envs));
+  require(s.learning_starts < r.total_timesteps, "sac.learning_starts", str(s.learning_starts),
+          "must be < run.total_timesteps (" + str(r.total_timesteps) +
+              "), or no training would happen");
+}
+
+}  // namespace vecsac

@@ -1,0 +1,44 @@
+/// @brief evaluate.
+#include "vecsac/sac/evaluate.h"
+
+#include <ATen/ATen.h>
+#include <c10/core/GradMode.h>
+
+#include <cmath>
+
+#include "vecsac/env/vec_env.h"
+
+namespace vecsac {
+
+nlohmann::json EvalResult::to_json() const {
+  nlohmann::json init = nlohmann::json::array();
+  auto a = initial_obs.accessor<float, 2>();
+  for (int64_t i = 0; i < initial_obs.size(0); ++i) {
+    nlohmann::json row = nlohmann::json::array();
+    for (int64_t j = 0; j < initial_obs.size(1); ++j) row.push_back(a[i][j]);
+    init.push_back(row);
+  }
+  return {{"returns", returns}, {"initial_obs", init}, {"mean", mean}, {"std", std}};
+}
+
+EvalResult evaluate(const Actor& actor, const EnvParams& params, int64_t episodes,
+                    c10::Device device, const at::Tensor& init_states) {
+  const c10::NoGradGuard no_grad;
+  VecEnv env(params, episodes, device);
+  if (init_states.defined()) env.set_state(init_states.to(device));
+  EvalResult r;
+  r.initial_obs = env.obs().to(at::kCPU).clone();
+  at::Tensor total = at::zeros({episodes}, at::TensorOptions().device(device).dtype(at::kDouble));
+  for (int t = 0; t < params.max_episode_steps; ++t) {
+    const StepResult s = env.step(actor->deterministic(env.obs()));
+    total.add_(s.reward);
+  }
+  const at::Tensor cpu = total.to(at::kCPU);
+  r.returns.assign(cpu.data_ptr<double>(), cpu.data_ptr<double>() + episodes);
+  for (double x : r.returns) r.mean += x / episodes;
+  for (double x : r.returns) r.std += (x - r.mean) * (x - r.mean) / episodes;
+  r.std = std::sqrt(r.std);
+  return r;
+}
+
+}  // namespace vecsac

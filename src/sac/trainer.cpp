@@ -1,0 +1,261 @@
+/// @brief The SAC training loop.
+///
+/// Between log points the loop never synchronises with the device: no .item(),
+/// no copy to the CPU, no branch on a tensor's value; every count it branches
+/// on (steps, replay size and cursor) is host arithmetic. tools/check_hot_loop.sh
+/// enforces this for this file's loop.
+#include "vecsac/sac/trainer.h"
+
+#include <ATen/ATen.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <stdexcept>
+#include <string>
+
+#include "vecsac/cli/rollout.h"
+#include "vecsac/env/vec_env.h"
+#include "vecsac/io/atomic_file.h"
+#include "vecsac/replay/replay_buffer.h"
+#include "vecsac/sac/checkpoint.h"
+#include "vecsac/sac/learner.h"
+#include "vecsac/util/device.h"
+#include "vecsac/util/generator.h"
+#include "vecsac/util/sync_debug.h"
+
+namespace vecsac {
+namespace {
+
+enum SeedPurpose : uint64_t {
+  kEnvSeed = 10,
+  kEvalEnvSeed = 11,
+  kReplaySeed = 12,
+  kExploreSeed = 13
+};
+
+struct EpisodeSums {
+  double count = 0, return_sum = 0, length_sum = 0;
+};
+
+EpisodeSums read_episode_stats(VecEnv& env) {
+  const EpisodeStats s = env.take_episode_stats();
+  const at::Tensor v =
+      at::stack({s.count.to(at::kDouble), s.return_sum, s.length_sum.to(at::kDouble)}).to(at::kCPU);
+  auto a = v.accessor<double, 1>();
+  return {a[0], a[1], a[2]};
+}
+
+nlohmann::json number_or_null(double x, bool present) {
+  return present ? nlohmann::json(x) : nlohmann::json(nullptr);
+}
+
+}  // namespace
+
+EnvParams env_params_of(const Config& config, uint64_t seed_purpose) {
+  EnvParams p;
+  p.id = parse_env_id(config.env.name);
+  p.dim = config.env.dim;
+  p.max_episode_steps = config.env.max_episode_steps;
+  p.seed = derive_seed(config.run.seed, seed_purpose);
+  return p;
+}
+
+namespace {
+
+// Keeps metrics.jsonl consistent with a resumed run: drops lines logged after
+// the checkpoint by the run that was interrupted.
+void truncate_metrics(const std::filesystem::path& file, int64_t up_to_step) {
+  std::ifstream in(file);
+  std::string line, kept;
+  while (std::getline(in, line)) {
+    try {
+      if (nlohmann::json::parse(line).at("global_step").get<int64_t>() <= up_to_step) {
+        kept += line + "\n";
+      }
+    } catch (const std::exception&) {
+      // a torn last line from a killed run: drop it
+    }
+  }
+  write_file_atomic(file, kept);
+}
+
+void check_finite_parameters(const SacLearner& learner, int64_t global_step) {
+  const std::pair<const char*, const torch::nn::Module*> modules[] = {
+      {"actor", learner.actor.get()},
+      {"critic", learner.critic.get()},
+      {"critic_target", learner.critic_target.get()}};
+  for (const auto& [name, module] : modules) {
+    for (const auto& p : module->named_parameters()) {
+      if (!at::isfinite(p.value()).all().item<bool>()) {
+        throw std::runtime_error(std::string("non-finite parameter ") + name + "." + p.key() +
+                                 " at global_step " + std::to_string(global_step) +
+                                 "; training stopped, the last good checkpoint is kept");
+      }
+    }
+  }
+}
+
+}  // namespace
+
+TrainResult train(const Config& config, const TrainOptions& options) {
+  const auto& sac = config.sac;
+  const auto& run = config.run;
+  const c10::Device device = parse_device(run.device);
+  std::filesystem::create_directories(options.out_dir);
+  write_file_atomic(options.out_dir / "config.json", config_to_json(config).dump(2) + "\n");
+
+  VecEnv env(env_params_of(config, kEnvSeed), config.env.num_envs, device);
+  const int64_t n = env.num_envs(), obs_dim = env.obs_dim(), act_dim = env.act_dim();
+  ReplayBuffer replay(sac.buffer_size, obs_dim, act_dim, device);
+  SacLearner learner(sac, obs_dim, act_dim, env.action_limit(), device, run.seed);
+  at::Generator replay_gen = make_generator(device, derive_seed(run.seed, kReplaySeed));
+  at::Generator explore_gen = make_generator(device, derive_seed(run.seed, kExploreSeed));
+  LoopCounters c{0, 0, run.log_interval};
+  TrainingState state{learner, replay, env, replay_gen, explore_gen, c};
+
+  const std::filesystem::path metrics_file = options.out_dir / "metrics.jsonl";
+  if (options.resume) {
+    const auto found = list_checkpoints(options.out_dir);
+    if (found.empty()) {
+      throw std::runtime_error("--resume: no checkpoint in '" +
+                               (options.out_dir / "checkpoints").string() + "'");
+    }
+    bool loaded = false;
+    for (const auto& path : found) {
+      try {
+        load_checkpoint(path, state, device);
+        std::printf("resumed from %s at global_step %lld\n", path.string().c_str(),
+                    (long long)c.global_step);
+        loaded = true;
+        break;
+      } catch (const std::runtime_error& e) {
+        // Only an unreadable file falls through; a readable one that does not
+        // match the config stops here, since older ones would not match either.
+        if (std::string(e.what()).find("does not match") != std::string::npos) throw;
+        std::fprintf(stderr, "warning: skipping %s\n", e.what());
+      }
+    }
+    if (!loaded)
+      throw std::runtime_error("--resume: no readable checkpoint in " + options.out_dir.string());
+    truncate_metrics(metrics_file, c.global_step);
+  }
+
+  const double utd = static_cast<double>(sac.gradient_steps) / (sac.train_freq * n);
+  if (!options.quiet) {
+    std::printf(
+        "training %s (dim %d) on %s: %lld envs, %lld transitions; %lld gradient steps of batch "
+        "%lld "
+        "every %lld vector steps = update-to-data ratio %.4g gradient steps per transition "
+        "(%.4g sampled transitions per collected one)\n",
+        config.env.name.c_str(), config.env.dim, device.str().c_str(), (long long)n,
+        (long long)run.total_timesteps, (long long)sac.gradient_steps, (long long)sac.batch_size,
+        (long long)sac.train_freq, utd, utd * sac.batch_size);
+    std::fflush(stdout);
+  }
+
+  std::ofstream metrics(metrics_file, options.resume ? std::ios::app : std::ios::trunc);
+  const at::Tensor obs_before = at::empty_like(env.obs());
+  const auto start = std::chrono::steady_clock::now();
+  auto seconds = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+  const int64_t ckpt_every =
+      run.checkpoint_interval > 0 ? run.checkpoint_interval : run.total_timesteps;
+  int64_t next_ckpt = (c.global_step / ckpt_every + 1) * ckpt_every;
+  int64_t last_log_step = c.global_step;
+  double last_log_time = 0;
+  auto checkpoint = [&] {
+    check_finite_parameters(learner, c.global_step);
+    save_checkpoint(checkpoint_path(options.out_dir, c.global_step), state);
+    // Keep the two newest: the previous one stays until a newer one is complete.
+    const auto all = list_checkpoints(options.out_dir);
+    for (size_t i = 2; i < all.size(); ++i) std::filesystem::remove(all[i]);
+    if (options.after_checkpoint) options.after_checkpoint(c.global_step);
+  };
+
+  while (c.global_step < run.total_timesteps) {
+    {
+      // --- hot loop: no host synchronisation until the log point ---------------
+      const SyncDebugScope sync_debug(options.sync_debug && device.is_cuda());
+      at::Tensor actions;
+      if (c.global_step < sac.learning_starts) {
+        actions = (at::rand({n, act_dim}, explore_gen, env.obs().options()) * 2.0 - 1.0) *
+                  env.action_limit();
+      } else {
+        actions = learner.act(env.obs());
+      }
+      obs_before.copy_(env.obs());
+      const StepResult step = env.step(actions);
+      replay.add(obs_before, actions, step.reward, step.next_obs, step.terminated.to(at::kFloat));
+      c.global_step += n;
+      ++c.iteration;
+      if (c.global_step > sac.learning_starts && c.iteration % sac.train_freq == 0) {
+        for (int64_t g = 0; g < sac.gradient_steps; ++g) {
+          learner.update(replay.sample(sac.batch_size, replay_gen));
+        }
+      }
+    }
+    const bool last = c.global_step >= run.total_timesteps;
+    if (c.global_step >= c.next_log || last) {
+      // --- log point: the one place that reads device values -------------------
+      c.next_log += run.log_interval * ((c.global_step - c.next_log) / run.log_interval + 1);
+      const EpisodeSums ep = read_episode_stats(env);
+      const UpdateStats u = learner.take_stats();
+      const double now = seconds();
+      const double sps = (c.global_step - last_log_step) / std::max(now - last_log_time, 1e-9);
+      last_log_step = c.global_step;
+      last_log_time = now;
+      const bool have_ep = ep.count > 0, have_u = u.updates > 0;
+      const std::pair<const char*, double> checked[] = {
+          {"losses/qf_loss", u.qf_loss},       {"losses/actor_loss", u.actor_loss},
+          {"losses/alpha_loss", u.alpha_loss}, {"losses/alpha", u.alpha},
+          {"charts/entropy", u.entropy},       {"charts/q_mean", u.q_mean}};
+      for (const auto& [name, value] : checked) {
+        if (have_u && !std::isfinite(value)) {
+          throw std::runtime_error(std::string("non-finite ") + name + " = " +
+                                   std::to_string(value) + " at global_step " +
+                                   std::to_string(c.global_step) +
+                                   "; training stopped, the last good checkpoint is kept");
+        }
+      }
+      const double mean_return = ep.return_sum / std::max(ep.count, 1.0);
+      nlohmann::json line = {{"global_step", c.global_step},
+                             {"time_s", now},
+                             {"charts/SPS", sps},
+                             {"charts/episodic_return", number_or_null(mean_return, have_ep)},
+                             {"charts/episodic_length",
+                              number_or_null(ep.length_sum / std::max(ep.count, 1.0), have_ep)},
+                             {"losses/qf_loss", number_or_null(u.qf_loss, have_u)},
+                             {"losses/actor_loss", number_or_null(u.actor_loss, have_u)},
+                             {"losses/alpha_loss", number_or_null(u.alpha_loss, have_u)},
+                             {"losses/alpha", u.alpha},
+                             {"charts/entropy", number_or_null(u.entropy, have_u)},
+                             {"charts/q_mean", number_or_null(u.q_mean, have_u)}};
+      metrics << line.dump() << "\n" << std::flush;
+      if (!options.quiet) {
+        const double eta = (run.total_timesteps - c.global_step) / std::max(sps, 1e-9);
+        std::printf("step %lld/%lld | %.0f steps/s | return %s | alpha %.3g | ETA %.0fs\n",
+                    (long long)c.global_step, (long long)run.total_timesteps, sps,
+                    have_ep ? std::to_string(mean_return).c_str() : "n/a", u.alpha, eta);
+        std::fflush(stdout);
+      }
+    }
+    if (c.global_step >= next_ckpt || last) {
+      next_ckpt += ckpt_every * ((c.global_step - next_ckpt) / ckpt_every + 1);
+      checkpoint();
+    }
+  }
+
+  TrainResult result;
+  result.global_step = c.global_step;
+  result.seconds = seconds();
+  result.final_eval =
+      evaluate(learner.actor, env_params_of(config, kEvalEnvSeed), run.eval_episodes, device);
+  write_file_atomic(options.out_dir / "eval.json", result.final_eval.to_json().dump(2) + "\n");
+  return result;
+}
+
+}  // namespace vecsac
