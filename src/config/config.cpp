@@ -42,7 +42,9 @@ std::string joined(const std::vector<std::string>& names) {
     if (d < best_d) best_d = d, best = a;
   }
   std::string msg = "unknown config key '" + path + key + "'";
-  if (best_d <= std::max<size_t>(2, key.size() / 3)) msg += "; did you mean '" + path + best + "'?";
+  const bool prefix = !best.empty() && (key.rfind(best.substr(0, 3), 0) == 0);
+  if (best_d <= std::max<size_t>(2, key.size() / 3) || prefix)
+    msg += "; did you mean '" + path + best + "'?";
   bad(msg + " (allowed in " + (path.empty() ? "the top level" : path.substr(0, path.size() - 1)) +
       ": " + joined(allowed) + ")");
 }

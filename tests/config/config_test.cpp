@@ -1,0 +1,117 @@
+/// @brief Strict config parsing: a table of bad configs, each with the message it must give.
+#include "vecsac/config/config.h"
+
+#include <ATen/Context.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "vecsac/cli/train.h"
+
+namespace vecsac {
+namespace {
+
+using nlohmann::json;
+
+std::string error_of(const json& doc, const std::vector<std::string>& overrides = {}) {
+  try {
+    json d = doc;
+    for (const auto& o : overrides) apply_override(d, o);
+    validate(config_from_json(d));
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+TEST(ConfigTest, DefaultsAreValidAndRoundTrip) {
+  const Config c = config_from_json(json::object());
+  EXPECT_NO_THROW(validate(c));
+  EXPECT_EQ(c.sac.learning_rate, 3e-4);
+  EXPECT_EQ(c.sac.net_arch, (std::vector<int64_t>{256, 256}));
+  const json resolved = config_to_json(c);
+  EXPECT_EQ(resolved["sac"]["policy_kwargs"]["net_arch"], json::parse("[256, 256]"));
+  EXPECT_EQ(config_to_json(config_from_json(resolved)), resolved);
+}
+
+TEST(ConfigTest, OverridesAreTyped) {
+  json d = json::object();
+  apply_override(d, "sac.tau=0.01");
+  apply_override(d, "run.device=cuda:1");
+  apply_override(d, "sac.ent_coef=auto_0.1");
+  apply_override(d, "sac.policy_kwargs.net_arch=[64,64]");
+  apply_override(d, "env.num_envs=1e3");
+  const Config c = config_from_json(d);
+  EXPECT_EQ(c.sac.tau, 0.01);
+  EXPECT_EQ(c.run.device, "cuda:1");
+  EXPECT_EQ(c.sac.ent_coef, "auto_0.1");
+  EXPECT_EQ(c.sac.net_arch, (std::vector<int64_t>{64, 64}));
+  EXPECT_EQ(c.env.num_envs, 1000);
+}
+
+struct BadCase {
+  const char* doc;
+  std::vector<std::string> overrides;
+  std::vector<std::string> fragments;
+};
+
+TEST(ConfigTest, BadConfigsNameKeyValueAndWhatIsAllowed) {
+  const BadCase cases[] = {
+      {R"({"sac": {"tua": 0.01}})", {}, {"unknown config key 'sac.tua'", "did you mean 'sac.tau'"}},
+      {R"({"sac": {"batchsize": 64}})", {}, {"'sac.batchsize'", "did you mean 'sac.batch_size'"}},
+      {R"({"enviroment": {}})", {}, {"'enviroment'", "did you mean 'env'"}},
+      {R"({"run": {"zzz": 1}})", {}, {"'run.zzz'", "allowed in run:", "total_timesteps"}},
+      {R"({"sac": {"batch_size": "big"}})", {}, {"sac.batch_size=\"big\"", "must be an integer"}},
+      {R"({"sac": {"batch_size": 2.5}})", {}, {"sac.batch_size=2.5", "must be an integer"}},
+      {R"({"sac": {"tau": 1.5}})", {}, {"sac.tau=1.5", "(0, 1]"}},
+      {R"({"sac": {"gamma": -0.1}})", {}, {"sac.gamma=-0.1", "[0, 1]"}},
+      {R"({"sac": {"learning_rate": 0}})", {}, {"sac.learning_rate=0", "> 0"}},
+      {R"({"sac": {"ent_coef": "automatic"}})", {}, {"sac.ent_coef=\"automatic\"", "auto_<"}},
+      {R"({"sac": {"ent_coef": -0.1}})", {}, {"sac.ent_coef=\"-0.1\"", "a number > 0"}},
+      {R"({"sac": {"target_entropy": "high"}})",
+       {},
+       {"sac.target_entropy", "\"auto\" or a number"}},
+      {R"({"sac": {"policy_kwargs": {"net_arch": [64, 0]}}})", {}, {"net_arch=[64,0]", ">= 1"}},
+      {R"({"sac": {"policy_kwargs": {"netarch": [64]}}})",
+       {},
+       {"'sac.policy_kwargs.netarch'", "net_arch"}},
+      {R"({"env": {"name": "cartpole"}})", {}, {"env.name=\"cartpole\"", "pointmass, pendulum"}},
+      {R"({"env": {"name": "pendulum", "dim": 2}})",
+       {},
+       {"env.dim=2", "pendulum has exactly 1 axis"}},
+      {R"({"env": {"num_envs": 0}})", {}, {"env.num_envs=0", ">= 1"}},
+      {R"({"sac": {"batch_size": 512, "buffer_size": 256}})",
+       {},
+       {"sac.batch_size=512", "<= sac.buffer_size (256)"}},
+      {R"({"run": {"total_timesteps": 100}, "sac": {"learning_starts": 100}})",
+       {},
+       {"sac.learning_starts=100", "< run.total_timesteps (100)"}},
+      {R"({"env": {"num_envs": 64}, "sac": {"buffer_size": 32, "batch_size": 16}})",
+       {},
+       {"sac.buffer_size=32", "one vector step"}},
+      {R"({"run": {"seed": -1}})", {}, {"run.seed=-1", ">= 0"}},
+      {R"([1, 2])", {}, {"must be a JSON object"}},
+      {R"({"sac": 3})", {}, {"section 'sac' must be an object"}},
+      {"{}", {"tau=0.1"}, {"--set 'tau=0.1'", "needs its section", "sac.tau"}},
+      {"{}", {"sac.tau"}, {"--set 'sac.tau'", "SECTION.KEY=VALUE"}},
+      {"{}", {"sac.tau=high"}, {"sac.tau=\"high\"", "must be a number"}},
+  };
+  for (const BadCase& c : cases) {
+    const std::string msg = error_of(json::parse(c.doc), c.overrides);
+    for (const auto& f : c.fragments) EXPECT_THAT(msg, ::testing::HasSubstr(f)) << c.doc;
+  }
+}
+
+TEST(ConfigTest, CudaDeviceWithoutGpuFailsBeforeAnyWork) {
+  if (!at::hasCUDA()) {
+    try {
+      load_config("", {"run.device=cuda"});
+      FAIL() << "expected an error";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_THAT(e.what(), ::testing::HasSubstr("device 'cuda' is not available"));
+    }
+  }
+  EXPECT_THROW(load_config("", {"run.device=gpu"}), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace vecsac
