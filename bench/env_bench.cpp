@@ -12,7 +12,8 @@
 
 #ifdef VECSAC_WITH_CUDA
 #include <c10/cuda/CUDAStream.h>
-#include <cuda_runtime.h>
+
+#include "vecsac/detail/cuda_check.h"
 #endif
 
 namespace vecsac {
@@ -65,21 +66,21 @@ void env_step_cuda(benchmark::State& state, EnvId id) {
   const at::Tensor actions = (at::rand({n, env.act_dim()}) * 4.0 - 2.0).to(dev);
   cudaStream_t stream = c10::cuda::getCurrentCUDAStream(0).stream();
   cudaEvent_t start, stop;
-  cudaEventCreate(&start);
-  cudaEventCreate(&stop);
+  VECSAC_CUDA_CHECK(cudaEventCreate(&start));
+  VECSAC_CUDA_CHECK(cudaEventCreate(&stop));
   env.step(actions);  // warm-up: module load, first launch
-  cudaStreamSynchronize(stream);
+  VECSAC_CUDA_CHECK(cudaStreamSynchronize(stream));
   for (auto _ : state) {
-    cudaEventRecord(start, stream);
+    VECSAC_CUDA_CHECK(cudaEventRecord(start, stream));
     env.step(actions);
-    cudaEventRecord(stop, stream);
-    cudaEventSynchronize(stop);
+    VECSAC_CUDA_CHECK(cudaEventRecord(stop, stream));
+    VECSAC_CUDA_CHECK(cudaEventSynchronize(stop));
     float ms = 0.0f;
-    cudaEventElapsedTime(&ms, start, stop);
+    VECSAC_CUDA_CHECK(cudaEventElapsedTime(&ms, start, stop));
     state.SetIterationTime(ms / 1e3);
   }
-  cudaEventDestroy(start);
-  cudaEventDestroy(stop);
+  VECSAC_CUDA_CHECK(cudaEventDestroy(start));
+  VECSAC_CUDA_CHECK(cudaEventDestroy(stop));
   state.SetItemsProcessed(state.iterations() * n);
   if (id == EnvId::kPointMass)
     state.SetBytesProcessed(state.iterations() * n * kPointMassStepBytes);

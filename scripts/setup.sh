@@ -32,35 +32,40 @@ done
 if ((${#missing[@]})); then
   log "installing Debian packages: ${missing[*]}"
   SUDO=""
-  [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null ||
+      { echo "[setup] error: missing Debian packages (${missing[*]}) and no sudo; install them as root" >&2; exit 1; }
+    SUDO=sudo
+  fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
 # --- 2. CUDA toolkit ----------------------------------------------------------
-if ! command -v nvcc >/dev/null 2>&1 && [ -x /usr/local/cuda/bin/nvcc ]; then
-  export PATH=/usr/local/cuda/bin:$PATH
+# The CUDA 13 toolkit is required even for VECSAC_CUDA=OFF builds: the CUDA build
+# of LibTorch's CMake config looks for it. /usr/local/cuda comes first so an older
+# distribution nvcc on PATH does not shadow it.
+[ -x /usr/local/cuda/bin/nvcc ] && export PATH=/usr/local/cuda/bin:$PATH
+if ! command -v nvcc >/dev/null 2>&1; then
+  echo "[setup] error: no nvcc found (looked on PATH and in /usr/local/cuda/bin); install the" \
+       "CUDA 13 toolkit: LibTorch's CUDA build needs it to configure, even for CPU-only builds" >&2
+  exit 1
 fi
+nvcc_version=$(nvcc --version | sed -n 's/.*release \([0-9]*\)\.\([0-9]*\).*/\1.\2/p')
+if [ "${nvcc_version%%.*}" != 13 ]; then
+  echo "[setup] error: nvcc $nvcc_version found, but vecsac pins the CUDA 13 build of LibTorch" \
+       "(torch 2.14.1, scripts/requirements.txt); install the CUDA 13 toolkit" >&2
+  exit 1
+fi
+log "nvcc $nvcc_version: building the CUDA kernels (they run only where a GPU is present)"
 cuda_flag=-DVECSAC_CUDA=ON
-if command -v nvcc >/dev/null 2>&1; then
-  nvcc_version=$(nvcc --version | sed -n 's/.*release \([0-9]*\)\.\([0-9]*\).*/\1.\2/p')
-  if [ "${nvcc_version%%.*}" != 13 ]; then
-    echo "[setup] error: nvcc $nvcc_version found, but vecsac pins the CUDA 13 build of LibTorch" \
-         "(torch 2.14.1, scripts/requirements.txt); install the CUDA 13 toolkit" >&2
-    exit 1
-  fi
-  log "nvcc $nvcc_version: building the CUDA kernels"
-else
-  log "no nvcc: building without the CUDA kernels (VECSAC_CUDA=OFF)"
-  cuda_flag=-DVECSAC_CUDA=OFF
-fi
 
 # --- 3. Python venv with LibTorch ------------------------------------------------
 want=$(sha256sum "$REQUIREMENTS" | cut -d' ' -f1)
 stamp=$VENV/.vecsac-requirements.sha256
-if [ ! -x "$VENV/bin/python" ]; then
+if [ ! -x "$VENV/bin/python" ] || [ ! -x "$VENV/bin/pip" ]; then
   log "creating venv $VENV"
-  python3 -m venv "$VENV"
+  python3 -m venv --clear "$VENV"
 fi
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   log "installing Python requirements into $VENV (LibTorch with CUDA: several GB, once)"

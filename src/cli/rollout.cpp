@@ -41,6 +41,10 @@ const json& member_array(const json& doc, const char* key, const std::string& ro
   if (!doc.is_object() || !doc.contains(key)) {
     bad(role + " must be an object with key \"" + key + "\" holding " + shape);
   }
+  for (const auto& [k, v] : doc.items()) {
+    if (k != key)
+      bad(role + ": unknown key \"" + k + "\"; the only key allowed is \"" + key + "\"");
+  }
   const json& a = doc.at(key);
   if (!a.is_array() || a.empty()) bad(role + ": \"" + key + "\" must be a non-empty list " + shape);
   return a;
@@ -163,7 +167,7 @@ Command add_rollout_command(CLI::App& parent) {
     std::string env = "pointmass";
     int dim = 1;
     std::string init, actions, out, device = "cpu";
-    uint64_t seed = 0;
+    int64_t seed = 0;
   };
   auto o = std::make_shared<Options>();
   CLI::App* app = parent.add_subcommand(
@@ -182,7 +186,9 @@ Command add_rollout_command(CLI::App& parent) {
       ->required()
       ->check(CLI::ExistingFile);
   app->add_option("--out", o->out, "Output JSON (written atomically)")->required();
-  app->add_option("--seed", o->seed, "Reset seed when there is no --init")->capture_default_str();
+  app->add_option("--seed", o->seed, "Reset seed when there is no --init")
+      ->check(CLI::Range(int64_t{0}, INT64_MAX))
+      ->capture_default_str();
   app->add_option("--device", o->device, "auto | cpu | cuda | cuda:N")->capture_default_str();
 
   return Command{
@@ -190,7 +196,7 @@ Command add_rollout_command(CLI::App& parent) {
         EnvParams params;
         params.id = parse_env_id(o->env);
         params.dim = o->dim;
-        params.seed = o->seed;
+        params.seed = static_cast<uint64_t>(o->seed);
         if (params.id == EnvId::kPendulum && o->dim != 1) {
           bad("--dim " + std::to_string(o->dim) + ": pendulum has exactly 1 axis");
         }

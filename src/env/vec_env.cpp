@@ -20,6 +20,7 @@ namespace {
 // the work, small enough that both cores share a 4096-env step.
 constexpr int64_t kCpuGrain = 2048;
 
+// HOT LOOP BEGIN
 template <class Env, class Op>
 void cpu_loop(const Op& op, int64_t begin, int64_t end) {
   for (int64_t i = begin; i < end; ++i) op.template run<Env>(i);
@@ -67,6 +68,7 @@ void run_on(const Op& op, c10::Device device) {
 #endif
 }
 
+// HOT LOOP END
 }  // namespace
 
 VecEnv::VecEnv(const EnvParams& params, int64_t num_envs, c10::Device device)
@@ -98,6 +100,9 @@ VecEnv::VecEnv(const EnvParams& params, int64_t num_envs, c10::Device device)
   reward_ = at::empty({n_}, f32);
   terminated_ = at::empty({n_}, f32.dtype(at::kBool));
   truncated_ = at::empty({n_}, f32.dtype(at::kBool));
+  // "cuda" without an index means the current device; keep the concrete one so
+  // that device checks compare equal to the tensors' own device.
+  device_ = obs_.device();
   run_on(ResetOp{params_, buffers(), n_, obs_.data_ptr<float>()}, device_);
 }
 
@@ -111,6 +116,7 @@ VecEnvBuffers VecEnv::buffers() {
                        finished_length_sum_.data_ptr<int64_t>()};
 }
 
+// HOT LOOP BEGIN
 StepResult VecEnv::step(const at::Tensor& actions) {
   TORCH_CHECK(actions.dim() == 2 && actions.size(0) == n_ && actions.size(1) == act_dim_,
               "VecEnv::step: actions must have shape [num_envs=", n_, ", act_dim=", act_dim_,
@@ -127,16 +133,25 @@ StepResult VecEnv::step(const at::Tensor& actions) {
   return StepResult{next_obs_, reward_, terminated_, truncated_};
 }
 
+// HOT LOOP END
+
 void VecEnv::set_state(const at::Tensor& states) {
   TORCH_CHECK(states.dim() == 2 && states.size(0) == n_ && states.size(1) == state_dim_,
               "VecEnv::set_state: states must have shape [num_envs=", n_,
               ", state_dim=", state_dim_, "], got ", states.sizes());
-  TORCH_CHECK(at::isfinite(states).all().item<bool>(),
-              "VecEnv::set_state: states must be finite (no NaN or Inf)");
-  state_.copy_(states.t());
+  TORCH_CHECK(at::isFloatingType(states.scalar_type()),
+              "VecEnv::set_state: states must be floating point, got ", states.scalar_type());
+  // Checked after the cast: a finite double such as 1e39 is inf in float32.
+  const at::Tensor f32 = states.to(at::kFloat);
+  TORCH_CHECK(at::isfinite(f32).all().item<bool>(),
+              "VecEnv::set_state: states must be finite in float32 (no NaN, Inf or |x| > 3.4e38)");
+  state_.copy_(f32.t());
   elapsed_.zero_();
   episode_.zero_();
   episode_return_.zero_();
+  finished_count_.zero_();
+  finished_return_sum_.zero_();
+  finished_length_sum_.zero_();
   run_on(ObserveOp{params_, state_.data_ptr<float>(), n_, obs_.data_ptr<float>()}, device_);
 }
 

@@ -74,6 +74,7 @@ ReplayBuffer::ReplayBuffer(int64_t capacity, int64_t obs_dim, int64_t act_dim, c
   terminated_ = at::zeros({capacity}, f32);
 }
 
+// HOT LOOP BEGIN
 void ReplayBuffer::add(const at::Tensor& obs, const at::Tensor& act, const at::Tensor& reward,
                        const at::Tensor& next_obs, const at::Tensor& terminated) {
   const int64_t n = obs.size(0);
@@ -107,6 +108,8 @@ Batch ReplayBuffer::sample(int64_t batch_size, at::Generator& gen) const {
   return {obs_.index_select(0, idx), act_.index_select(0, idx), reward_.index_select(0, idx),
           next_obs_.index_select(0, idx), terminated_.index_select(0, idx)};
 }
+
+// HOT LOOP END
 
 void ReplayBuffer::restore(const Batch& s, int64_t size, int64_t cursor) {
   TORCH_CHECK(s.obs.sizes() == obs_.sizes() && s.act.sizes() == act_.sizes(),

@@ -76,6 +76,7 @@ SacLearner::SacLearner(const SacConfig& config, int64_t obs_dim, int64_t act_dim
   stats_sum_ = at::zeros({6}, at::TensorOptions().device(device).dtype(at::kFloat));
 }
 
+// HOT LOOP BEGIN
 void SacLearner::update(const Batch& b) {
   // 1. Temperature, from a fresh policy sample on the batch's observations.
   const SquashedSample pi = actor->sample(b.obs, update_gen);
@@ -126,6 +127,8 @@ at::Tensor SacLearner::act(const at::Tensor& obs) {
   const c10::NoGradGuard no_grad;
   return actor->sample(obs, act_gen).action;
 }
+
+// HOT LOOP END
 
 UpdateStats SacLearner::take_stats() {
   UpdateStats s;

@@ -3,7 +3,7 @@
 /// Between log points the loop never synchronises with the device: no .item(),
 /// no copy to the CPU, no branch on a tensor's value; every count it branches
 /// on (steps, replay size and cursor) is host arithmetic. tools/check_hot_loop.sh
-/// enforces this for this file's loop.
+/// enforces this between the HOT LOOP markers.
 #include "vecsac/sac/trainer.h"
 
 #include <ATen/ATen.h>
@@ -178,7 +178,7 @@ TrainResult train(const Config& config, const TrainOptions& options) {
 
   while (c.global_step < run.total_timesteps) {
     {
-      // --- hot loop: no host synchronisation until the log point ---------------
+      // HOT LOOP BEGIN: no host synchronisation until the log point (tools/check_hot_loop.sh)
       const SyncDebugScope sync_debug(options.sync_debug && device.is_cuda());
       at::Tensor actions;
       if (c.global_step < sac.learning_starts) {
@@ -198,6 +198,7 @@ TrainResult train(const Config& config, const TrainOptions& options) {
         }
       }
     }
+    // HOT LOOP END
     const bool last = c.global_step >= run.total_timesteps;
     if (c.global_step >= c.next_log || last) {
       // --- log point: the one place that reads device values -------------------

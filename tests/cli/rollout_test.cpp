@@ -143,6 +143,9 @@ TEST_F(RolloutCliTest, BadInputIsOneClearLineAndLeavesOutIntact) {
                    " --actions " + ok,
                {"states[0]", "[theta, theta_dot]"});
   expect_error("rollout --device cuda:7 --actions " + ok, {"cuda:7", "cpu"});
+  expect_error("rollout --seed -1 --actions " + ok, {"--seed", "-1"});
+  expect_error("rollout --actions " + file("extra.json", R"({"actions": [[[1]]], "steps": 3})"),
+               {"unknown key \"steps\"", "\"actions\""});
   expect_error("rollout --device tpu --actions " + ok, {"tpu", "auto, cpu, cuda, cuda:N"});
   // An output directory that does not exist: error, and nothing written anywhere.
   const RunResult r = run_cli("rollout --actions " + ok + " --out " + path("nodir/out.json"));

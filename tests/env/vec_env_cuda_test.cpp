@@ -32,7 +32,7 @@ TEST(VecEnvCudaTest, CudaTrajectoriesAndResetsEqualCpu) {
     // Sizes around the block size and a large odd one.
     for (int64_t n : {int64_t{1}, int64_t{255}, int64_t{257}, int64_t{40001}}) {
       VecEnv on_cpu(p, n, cpu), on_gpu(p, n, cuda);
-      ASSERT_TRUE(at::equal(on_cpu.obs(), on_gpu.obs().cpu())) << "initial reset, n=" << n;
+      ASSERT_TRUE(at::equal(on_cpu.state(), on_gpu.state().cpu())) << "initial reset, n=" << n;
       at::Generator gen = at::detail::createCPUGenerator(5);
       for (int t = 0; t < 401; ++t) {
         const at::Tensor a = at::rand({n, on_cpu.act_dim()}, gen) * 6.0 - 3.0;
@@ -48,7 +48,7 @@ TEST(VecEnvCudaTest, CudaTrajectoriesAndResetsEqualCpu) {
           ASSERT_TRUE(at::allclose(rc.reward, rg.reward.cpu(), 1e-5, 1e-5)) << "t=" << t;
         }
         if (t == 199) {  // both just reset every env from the same counter-based draws
-          ASSERT_TRUE(at::equal(on_cpu.obs(), on_gpu.obs().cpu())) << "reset after step 200";
+          ASSERT_TRUE(at::equal(on_cpu.state(), on_gpu.state().cpu())) << "reset after step 200";
         }
       }
     }

@@ -81,7 +81,6 @@ TEST(VecEnvTest, TruncatesExactlyAtStep200KeepsFinalObsAndStartsNewEpisode) {
     VecEnv env(p, kN, kCpu);
     at::Generator gen = at::detail::createCPUGenerator(1);
     std::vector<double> returns(kN, 0.0);
-    testing::RefPendulum pend_ref{0, 0};
     const at::Tensor first_state = env.state();
     for (int t = 1; t <= 200; ++t) {
       const at::Tensor state_before = env.state();
@@ -104,8 +103,19 @@ TEST(VecEnvTest, TruncatesExactlyAtStep200KeepsFinalObsAndStartsNewEpisode) {
         EXPECT_NEAR(s.return_sum.item<double>(), want, 1e-4 * std::abs(want));
       }
     }
-    // The new episode: reset draws with episode counter 1, fresh time limit.
+    // The new episode: exactly the reset draws of (seed, env i, episode 1).
     EXPECT_FALSE(at::equal(env.state(), first_state));
+    const at::Tensor now = env.state();
+    for (int64_t i = 0; i < kN; ++i) {
+      std::vector<float> want(env.state_dim());
+      ResetStream rng(p.seed, i, /*episode=*/1);
+      if (p.id == EnvId::kPointMass) {
+        PointMass::reset(p, rng, StateRef{want.data(), 1});
+      } else {
+        Pendulum::reset(p, rng, StateRef{want.data(), 1});
+      }
+      for (int j = 0; j < env.state_dim(); ++j) EXPECT_EQ(now[i][j].item<float>(), want[j]);
+    }
     for (int t = 1; t <= 200; ++t) {
       const StepResult r = env.step(random_actions(kN, env.act_dim(), gen));
       ASSERT_EQ(r.truncated.all().item<bool>(), t == 200) << "second episode, step " << t;
@@ -233,6 +243,14 @@ TEST(VecEnvTest, RejectsBadActionsAndStatesWithClearMessages) {
                 env.set_state(at::full({4, 4}, NAN));
               }),
               ::testing::HasSubstr("must be finite"));
+  EXPECT_THAT(message([&] {
+                env.set_state(at::full({4, 4}, 1e39, at::kDouble));
+              }),
+              ::testing::HasSubstr("must be finite in float32"));
+  EXPECT_THAT(message([&] {
+                env.set_state(at::zeros({4, 4}, at::kLong));
+              }),
+              ::testing::HasSubstr("must be floating point"));
   EXPECT_THAT(message([] {
                 VecEnv(EnvParams{EnvId::kPendulum, 2, 200, 0}, 4, kCpu);
               }),

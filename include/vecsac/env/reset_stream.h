@@ -13,6 +13,10 @@ namespace vecsac {
 /// under seed `seed`. Philox4x32-10 is keyed on the seed and counted on
 /// (draw block, episode, env), so a draw depends on nothing else: not on the
 /// number of envs, the launch shape, the thread that runs it or the device.
+///
+/// Under nvcc, Random123 marks Philox's operator() __device__ only, so a .cu file
+/// may call uniform() from device code only; host code (the CPU loop) is built
+/// by the C++ compiler, where it is a plain function.
 class ResetStream {
  public:
   VECSAC_HD ResetStream(uint64_t seed, int64_t env, int64_t episode)

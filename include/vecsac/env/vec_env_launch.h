@@ -7,8 +7,8 @@
 namespace vecsac {
 
 // Each launches op.run<Env>(i) for i in [0, op.n) on `stream`, checks the launch
-// and returns without waiting. Throw std::runtime_error on a CUDA error, and
-// also when vecsac was built without CUDA (VECSAC_CUDA=OFF).
+// and returns without waiting; a CUDA error throws std::runtime_error. Defined
+// only when vecsac is built with VECSAC_CUDA=ON (callers guard on VECSAC_WITH_CUDA).
 void launch_vec_env(const StepOp& op, CudaStream stream);
 void launch_vec_env(const ResetOp& op, CudaStream stream);
 void launch_vec_env(const ObserveOp& op, CudaStream stream);

@@ -2,7 +2,7 @@
 ///
 /// Each op is a plain struct of raw pointers with `template <class Env> run(i)`;
 /// the CUDA side wraps it in a 3-line kernel (kernels/vec_env.cu), the CPU side
-/// in a loop (src/env/vec_env_cpu.cpp). Nothing here includes CUDA or torch.
+/// in a loop (src/env/vec_env.cpp). Nothing here includes CUDA or torch.
 #pragma once
 
 #include <cstdint>
