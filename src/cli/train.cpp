@@ -53,6 +53,10 @@ Command add_train_command(CLI::App& parent) {
         std::string config_file = o->config;
         if (o->resume && o->config_opt->count() == 0) {
           config_file = (std::filesystem::path(o->out) / "config.json").string();
+          if (!std::filesystem::exists(config_file)) {
+            throw std::invalid_argument("--resume: '" + o->out +
+                                        "' is not a run directory (no config.json)");
+          }
         }
         const Config config = load_config(config_file, o->overrides);
         TrainOptions options;

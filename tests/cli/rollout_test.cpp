@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "support/run_cli.h"
 #include "support/temp_dir_test.h"
 #include "vecsac/io/json_file.h"
 
@@ -21,22 +22,8 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 using ::testing::HasSubstr;
 
-struct RunResult {
-  int code;
-  std::string output;  // stdout and stderr together
-};
-
-RunResult run_cli(const std::string& args) {
-  const std::string cmd = std::string(VECSAC_CLI_PATH) + " " + args + " 2>&1";
-  FILE* pipe = ::popen(cmd.c_str(), "r");
-  EXPECT_NE(pipe, nullptr);
-  std::string out;
-  std::array<char, 4096> buf{};
-  size_t got;
-  while ((got = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) out.append(buf.data(), got);
-  const int status = ::pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+using testing::run_cli;
+using testing::RunResult;
 
 class RolloutCliTest : public testing::TempDirTest {
  protected:
