@@ -141,6 +141,9 @@ TrainResult train(const Config& config, const TrainOptions& options) {
     if (!loaded)
       throw std::runtime_error("--resume: no readable checkpoint in " + options.out_dir.string());
     truncate_metrics(metrics_file, c.global_step);
+    if (std::filesystem::exists(options.out_dir / "evals.jsonl")) {
+      truncate_metrics(options.out_dir / "evals.jsonl", c.global_step);
+    }
   }
 
   const double utd = static_cast<double>(sac.gradient_steps) / (sac.train_freq * n);
@@ -165,6 +168,14 @@ TrainResult train(const Config& config, const TrainOptions& options) {
   const int64_t ckpt_every =
       run.checkpoint_interval > 0 ? run.checkpoint_interval : run.total_timesteps;
   int64_t next_ckpt = (c.global_step / ckpt_every + 1) * ckpt_every;
+  // Periodic evaluations use their own envs and no learner randomness, so they
+  // never change the training trajectory (resume stays exact).
+  const int64_t eval_every = run.eval_freq > 0 ? run.eval_freq : INT64_MAX;
+  int64_t next_eval = run.eval_freq > 0 ? (c.global_step / eval_every + 1) * eval_every : INT64_MAX;
+  std::ofstream evals;
+  if (run.eval_freq > 0) {
+    evals.open(options.out_dir / "evals.jsonl", options.resume ? std::ios::app : std::ios::trunc);
+  }
   int64_t last_log_step = c.global_step;
   double last_log_time = 0;
   auto checkpoint = [&] {
@@ -243,6 +254,18 @@ TrainResult train(const Config& config, const TrainOptions& options) {
                     have_ep ? std::to_string(mean_return).c_str() : "n/a", u.alpha, eta);
         std::fflush(stdout);
       }
+    }
+    if (c.global_step >= next_eval) {
+      next_eval += eval_every * ((c.global_step - next_eval) / eval_every + 1);
+      const EvalResult e =
+          evaluate(learner.actor, env_params_of(config, kEvalEnvSeed), run.eval_episodes, device);
+      evals << nlohmann::json{{"global_step", c.global_step},
+                              {"eval/mean_return", e.mean},
+                              {"eval/std_return", e.std},
+                              {"eval/returns", e.returns}}
+                   .dump()
+            << "\n"
+            << std::flush;
     }
     if (c.global_step >= next_ckpt || last) {
       next_ckpt += ckpt_every * ((c.global_step - next_ckpt) / ckpt_every + 1);

@@ -105,19 +105,25 @@ TEST_F(TrainerTest, CheckpointRoundTripRestoresEveryTensorAndCounter) {
   expect_same(a.tensors(), d.tensors());
 }
 
+// Periodic evaluations (eval_freq) run in both; they must not perturb training.
 TEST_F(TrainerTest, ResumeIsBitwiseIdenticalToTrainingStraight) {
+  auto config = [](int64_t total) {
+    Config c = tiny_config(total);
+    c.run.eval_freq = 400;
+    return c;
+  };
   TrainOptions straight;
   straight.out_dir = dir_ / "straight";
   straight.quiet = true;
-  train(tiny_config(1200), straight);
+  train(config(1200), straight);
 
   TrainOptions split = straight;
   split.out_dir = dir_ / "split";
-  train(tiny_config(600), split);
+  train(config(600), split);
   split.resume = true;
-  train(tiny_config(1200), split);
+  train(config(1200), split);
 
-  const Config c = tiny_config(1200);
+  const Config c = config(1200);
   OwnedState a(c, 0), b(c, 0);
   TrainingState ra = a.ref(), rb = b.ref();
   load_checkpoint(checkpoint_path(straight.out_dir, 1200), ra, kCpu);
@@ -131,6 +137,11 @@ TEST_F(TrainerTest, ResumeIsBitwiseIdenticalToTrainingStraight) {
   std::vector<int64_t> steps;
   while (std::getline(in, line)) steps.push_back(nlohmann::json::parse(line)["global_step"]);
   EXPECT_EQ(steps, (std::vector<int64_t>{200, 400, 600, 800, 1000, 1200}));
+  std::ifstream evals(split.out_dir / "evals.jsonl");
+  std::vector<int64_t> eval_steps;
+  while (std::getline(evals, line))
+    eval_steps.push_back(nlohmann::json::parse(line)["global_step"]);
+  EXPECT_EQ(eval_steps, (std::vector<int64_t>{400, 800, 1200}));
 }
 
 TEST_F(TrainerTest, CorruptNewestCheckpointIsRefusedAndThePreviousOneUsed) {

@@ -40,9 +40,9 @@ struct RunConfig {
   uint64_t seed = 0;                 ///< seeds networks, envs, replay sampling and exploration
   std::string device = "auto";       ///< auto | cpu | cuda | cuda:N
   int64_t log_interval = 10000;      ///< transitions between metrics lines
-  int64_t eval_freq = 0;             ///< transitions between evaluations (0: only at the end)
-  int64_t eval_episodes = 8;         ///< episodes per evaluation
-  int64_t checkpoint_interval = 0;   ///< transitions between checkpoints (0: only at the end)
+  int64_t eval_freq = 0;      ///< transitions between evaluations (evals.jsonl; 0: only at the end)
+  int64_t eval_episodes = 8;  ///< episodes per evaluation
+  int64_t checkpoint_interval = 0;  ///< transitions between checkpoints (0: only at the end)
 };
 
 struct Config {
