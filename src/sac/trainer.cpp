@@ -248,7 +248,8 @@ TrainResult train(const Config& config, const TrainOptions& options) {
                              {"charts/q_mean", number_or_null(u.q_mean, have_u)}};
       metrics << line.dump() << "\n" << std::flush;
       if (!options.quiet) {
-        const double eta = (run.total_timesteps - c.global_step) / std::max(sps, 1e-9);
+        const double eta =
+            std::max<double>(0, run.total_timesteps - c.global_step) / std::max(sps, 1e-9);
         std::printf("step %lld/%lld | %.0f steps/s | return %s | alpha %.3g | ETA %.0fs\n",
                     (long long)c.global_step, (long long)run.total_timesteps, sps,
                     have_ep ? std::to_string(mean_return).c_str() : "n/a", u.alpha, eta);
