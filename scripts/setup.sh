@@ -78,6 +78,8 @@ export PATH=$VENV/bin:$PATH  # cmake, ctest and ninja from the venv
 
 # --- 4. Configure and build ----------------------------------------------------------
 export CCACHE_DIR=${CCACHE_DIR:-$VECSAC_HOME/ccache}
+# Paths relative to the clone in cache keys: a fresh clone elsewhere (CI) still hits.
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$ROOT}
 mkdir -p "$BUILD_DIR"
 torch_prefix=$("$VENV/bin/python" -c 'import torch.utils; print(torch.utils.cmake_prefix_path)')
 # shellcheck disable=SC2086  # VECSAC_CMAKE_ARGS is a list of words on purpose
