@@ -16,8 +16,6 @@ namespace {
 // Purposes of derived seeds (see derive_seed).
 enum SeedPurpose : uint64_t { kInitSeed = 1, kUpdateSeed = 2, kActSeed = 3 };
 
-std::vector<at::Tensor> params_of(const torch::nn::Module& m) { return m.parameters(); }
-
 }  // namespace
 
 Temperature Temperature::parse(const std::string& ent_coef, const std::string& target_entropy,
