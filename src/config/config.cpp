@@ -103,7 +103,31 @@ std::vector<Field> env_fields(EnvConfig& c) {
 
 std::vector<Field> sac_fields(SacConfig& c) {
   std::vector<Field> f{
-      field("learning_rate", c.learning_rate, as_double),
+      Field{"learning_rate",
+            [&c](const json& v, const std::string& k) {
+              c.learning_rate_linear = false;
+              if (v.is_string()) {
+                const std::string s = v.get<std::string>();
+                double x = 0;
+                size_t used = 0;
+                try {
+                  if (s.rfind("lin_", 0) == 0) x = std::stod(s.substr(4), &used);
+                } catch (const std::exception&) {
+                  used = 0;
+                }
+                if (s.rfind("lin_", 0) != 0 || used == 0 || used != s.size() - 4) {
+                  bad(k + "=" + v.dump() + ": must be a number > 0 or \"lin_<number > 0>\"");
+                }
+                c.learning_rate = x;
+                c.learning_rate_linear = true;
+                return;
+              }
+              c.learning_rate = as_double(v, k);
+            },
+            [&c] {
+              return c.learning_rate_linear ? json("lin_" + json(c.learning_rate).dump())
+                                            : json(c.learning_rate);
+            }},
       int_field("buffer_size", c.buffer_size),
       int_field("learning_starts", c.learning_starts),
       int_field("batch_size", c.batch_size),

@@ -121,6 +121,15 @@ void SacLearner::update(const Batch& b) {
   ++stats_count_;
 }
 
+void SacLearner::set_learning_rate(double lr) {
+  for (auto* opt : {actor_opt.get(), critic_opt.get(), alpha_opt.get()}) {
+    if (opt == nullptr) continue;
+    for (auto& group : opt->param_groups()) {
+      static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
+    }
+  }
+}
+
 at::Tensor SacLearner::act(const at::Tensor& obs) {
   const c10::NoGradGuard no_grad;
   return actor->sample(obs, act_gen).action;

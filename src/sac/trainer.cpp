@@ -204,6 +204,11 @@ TrainResult train(const Config& config, const TrainOptions& options) {
       c.global_step += n;
       ++c.iteration;
       if (c.global_step > sac.learning_starts && c.iteration % sac.train_freq == 0) {
+        if (sac.learning_rate_linear) {  // SB3: lr = initial * progress_remaining
+          const double remaining =
+              1.0 - static_cast<double>(c.global_step) / static_cast<double>(run.total_timesteps);
+          learner.set_learning_rate(sac.learning_rate * std::max(remaining, 0.0));
+        }
         for (int64_t g = 0; g < sac.gradient_steps; ++g) {
           learner.update(replay.sample(sac.batch_size, replay_gen));
         }

@@ -40,12 +40,17 @@ TEST(ConfigTest, OverridesAreTyped) {
   apply_override(d, "sac.ent_coef=auto_0.1");
   apply_override(d, "sac.policy_kwargs.net_arch=[64,64]");
   apply_override(d, "env.num_envs=1e3");
+  apply_override(d, "sac.learning_rate=lin_0.002");
   const Config c = config_from_json(d);
   EXPECT_EQ(c.sac.tau, 0.01);
   EXPECT_EQ(c.run.device, "cuda:1");
   EXPECT_EQ(c.sac.ent_coef, "auto_0.1");
   EXPECT_EQ(c.sac.net_arch, (std::vector<int64_t>{64, 64}));
   EXPECT_EQ(c.env.num_envs, 1000);
+  EXPECT_EQ(c.sac.learning_rate, 0.002);
+  EXPECT_TRUE(c.sac.learning_rate_linear);
+  EXPECT_EQ(config_to_json(c)["sac"]["learning_rate"], "lin_0.002");
+  EXPECT_EQ(config_from_json(config_to_json(c)).sac.learning_rate_linear, true);
 }
 
 struct BadCase {
@@ -65,6 +70,10 @@ TEST(ConfigTest, BadConfigsNameKeyValueAndWhatIsAllowed) {
       {R"({"sac": {"tau": 1.5}})", {}, {"sac.tau=1.5", "(0, 1]"}},
       {R"({"sac": {"gamma": -0.1}})", {}, {"sac.gamma=-0.1", "[0, 1]"}},
       {R"({"sac": {"learning_rate": 0}})", {}, {"sac.learning_rate=0", "> 0"}},
+      {R"({"sac": {"learning_rate": "lin_fast"}})",
+       {},
+       {"sac.learning_rate=\"lin_fast\"", "lin_<number > 0>"}},
+      {R"({"sac": {"learning_rate": "fast"}})", {}, {"sac.learning_rate=\"fast\"", "a number > 0"}},
       {R"({"sac": {"ent_coef": "automatic"}})", {}, {"sac.ent_coef=\"automatic\"", "auto_<"}},
       {R"({"sac": {"ent_coef": -0.1}})", {}, {"sac.ent_coef=\"-0.1\"", "a number > 0"}},
       {R"({"sac": {"target_entropy": "high"}})",

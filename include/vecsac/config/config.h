@@ -20,7 +20,10 @@ struct EnvConfig {
 /// Section "sac": SB3 SAC's names and meanings. Counts of steps are env
 /// transitions (num_envs per vector step), as in SB3 with vectorised envs.
 struct SacConfig {
-  double learning_rate = 3e-4;          ///< Adam step size of actor, critics and temperature
+  double learning_rate = 3e-4;  ///< Adam step size of actor, critics and temperature
+  /// JSON "lin_<x>" (rl-zoo's notation): the step size decays linearly from x to
+  /// 0 over run.total_timesteps, as SB3's linear schedule does.
+  bool learning_rate_linear = false;
   int64_t buffer_size = 1000000;        ///< replay capacity in transitions
   int64_t learning_starts = 100;        ///< transitions collected with uniform random actions first
   int64_t batch_size = 256;             ///< transitions per gradient step

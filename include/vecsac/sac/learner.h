@@ -43,6 +43,9 @@ class SacLearner {
   /// Diagnostics accumulate on the device; nothing is read back.
   void update(const Batch& batch);
 
+  /// Sets the step size of all three optimizers (for learning-rate schedules).
+  void set_learning_rate(double lr);
+
   /// Stochastic actions for acting (no autograd), from the acting generator.
   at::Tensor act(const at::Tensor& obs);
 
