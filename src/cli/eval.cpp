@@ -50,15 +50,18 @@ Command add_eval_command(CLI::App& parent) {
           throw std::invalid_argument("give either --episodes N or --init INIT.json");
         }
         const std::filesystem::path run(o->run);
-        const Config config = load_config((run / "config.json").string(), {});
+        // Evaluation runs on --device, whatever device the run trained on.
+        const Config config = load_config((run / "config.json").string(), {},
+                                          /*check_device=*/false);
         const c10::Device device = parse_device(o->device);
-        std::filesystem::path ckpt = o->checkpoint;
-        if (ckpt.empty()) {
-          const auto all = list_checkpoints(run);
-          if (all.empty()) {
+        std::vector<std::filesystem::path> candidates;
+        if (!o->checkpoint.empty()) {
+          candidates.push_back(o->checkpoint);
+        } else {
+          candidates = list_checkpoints(run);
+          if (candidates.empty()) {
             throw std::runtime_error("no checkpoint in '" + (run / "checkpoints").string() + "'");
           }
-          ckpt = all.front();
         }
         EnvParams params = env_params_of(config, /*seed_purpose=*/0);
         params.seed = static_cast<uint64_t>(o->seed);
@@ -66,7 +69,18 @@ Command add_eval_command(CLI::App& parent) {
                     params.id == EnvId::kPendulum ? Pendulum::kMaxTorque : PointMass::kActionLimit,
                     make_generator(c10::Device(c10::kCPU), 0));
         actor->to(device);
-        load_actor(ckpt, actor, device);
+        // Newest first; an unreadable one (e.g. truncated) falls back to the previous.
+        std::filesystem::path ckpt;
+        for (const auto& candidate : candidates) {
+          try {
+            load_actor(candidate, actor, device);
+            ckpt = candidate;
+            break;
+          } catch (const std::runtime_error& e) {
+            if (!o->checkpoint.empty() || candidate == candidates.back()) throw;
+            std::cerr << "warning: skipping " << e.what() << std::endl;
+          }
+        }
         at::Tensor states;
         int64_t n = o->episodes;
         if (!o->init.empty()) {

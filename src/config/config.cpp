@@ -279,7 +279,8 @@ void validate(const Config& c) {
   const auto& s = c.sac;
   require(std::isfinite(s.learning_rate) && s.learning_rate > 0, "sac.learning_rate",
           str(s.learning_rate), "must be a finite number > 0");
-  require(s.buffer_size >= 1, "sac.buffer_size", str(s.buffer_size), "must be >= 1");
+  require(s.buffer_size >= 1 && s.buffer_size <= (int64_t{1} << 40), "sac.buffer_size",
+          str(s.buffer_size), "must be in [1, 2^40]");
   require(s.learning_starts >= 0, "sac.learning_starts", str(s.learning_starts), "must be >= 0");
   require(s.batch_size >= 1, "sac.batch_size", str(s.batch_size), "must be >= 1");
   require(s.tau > 0 && s.tau <= 1, "sac.tau", str(s.tau), "must be in (0, 1]");

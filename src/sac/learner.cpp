@@ -78,6 +78,8 @@ SacLearner::SacLearner(const SacConfig& config, int64_t obs_dim, int64_t act_dim
 void SacLearner::update(const Batch& b) {
   // 1. Temperature, from a fresh policy sample on the batch's observations.
   const SquashedSample pi = actor->sample(b.obs, update_gen);
+  // SB3 reads the temperature before stepping it; this step's losses use that value.
+  const at::Tensor alpha = log_alpha.detach().exp();
   at::Tensor a_loss = at::zeros({}, log_alpha.options().requires_grad(false));
   if (alpha_opt) {
     a_loss = alpha_loss(log_alpha, pi.log_prob, temperature_.target_entropy);
@@ -85,7 +87,6 @@ void SacLearner::update(const Batch& b) {
     a_loss.backward();
     alpha_opt->step();
   }
-  const at::Tensor alpha = log_alpha.detach().exp();
 
   // 2. Critics against the soft Bellman target from the target critics.
   at::Tensor target;

@@ -19,6 +19,7 @@
 #include "vecsac/cli/rollout.h"
 #include "vecsac/env/vec_env.h"
 #include "vecsac/io/atomic_file.h"
+#include "vecsac/io/json_file.h"
 #include "vecsac/replay/replay_buffer.h"
 #include "vecsac/sac/checkpoint.h"
 #include "vecsac/sac/learner.h"
@@ -83,6 +84,10 @@ void truncate_metrics(const std::filesystem::path& file, int64_t up_to_step) {
 }
 
 void check_finite_parameters(const SacLearner& learner, int64_t global_step) {
+  if (!at::isfinite(learner.log_alpha.detach()).all().item<bool>()) {
+    throw std::runtime_error("non-finite log_alpha at global_step " + std::to_string(global_step) +
+                             "; training stopped, the last good checkpoint is kept");
+  }
   const std::pair<const char*, const torch::nn::Module*> modules[] = {
       {"actor", learner.actor.get()},
       {"critic", learner.critic.get()},
@@ -105,7 +110,11 @@ TrainResult train(const Config& config, const TrainOptions& options) {
   const auto& run = config.run;
   const c10::Device device = parse_device(run.device);
   std::filesystem::create_directories(options.out_dir);
-  write_file_atomic(options.out_dir / "config.json", config_to_json(config).dump(2) + "\n");
+  if (!options.resume) {
+    // A fresh run owns its directory: checkpoints of an earlier run there would
+    // otherwise outrank this run's (eval and --resume pick the highest step).
+    for (const auto& old : list_checkpoints(options.out_dir)) std::filesystem::remove(old);
+  }
 
   VecEnv env(env_params_of(config, kEnvSeed), config.env.num_envs, device);
   const int64_t n = env.num_envs(), obs_dim = env.obs_dim(), act_dim = env.act_dim();
@@ -123,6 +132,20 @@ TrainResult train(const Config& config, const TrainOptions& options) {
       throw std::runtime_error("--resume: no checkpoint in '" +
                                (options.out_dir / "checkpoints").string() + "'");
     }
+    // The linear lr schedule's horizon is run.total_timesteps: extending a run
+    // changes it (as in SB3), so such a resume is not a replay of a straight run.
+    try {
+      const auto before = read_json_file(options.out_dir / "config.json", "config");
+      const int64_t old_total = before.at("run").at("total_timesteps").get<int64_t>();
+      if (sac.learning_rate_linear && old_total != run.total_timesteps) {
+        std::fprintf(stderr,
+                     "warning: the linear learning-rate schedule now decays over %lld instead "
+                     "of %lld transitions; the resumed run will differ from a straight one\n",
+                     (long long)run.total_timesteps, (long long)old_total);
+      }
+    } catch (const std::exception&) {
+      // no readable earlier config: nothing to compare with
+    }
     bool loaded = false;
     for (const auto& path : found) {
       try {
@@ -130,6 +153,11 @@ TrainResult train(const Config& config, const TrainOptions& options) {
         std::printf("resumed from %s at global_step %lld\n", path.string().c_str(),
                     (long long)c.global_step);
         loaded = true;
+        // Newer files were unreadable: they must not outrank this run's next checkpoints.
+        for (const auto& newer : found) {
+          if (newer == path) break;
+          std::filesystem::remove(newer);
+        }
         break;
       } catch (const std::runtime_error& e) {
         // Only an unreadable file falls through; a readable one that does not
@@ -145,6 +173,10 @@ TrainResult train(const Config& config, const TrainOptions& options) {
       truncate_metrics(options.out_dir / "evals.jsonl", c.global_step);
     }
   }
+
+  // Only now: a resume that failed to load (e.g. a changed buffer_size) keeps the
+  // run's previous config.json usable.
+  write_file_atomic(options.out_dir / "config.json", config_to_json(config).dump(2) + "\n");
 
   const double utd = static_cast<double>(sac.gradient_steps) / (sac.train_freq * n);
   if (!options.quiet) {
@@ -218,7 +250,9 @@ TrainResult train(const Config& config, const TrainOptions& options) {
     const bool last = c.global_step >= run.total_timesteps;
     if (c.global_step >= c.next_log || last) {
       // --- log point: the one place that reads device values -------------------
-      c.next_log += run.log_interval * ((c.global_step - c.next_log) / run.log_interval + 1);
+      if (c.global_step >= c.next_log) {
+        c.next_log += run.log_interval * ((c.global_step - c.next_log) / run.log_interval + 1);
+      }
       const EpisodeSums ep = read_episode_stats(env);
       const UpdateStats u = learner.take_stats();
       const double now = seconds();

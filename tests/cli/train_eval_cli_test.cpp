@@ -80,6 +80,16 @@ TEST_F(TrainEvalCliTest, TrainWritesTheRunDirectoryAndEvalReadsIt) {
   EXPECT_EQ(doc["returns"].size(), 5u);
   EXPECT_EQ(doc["initial_obs"].size(), 5u);
   EXPECT_LT(doc["mean"].get<double>(), 0.0);
+  // A newer but truncated checkpoint: eval warns and falls back to the good one.
+  {
+    std::ofstream bad(dir_ / "run" / "checkpoints" / "step_999999.pt", std::ios::binary);
+    bad << "PK\x03\x04 truncated";
+  }
+  const auto fallback = run_cli("eval --run " + run + " --episodes 5 --seed 3 --json " + out + "3");
+  ASSERT_EQ(fallback.code, 0) << fallback.output;
+  EXPECT_THAT(fallback.output, HasSubstr("skipping"));
+  EXPECT_THAT(fallback.output, HasSubstr("step_200.pt"));
+  EXPECT_EQ(read_json_file(out + "3", "eval"), doc);
   // Same seed, same episodes.
   const auto again = run_cli("eval --run " + run + " --episodes 5 --seed 3 --json " + out + "2");
   ASSERT_EQ(again.code, 0);

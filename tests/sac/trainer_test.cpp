@@ -171,6 +171,33 @@ TEST_F(TrainerTest, CorruptNewestCheckpointIsRefusedAndThePreviousOneUsed) {
   EXPECT_TRUE(fs::exists(checkpoint_path(dir_, 1000)));
 }
 
+TEST_F(TrainerTest, AFreshRunDropsAnEarlierRunsCheckpoints) {
+  TrainOptions opt;
+  opt.out_dir = dir_;
+  opt.quiet = true;
+  train(tiny_config(800), opt);
+  train(tiny_config(400), opt);  // not --resume: the step_800 file must not outrank it
+  EXPECT_EQ(list_checkpoints(dir_), std::vector<fs::path>{checkpoint_path(dir_, 400)});
+}
+
+TEST_F(TrainerTest, AResumeThatDoesNotMatchKeepsTheRunsConfig) {
+  TrainOptions opt;
+  opt.out_dir = dir_;
+  opt.quiet = true;
+  train(tiny_config(400), opt);
+  Config other = tiny_config(800);
+  other.sac.buffer_size = 3000;
+  opt.resume = true;
+  try {
+    train(other, opt);
+    FAIL() << "a checkpoint of another buffer size must not load";
+  } catch (const std::runtime_error& e) {
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("does not match"));
+  }
+  EXPECT_EQ(read_json_file(dir_ / "config.json", "config")["sac"]["buffer_size"], 2000);
+  EXPECT_NO_THROW(train(tiny_config(800), opt)) << "a plain resume still works";
+}
+
 TEST_F(TrainerTest, KillDuringCheckpointWriteKeepsThePreviousCheckpoint) {
   TrainOptions opt;
   opt.out_dir = dir_;
