@@ -232,7 +232,7 @@ TrainResult train(const Config& config, const TrainOptions& options) {
       }
       obs_before.copy_(env.obs());
       const StepResult step = env.step(actions);
-      replay.add(obs_before, actions, step.reward, step.next_obs, step.terminated.to(at::kFloat));
+      replay.add(obs_before, actions, step.reward, step.next_obs, step.terminated);
       c.global_step += n;
       ++c.iteration;
       if (c.global_step > sac.learning_starts && c.iteration % sac.train_freq == 0) {

@@ -28,6 +28,7 @@ class ReplayBuffer {
   ReplayBuffer(int64_t capacity, int64_t obs_dim, int64_t act_dim, c10::Device device);
 
   /// Inserts one vector step's N transitions at the cursor, wrapping around.
+  /// Any dtype converts on the copy (e.g. bool `terminated`), with no temporary.
   /// The cursor and size live on the host and follow from N alone, so this
   /// never synchronises with the device.
   void add(const at::Tensor& obs, const at::Tensor& act, const at::Tensor& reward,
