@@ -23,7 +23,10 @@ for cu in "$ROOT"/kernels/*.cu; do
     status=1
     continue
   fi
-  if ! readelf -S "$obj" | grep -q '\.nv_fatbin'; then
+  # Capture first: with pipefail, `readelf | grep -q` fails at random when grep
+  # exits on the first match while readelf still writes (SIGPIPE).
+  sections=$(readelf -S "$obj")
+  if ! grep -q '\.nv_fatbin' <<<"$sections"; then
     echo "check_cuda_objects: $obj has no device code (.nv_fatbin)" >&2
     status=1
     continue
