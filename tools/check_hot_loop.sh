@@ -9,7 +9,7 @@
 # Usage: tools/check_hot_loop.sh [FILE...]   (default: the project's hot-loop files)
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-WHOLE_FILES=(src/sac/losses.cpp src/sac/networks.cpp src/sac/squashed_gaussian.cpp
+WHOLE_FILES=(src/sac/train_iteration.cpp src/sac/losses.cpp src/sac/networks.cpp src/sac/squashed_gaussian.cpp
              src/nn/ensemble_mlp.cpp)
 MARKED_FILES=(src/sac/trainer.cpp src/sac/learner.cpp src/replay/replay_buffer.cpp
               src/env/vec_env.cpp)

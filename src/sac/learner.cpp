@@ -9,15 +9,9 @@
 
 #include "vecsac/sac/losses.h"
 #include "vecsac/util/generator.h"
+#include "vecsac/util/seed_purpose.h"
 
 namespace vecsac {
-namespace {
-
-// Purposes of derived seeds (see derive_seed).
-enum SeedPurpose : uint64_t { kInitSeed = 1, kUpdateSeed = 2, kActSeed = 3 };
-
-}  // namespace
-
 Temperature Temperature::parse(const std::string& ent_coef, const std::string& target_entropy,
                                int64_t act_dim) {
   Temperature t;

@@ -23,19 +23,14 @@
 #include "vecsac/replay/replay_buffer.h"
 #include "vecsac/sac/checkpoint.h"
 #include "vecsac/sac/learner.h"
+#include "vecsac/sac/train_iteration.h"
 #include "vecsac/util/device.h"
 #include "vecsac/util/generator.h"
+#include "vecsac/util/seed_purpose.h"
 #include "vecsac/util/sync_debug.h"
 
 namespace vecsac {
 namespace {
-
-enum SeedPurpose : uint64_t {
-  kEnvSeed = 10,
-  kEvalEnvSeed = 11,
-  kReplaySeed = 12,
-  kExploreSeed = 13
-};
 
 struct EpisodeSums {
   double count = 0, return_sum = 0, length_sum = 0;
@@ -223,28 +218,7 @@ TrainResult train(const Config& config, const TrainOptions& options) {
     {
       // HOT LOOP BEGIN: no host synchronisation until the log point (tools/check_hot_loop.sh)
       const SyncDebugScope sync_debug(options.sync_debug && device.is_cuda());
-      at::Tensor actions;
-      if (c.global_step < sac.learning_starts) {
-        actions = (at::rand({n, act_dim}, explore_gen, env.obs().options()) * 2.0 - 1.0) *
-                  env.action_limit();
-      } else {
-        actions = learner.act(env.obs());
-      }
-      obs_before.copy_(env.obs());
-      const StepResult step = env.step(actions);
-      replay.add(obs_before, actions, step.reward, step.next_obs, step.terminated);
-      c.global_step += n;
-      ++c.iteration;
-      if (c.global_step > sac.learning_starts && c.iteration % sac.train_freq == 0) {
-        if (sac.learning_rate_linear) {  // SB3: lr = initial * progress_remaining
-          const double remaining =
-              1.0 - static_cast<double>(c.global_step) / static_cast<double>(run.total_timesteps);
-          learner.set_learning_rate(sac.learning_rate * std::max(remaining, 0.0));
-        }
-        for (int64_t g = 0; g < sac.gradient_steps; ++g) {
-          learner.update(replay.sample(sac.batch_size, replay_gen));
-        }
-      }
+      train_iteration(state, config, obs_before);
     }
     // HOT LOOP END
     const bool last = c.global_step >= run.total_timesteps;

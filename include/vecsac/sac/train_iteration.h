@@ -1,0 +1,20 @@
+/// @brief One vector step of the training loop, shared by `train()` and the benchmarks.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include "vecsac/config/config.h"
+#include "vecsac/sac/checkpoint.h"
+
+namespace vecsac {
+
+/// Acts in every env (uniform random actions before `sac.learning_starts`, as
+/// SB3, else a policy sample), steps them, inserts the N transitions, then runs
+/// `sac.gradient_steps` updates every `sac.train_freq` vector steps once past
+/// `learning_starts`. Advances `state.counters` (global_step, iteration).
+/// `obs_before` is scratch of the env's obs shape, reused across calls so the
+/// loop allocates nothing that grows. No host synchronisation: CUDA work is
+/// only enqueued.
+void train_iteration(TrainingState& state, const Config& config, const at::Tensor& obs_before);
+
+}  // namespace vecsac
