@@ -3,20 +3,12 @@
 /// Report speed as a ratio to BM_CopyReference at the same N, from one run:
 ///   build/vecsac_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 #include <ATen/ATen.h>
-#include <ATen/Parallel.h>
 #include <benchmark/benchmark.h>
 
-#include <string>
-
+#include "bench_util.h"
 #include "vecsac/env/vec_env.h"
 
-#ifdef VECSAC_WITH_CUDA
-#include <c10/cuda/CUDAStream.h>
-
-#include "vecsac/detail/cuda_check.h"
-#endif
-
-namespace vecsac {
+namespace vecsac::bench {
 namespace {
 
 // Bytes one point-mass (dim 1) env step moves between memory and the core when
@@ -25,16 +17,18 @@ namespace {
 // truncated (1), elapsed (4), episode return (8).
 constexpr int64_t kPointMassStepBytes = 24 + 42;
 
-const int64_t kSizes[] = {1, 64, 4096, 65536};
+const std::vector<int64_t> kSizes = {1, 64, 4096, 65536};
 
-void env_step_cpu(benchmark::State& state, EnvId id) {
+void env_step(benchmark::State& state, EnvId id, c10::DeviceType type) {
+  const auto device = device_or_skip(state, type);
+  if (!device) return;
   const int64_t n = state.range(0);
-  VecEnv env(EnvParams{id, 1, 200, 0}, n, c10::Device(c10::kCPU));
-  const at::Tensor actions = at::rand({n, env.act_dim()}) * 4.0 - 2.0;
-  for (auto _ : state) {
+  VecEnv env(EnvParams{id, 1, 200, 0}, n, *device);
+  const at::Tensor actions = (at::rand({n, env.act_dim()}) * 4.0 - 2.0).to(*device);
+  time_iterations(state, *device, [&] {
     const StepResult r = env.step(actions);
     benchmark::DoNotOptimize(r.reward.data_ptr<float>());
-  }
+  });
   state.SetItemsProcessed(state.iterations() * n);
   if (id == EnvId::kPointMass)
     state.SetBytesProcessed(state.iterations() * n * kPointMassStepBytes);
@@ -54,70 +48,21 @@ void copy_reference(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * n * kPointMassStepBytes);
 }
 
-void env_step_cuda(benchmark::State& state, EnvId id) {
-#ifdef VECSAC_WITH_CUDA
-  if (!at::hasCUDA() || at::getNumGPUs() == 0) {
-    state.SkipWithError("no CUDA GPU visible: CUDA variant compiled, not run");
-    return;
-  }
-  const int64_t n = state.range(0);
-  const c10::Device dev(c10::kCUDA, 0);
-  VecEnv env(EnvParams{id, 1, 200, 0}, n, dev);
-  const at::Tensor actions = (at::rand({n, env.act_dim()}) * 4.0 - 2.0).to(dev);
-  cudaStream_t stream = c10::cuda::getCurrentCUDAStream(0).stream();
-  cudaEvent_t start, stop;
-  VECSAC_CUDA_CHECK(cudaEventCreate(&start));
-  VECSAC_CUDA_CHECK(cudaEventCreate(&stop));
-  env.step(actions);  // warm-up: module load, first launch
-  VECSAC_CUDA_CHECK(cudaStreamSynchronize(stream));
-  for (auto _ : state) {
-    VECSAC_CUDA_CHECK(cudaEventRecord(start, stream));
-    env.step(actions);
-    VECSAC_CUDA_CHECK(cudaEventRecord(stop, stream));
-    VECSAC_CUDA_CHECK(cudaEventSynchronize(stop));
-    float ms = 0.0f;
-    VECSAC_CUDA_CHECK(cudaEventElapsedTime(&ms, start, stop));
-    state.SetIterationTime(ms / 1e3);
-  }
-  VECSAC_CUDA_CHECK(cudaEventDestroy(start));
-  VECSAC_CUDA_CHECK(cudaEventDestroy(stop));
-  state.SetItemsProcessed(state.iterations() * n);
-  if (id == EnvId::kPointMass)
-    state.SetBytesProcessed(state.iterations() * n * kPointMassStepBytes);
-#else
-  (void)id;
-  state.SkipWithError("vecsac built with VECSAC_CUDA=OFF");
-#endif
-}
-
-void sizes(benchmark::internal::Benchmark* b) {
-  for (int64_t n : kSizes) b->Arg(n);
-}
-
-BENCHMARK_CAPTURE(env_step_cpu, PointMass, EnvId::kPointMass)
-    ->Name("BM_EnvStep_PointMass_Cpu")
-    ->Apply(sizes);
-BENCHMARK_CAPTURE(env_step_cpu, Pendulum, EnvId::kPendulum)
-    ->Name("BM_EnvStep_Pendulum_Cpu")
-    ->Apply(sizes);
-BENCHMARK(copy_reference)->Name("BM_CopyReference")->Apply(sizes);
-BENCHMARK_CAPTURE(env_step_cuda, PointMass, EnvId::kPointMass)
-    ->Name("BM_EnvStep_PointMass_Cuda")
-    ->UseManualTime()
-    ->Apply(sizes);
-BENCHMARK_CAPTURE(env_step_cuda, Pendulum, EnvId::kPendulum)
-    ->Name("BM_EnvStep_Pendulum_Cuda")
-    ->UseManualTime()
-    ->Apply(sizes);
+const int kRegistered[] = {
+    register_cpu_and_cuda(
+        "BM_EnvStep_PointMass",
+        [](benchmark::State& s, c10::DeviceType t) { env_step(s, EnvId::kPointMass, t); }, kSizes),
+    register_cpu_and_cuda(
+        "BM_EnvStep_Pendulum",
+        [](benchmark::State& s, c10::DeviceType t) { env_step(s, EnvId::kPendulum, t); }, kSizes),
+};
+// Wall-clock, as the env step variants (register_cpu_and_cuda).
+BENCHMARK(copy_reference)
+    ->Name("BM_CopyReference")
+    ->UseRealTime()
+    ->Apply([](benchmark::internal::Benchmark* b) {
+      for (const int64_t n : kSizes) b->Arg(n);
+    });
 
 }  // namespace
-}  // namespace vecsac
-
-int main(int argc, char** argv) {
-  benchmark::AddCustomContext("torch_threads", std::to_string(at::get_num_threads()));
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}
+}  // namespace vecsac::bench

@@ -1,0 +1,90 @@
+/// @brief The benchmarks' shared device check, config and training-state fixture.
+#include "bench_util.h"
+
+#include <ATen/ATen.h>
+#include <torch/cuda.h>
+
+#include <climits>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <utility>
+
+#include "vecsac/env/vec_env.h"
+#include "vecsac/io/json_file.h"
+#include "vecsac/sac/train_iteration.h"
+#include "vecsac/sac/trainer.h"
+#include "vecsac/util/generator.h"
+
+namespace vecsac::bench {
+
+std::optional<c10::Device> device_or_skip(benchmark::State& state, c10::DeviceType type) {
+  if (type == c10::kCPU) return c10::Device(c10::kCPU);
+#ifdef VECSAC_WITH_CUDA
+  if (torch::cuda::is_available()) return c10::Device(c10::kCUDA, 0);
+  state.SkipWithError("no CUDA GPU visible: CUDA variant compiled, not run");
+#else
+  state.SkipWithError("vecsac built with VECSAC_CUDA=OFF");
+#endif
+  return std::nullopt;
+}
+
+const Config& pointmass_config() {
+  // The source tree's copy, else ./configs (a build carried to another checkout).
+  static const Config config = [] {
+    std::filesystem::path path = VECSAC_POINTMASS_CONFIG;
+    if (!std::filesystem::exists(path)) path = "configs/pointmass.json";
+    Config c = config_from_json(read_json_file(path, "config"));
+    validate(c);
+    return c;
+  }();
+  return config;
+}
+
+const Config& update_config() {
+  static const Config config = [] {
+    Config c = pointmass_config();
+    c.sac.net_arch = {256, 256};
+    return c;
+  }();
+  return config;
+}
+
+Fixture& fixture(c10::Device device, const Config& config) {
+  // Never destroyed: freeing CUDA tensors from a static destructor could run
+  // after the CUDA runtime has shut down.
+  static auto* const built = new std::map<std::pair<std::string, const Config*>, Fixture>;
+  const auto key = std::make_pair(device.str(), &config);
+  const auto found = built->find(key);
+  if (found != built->end()) return found->second;
+
+  const SacConfig& sac = config.sac;
+  VecEnv env(env_params_of(config, kEnvSeed), config.env.num_envs, device);
+  const int64_t obs_dim = env.obs_dim(), act_dim = env.act_dim();
+  // ReplayBuffer announces its footprint on stdout, which would corrupt
+  // --benchmark_format=json there.
+  std::streambuf* const out = std::cout.rdbuf(nullptr);
+  auto replay = std::make_unique<ReplayBuffer>(sac.buffer_size, obs_dim, act_dim, device);
+  std::cout.rdbuf(out);
+  std::cout.clear();
+  auto learner = std::make_unique<SacLearner>(sac, obs_dim, act_dim, env.action_limit(), device,
+                                              config.run.seed);
+  Fixture f{obs_dim,
+            act_dim,
+            std::move(replay),
+            std::move(learner),
+            make_generator(device, derive_seed(config.run.seed, kReplaySeed)),
+            make_generator(device, derive_seed(config.run.seed, kExploreSeed))};
+
+  // Filled as the trainer's learning_starts phase fills it: the loop's own
+  // iteration, with every step before learning_starts (random actions, no updates).
+  Config fill = config;
+  fill.sac.learning_starts = INT64_MAX;
+  LoopCounters counters;
+  TrainingState state{*f.learner, *f.replay, env, f.replay_gen, f.explore_gen, counters};
+  const at::Tensor obs_before = at::empty_like(env.obs());
+  while (f.replay->size() < f.replay->capacity()) train_iteration(state, fill, obs_before);
+  return built->emplace(key, std::move(f)).first->second;
+}
+
+}  // namespace vecsac::bench

@@ -1,0 +1,18 @@
+/// @brief vecsac_bench's entry point: one torch thread count for every family, in the context.
+#include <ATen/Parallel.h>
+#include <benchmark/benchmark.h>
+
+#include <string>
+
+int main(int argc, char** argv) {
+  // Torch's intra-op pool defaults to the core count (OMP_NUM_THREADS overrides
+  // it). Set once before any family runs, so all of them share it; autograd's CPU
+  // backward and the env's at::parallel_for run on this thread and use it too.
+  at::set_num_threads(at::get_num_threads());
+  benchmark::AddCustomContext("torch_threads", std::to_string(at::get_num_threads()));
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
