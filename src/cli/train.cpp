@@ -17,8 +17,13 @@ Config load_config(const std::string& path, const std::vector<std::string>& over
   nlohmann::json doc =
       path.empty() ? nlohmann::json::object() : read_json_file(path, "--config file");
   for (const auto& o : overrides) apply_override(doc, o);
-  const Config config = config_from_json(doc);
+  Config config = config_from_json(doc);
   validate(config);
+  // Resolved against the directory the command runs in, so the run's
+  // config.json names the same file from anywhere (eval, --resume).
+  if (!config.run.eval_init.empty()) {
+    config.run.eval_init = std::filesystem::absolute(config.run.eval_init).lexically_normal();
+  }
   if (check_device) parse_device(config.run.device);  // "cuda" without a GPU fails here
   return config;
 }

@@ -171,6 +171,7 @@ std::vector<Field> run_fields(RunConfig& c) {
           int_field("log_interval", c.log_interval),
           int_field("eval_freq", c.eval_freq),
           int_field("eval_episodes", c.eval_episodes),
+          field("eval_init", c.eval_init, as_string),
           int_field("checkpoint_interval", c.checkpoint_interval)};
 }
 

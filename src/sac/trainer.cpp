@@ -104,6 +104,15 @@ TrainResult train(const Config& config, const TrainOptions& options) {
   const auto& sac = config.sac;
   const auto& run = config.run;
   const c10::Device device = parse_device(run.device);
+  // Read before any work, so a bad file fails fast and names the key.
+  const EnvParams eval_params = env_params_of(config, kEvalEnvSeed);
+  at::Tensor eval_states;
+  int64_t eval_episodes = run.eval_episodes;
+  if (!run.eval_init.empty()) {
+    eval_states = states_from_json(read_json_file(run.eval_init, "run.eval_init file"), eval_params,
+                                   "run.eval_init file '" + run.eval_init + "'");
+    eval_episodes = eval_states.size(0);
+  }
   std::filesystem::create_directories(options.out_dir);
   if (!options.resume) {
     // A fresh run owns its directory: checkpoints of an earlier run there would
@@ -117,6 +126,9 @@ TrainResult train(const Config& config, const TrainOptions& options) {
   SacLearner learner(sac, obs_dim, act_dim, env.action_limit(), device, run.seed);
   at::Generator replay_gen = make_generator(device, derive_seed(run.seed, kReplaySeed));
   at::Generator explore_gen = make_generator(device, derive_seed(run.seed, kExploreSeed));
+  auto evaluate_policy = [&] {
+    return evaluate(learner.actor, eval_params, eval_episodes, device, eval_states);
+  };
   LoopCounters c{0, 0, run.log_interval};
   TrainingState state{learner, replay, env, replay_gen, explore_gen, c};
 
@@ -203,6 +215,7 @@ TrainResult train(const Config& config, const TrainOptions& options) {
   if (run.eval_freq > 0) {
     evals.open(options.out_dir / "evals.jsonl", options.resume ? std::ios::app : std::ios::trunc);
   }
+  double eval_seconds = 0;  // spent in periodic evaluations
   int64_t last_log_step = c.global_step;
   double last_log_time = 0;
   auto checkpoint = [&] {
@@ -271,15 +284,21 @@ TrainResult train(const Config& config, const TrainOptions& options) {
     }
     if (c.global_step >= next_eval) {
       next_eval += eval_every * ((c.global_step - next_eval) / eval_every + 1);
-      const EvalResult e =
-          evaluate(learner.actor, env_params_of(config, kEvalEnvSeed), run.eval_episodes, device);
+      // Times of the policy evaluated, not of the evaluation's end; train_time_s
+      // also leaves out earlier evaluations, so time-to-quality comparisons do
+      // not depend on how often each trainer evaluates.
+      const double policy_time = seconds();
+      const EvalResult e = evaluate_policy();
       evals << nlohmann::json{{"global_step", c.global_step},
+                              {"time_s", policy_time},
+                              {"train_time_s", policy_time - eval_seconds},
                               {"eval/mean_return", e.mean},
                               {"eval/std_return", e.std},
                               {"eval/returns", e.returns}}
                    .dump()
             << "\n"
             << std::flush;
+      eval_seconds += seconds() - policy_time;
     }
     if (c.global_step >= next_ckpt || last) {
       next_ckpt += ckpt_every * ((c.global_step - next_ckpt) / ckpt_every + 1);
@@ -290,8 +309,7 @@ TrainResult train(const Config& config, const TrainOptions& options) {
   TrainResult result;
   result.global_step = c.global_step;
   result.seconds = seconds();
-  result.final_eval =
-      evaluate(learner.actor, env_params_of(config, kEvalEnvSeed), run.eval_episodes, device);
+  result.final_eval = evaluate_policy();
   write_file_atomic(options.out_dir / "eval.json", result.final_eval.to_json().dump(2) + "\n");
   return result;
 }

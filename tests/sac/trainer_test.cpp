@@ -266,6 +266,40 @@ TEST_F(TrainerTest, NonFiniteLossStopsNamingStepAndQuantityKeepingCheckpoints) {
   }
 }
 
+TEST_F(TrainerTest, EvalInitStartsEveryEvaluationThereAndLogsItsTimes) {
+  Config c = tiny_config(1000);
+  c.run.eval_freq = 200;
+  c.run.eval_init = (dir_ / "starts.json").string();
+  write_file_atomic(c.run.eval_init, R"({"states": [[0.5, -0.25], [-1.0, 0.0]]})");
+  TrainOptions opt;
+  opt.out_dir = dir_ / "run";
+  opt.quiet = true;
+  train(c, opt);
+
+  const nlohmann::json final_eval = read_json_file(dir_ / "run" / "eval.json", "eval.json");
+  EXPECT_EQ(final_eval["initial_obs"], nlohmann::json::parse("[[0.5, -0.25], [-1.0, 0.0]]"))
+      << "the file's starts, not eval_episodes=" << c.run.eval_episodes << " random ones";
+  std::ifstream lines(dir_ / "run" / "evals.jsonl");
+  std::string line;
+  int count = 0;
+  double last_time = -1;
+  while (std::getline(lines, line)) {
+    const auto j = nlohmann::json::parse(line);
+    EXPECT_EQ(j["eval/returns"].size(), 2u);
+    EXPECT_LE(j["train_time_s"].get<double>(), j["time_s"].get<double>());
+    EXPECT_GE(j["time_s"].get<double>(), last_time);
+    last_time = j["time_s"];
+    ++count;
+  }
+  EXPECT_EQ(count, 5);  // steps 200, 400, ..., 1000
+
+  c.run.eval_init = (dir_ / "missing.json").string();
+  opt.out_dir = dir_ / "run2";
+  EXPECT_THAT([&] { train(c, opt); },
+              ::testing::ThrowsMessage<std::exception>(::testing::HasSubstr("run.eval_init")));
+  EXPECT_FALSE(fs::exists(dir_ / "run2" / "config.json")) << "fails before any work";
+}
+
 // The notebook's 8 evaluation starts; its own SAC scored -89.887 there, the
 // optimum is -2.5150.
 TEST_F(TrainerTest, LearnsThePointMassOnTheNotebookEvaluationStarts) {

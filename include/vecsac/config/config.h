@@ -45,6 +45,9 @@ struct RunConfig {
   int64_t log_interval = 10000;      ///< transitions between metrics lines
   int64_t eval_freq = 0;      ///< transitions between evaluations (evals.jsonl; 0: only at the end)
   int64_t eval_episodes = 8;  ///< episodes per evaluation
+  /// INIT.json ({"states": [...]}, as for rollout --init) whose starts every
+  /// evaluation uses instead of eval_episodes random ones ("": random starts).
+  std::string eval_init;
   int64_t checkpoint_interval = 0;  ///< transitions between checkpoints (0: only at the end)
 };
 
