@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "vecsac/cli/eval.h"
+#include "vecsac/cli/optimum.h"
 #include "vecsac/cli/rollout.h"
 #include "vecsac/cli/train.h"
 
@@ -24,9 +25,9 @@ int main(int argc, char** argv) {
   CLI::App app{"vecsac: Soft Actor-Critic over thousands of vectorized environments"};
   app.require_subcommand(1);
   app.option_defaults()->always_capture_default();
-  std::vector<vecsac::Command> commands{vecsac::add_rollout_command(app),
-                                        vecsac::add_train_command(app),
-                                        vecsac::add_eval_command(app)};
+  std::vector<vecsac::Command> commands{
+      vecsac::add_rollout_command(app), vecsac::add_train_command(app),
+      vecsac::add_eval_command(app), vecsac::add_optimum_command(app)};
 
   // Errors name the subcommand the user typed, so "--help" advice points at the right flags.
   std::string where = "vecsac";

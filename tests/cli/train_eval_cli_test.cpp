@@ -2,6 +2,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
@@ -80,6 +81,29 @@ TEST_F(TrainEvalCliTest, TrainWritesTheRunDirectoryAndEvalReadsIt) {
   EXPECT_EQ(doc["returns"].size(), 5u);
   EXPECT_EQ(doc["initial_obs"].size(), 5u);
   EXPECT_LT(doc["mean"].get<double>(), 0.0);
+  // The point mass's exact optimum from the same starts: no policy beats it (up to the
+  // env's float32 round-off), and the gap is the relative mean shortfall.
+  ASSERT_EQ(doc["optimal_returns"].size(), 5u);
+  double shortfall = 0, scale = 0;
+  for (int i = 0; i < 5; ++i) {
+    const double opt = doc["optimal_returns"][i], ret = doc["returns"][i];
+    EXPECT_GE(opt, ret - 1e-5 * (1 + std::fabs(opt))) << i;
+    shortfall += opt - ret;
+    scale += std::fabs(opt);
+  }
+  EXPECT_GE(doc["optimality_gap"].get<double>(), -1e-9);
+  EXPECT_NEAR(doc["optimality_gap"].get<double>(), shortfall / scale, 1e-12);
+  EXPECT_THAT(e.output, HasSubstr("optimality gap"));
+  // Given starts: the optimum of the notebook's 8.
+  const auto notebook = run_cli("eval --run " + run + " --init " + std::string(VECSAC_SOURCE_DIR) +
+                                "/configs/eval/pointmass_notebook_starts.json --json " + out + "4");
+  ASSERT_EQ(notebook.code, 0) << notebook.output;
+  const auto nb = read_json_file(out + "4", "eval");
+  ASSERT_EQ(nb["optimal_returns"].size(), 8u);
+  double opt_mean = 0;
+  for (const auto& x : nb["optimal_returns"]) opt_mean += x.get<double>() / 8;
+  EXPECT_NEAR(opt_mean, -2.5150, 5e-5);
+  EXPECT_GE(nb["optimality_gap"].get<double>(), -1e-9);
   // A newer but truncated checkpoint: eval warns and falls back to the good one.
   {
     std::ofstream bad(dir_ / "run" / "checkpoints" / "step_999999.pt", std::ios::binary);
