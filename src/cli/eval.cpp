@@ -11,7 +11,6 @@
 #include "vecsac/env/vec_env_ops.h"
 #include "vecsac/io/atomic_file.h"
 #include "vecsac/io/json_file.h"
-#include "vecsac/optimum/optimal_returns.h"
 #include "vecsac/sac/checkpoint.h"
 #include "vecsac/sac/evaluate.h"
 #include "vecsac/sac/trainer.h"
@@ -92,22 +91,13 @@ Command add_eval_command(CLI::App& parent) {
           n = states.size(0);
         }
         const EvalResult r = evaluate(actor, params, n, device, states);
-        nlohmann::json doc = r.to_json();
         std::cout << "eval of " << ckpt.string() << ": " << n << " episodes, mean " << r.mean
                   << ", std " << r.std;
-        // The point mass's exact optimum from the same starts puts the return on a scale.
-        if (params.id == EnvId::kPointMass) {
-          const OptimalReturns opt =
-              point_mass_optimal_returns(r.initial_obs, params.max_episode_steps);
-          const double gap = optimality_gap(r.returns, opt.returns);
-          double opt_mean = 0;
-          for (double x : opt.returns) opt_mean += x / static_cast<double>(n);
-          doc["optimal_returns"] = opt.returns;
-          doc["optimality_gap"] = gap;
-          std::cout << ", optimum " << opt_mean << ", optimality gap " << gap;
+        if (!r.optimal_returns.empty()) {
+          std::cout << ", optimum " << r.optimal_mean << ", optimality gap " << r.optimality_gap;
         }
         std::cout << std::endl;
-        if (!o->json.empty()) write_file_atomic(o->json, doc.dump(2) + "\n");
+        if (!o->json.empty()) write_file_atomic(o->json, r.to_json().dump(2) + "\n");
       }};
 }
 

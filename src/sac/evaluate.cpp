@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "vecsac/env/vec_env.h"
+#include "vecsac/optimum/optimal_returns.h"
 
 namespace vecsac {
 
@@ -18,7 +19,12 @@ nlohmann::json EvalResult::to_json() const {
     for (int64_t j = 0; j < initial_obs.size(1); ++j) row.push_back(a[i][j]);
     init.push_back(row);
   }
-  return {{"returns", returns}, {"initial_obs", init}, {"mean", mean}, {"std", std}};
+  nlohmann::json doc = {{"returns", returns}, {"initial_obs", init}, {"mean", mean}, {"std", std}};
+  if (!optimal_returns.empty()) {
+    doc["optimal_returns"] = optimal_returns;
+    doc["optimality_gap"] = optimality_gap;
+  }
+  return doc;
 }
 
 EvalResult evaluate(const Actor& actor, const EnvParams& params, int64_t episodes,
@@ -38,6 +44,11 @@ EvalResult evaluate(const Actor& actor, const EnvParams& params, int64_t episode
   for (double x : r.returns) r.mean += x / episodes;
   for (double x : r.returns) r.std += (x - r.mean) * (x - r.mean) / episodes;
   r.std = std::sqrt(r.std);
+  if (params.id == EnvId::kPointMass) {
+    r.optimal_returns = point_mass_optimal_returns(r.initial_obs, params.max_episode_steps).returns;
+    for (double x : r.optimal_returns) r.optimal_mean += x / episodes;
+    r.optimality_gap = optimality_gap(r.returns, r.optimal_returns);
+  }
   return r;
 }
 

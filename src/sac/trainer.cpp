@@ -289,15 +289,14 @@ TrainResult train(const Config& config, const TrainOptions& options) {
       // not depend on how often each trainer evaluates.
       const double policy_time = seconds();
       const EvalResult e = evaluate_policy();
-      evals << nlohmann::json{{"global_step", c.global_step},
-                              {"time_s", policy_time},
-                              {"train_time_s", policy_time - eval_seconds},
-                              {"eval/mean_return", e.mean},
-                              {"eval/std_return", e.std},
-                              {"eval/returns", e.returns}}
-                   .dump()
-            << "\n"
-            << std::flush;
+      nlohmann::json line = {{"global_step", c.global_step},
+                             {"time_s", policy_time},
+                             {"train_time_s", policy_time - eval_seconds},
+                             {"eval/mean_return", e.mean},
+                             {"eval/std_return", e.std},
+                             {"eval/returns", e.returns}};
+      if (!e.optimal_returns.empty()) line["eval/optimality_gap"] = e.optimality_gap;
+      evals << line.dump() << "\n" << std::flush;
       eval_seconds += seconds() - policy_time;
     }
     if (c.global_step >= next_ckpt || last) {

@@ -279,6 +279,12 @@ TEST_F(TrainerTest, EvalInitStartsEveryEvaluationThereAndLogsItsTimes) {
   const nlohmann::json final_eval = read_json_file(dir_ / "run" / "eval.json", "eval.json");
   EXPECT_EQ(final_eval["initial_obs"], nlohmann::json::parse("[[0.5, -0.25], [-1.0, 0.0]]"))
       << "the file's starts, not eval_episodes=" << c.run.eval_episodes << " random ones";
+  ASSERT_EQ(final_eval["optimal_returns"].size(), 2u);
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_GE(final_eval["optimal_returns"][i].get<double>() + 1e-6,
+              final_eval["returns"][i].get<double>())
+        << "no policy beats the optimum";
+  }
   std::ifstream lines(dir_ / "run" / "evals.jsonl");
   std::string line;
   int count = 0;
@@ -286,6 +292,8 @@ TEST_F(TrainerTest, EvalInitStartsEveryEvaluationThereAndLogsItsTimes) {
   while (std::getline(lines, line)) {
     const auto j = nlohmann::json::parse(line);
     EXPECT_EQ(j["eval/returns"].size(), 2u);
+    // The point mass's evaluations are scored against the exact optimum.
+    EXPECT_GE(j["eval/optimality_gap"].get<double>(), -1e-6);
     EXPECT_LE(j["train_time_s"].get<double>(), j["time_s"].get<double>());
     EXPECT_GE(j["time_s"].get<double>(), last_time);
     last_time = j["time_s"];

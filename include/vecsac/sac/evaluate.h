@@ -16,10 +16,15 @@ struct EvalResult {
   std::vector<double> returns;  ///< one per episode
   at::Tensor initial_obs;       ///< [episodes, obs_dim] on the CPU
   double mean = 0, std = 0;     ///< population std, as np.std
+  /// Point mass only (empty otherwise): each start's exact best return
+  /// (vecsac optimum), their mean, and mean(optimal - return) / mean|optimal|.
+  std::vector<double> optimal_returns;
+  double optimal_mean = 0, optimality_gap = 0;
   nlohmann::json to_json() const;
 };
 
-/// Runs the squashed-mean policy on `episodes` envs for max_episode_steps steps.
+/// Runs the squashed-mean policy on `episodes` envs for max_episode_steps steps;
+/// for the point mass, also solves each start exactly to put the returns on a scale.
 /// With `init_states` defined ([episodes, state_dim]) the envs start there;
 /// otherwise they reset from params.seed.
 EvalResult evaluate(const Actor& actor, const EnvParams& params, int64_t episodes,
