@@ -1,0 +1,325 @@
+#!/usr/bin/env python3
+"""Runs the peer comparisons of issue #5 §2 and writes docs/benchmarks.md.
+
+Every measurement runs in its own process with the same thread count, by the
+commands that the report lists: update throughput interleaved (each repetition
+runs every implementation at every batch size, in an order rotated between
+repetitions), then time to quality for each seed and entrant. Start it through
+bench/peers/run.sh, which checks the build and installs stable-baselines3.
+"""
+import argparse
+import datetime
+import importlib.metadata
+import json
+import os
+import shlex
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from pointmass_env import QUALITY_BAR
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+IMPLS = ("vecsac", "eager", "sb3")
+ENTRANTS = ("vecsac", "sb3-default", "sb3-tuned", "notebook")
+GOALS = {"eager": 1.3, "sb3": 2.0, "ttq_sb3": 10.0}  # issue #5 §2, on the 2-core CPU at batch 256
+
+FULL = dict(reps=5, min_time=3.0, warmup=1.0, cap=300.0, every=5.0)
+QUICK = dict(reps=1, min_time=1.0, warmup=0.3, cap=10.0, every=2.0)
+
+
+def rel(path) -> str:
+    """A path as the report shows it: relative to the repository when inside it."""
+    path = Path(path).resolve()
+    return str(path.relative_to(REPO)) if path.is_relative_to(REPO) else str(path)
+
+
+def run_json(cmd: list, log: list) -> dict:
+    """Runs a command that prints one JSON object as its last stdout line; logs the command."""
+    log.append(shlex.join(cmd))
+    print("[peers] " + log[-1], file=sys.stderr, flush=True)
+    proc = subprocess.run(cmd, cwd=REPO, stdout=subprocess.PIPE, text=True)
+    if proc.returncode != 0:  # its own stderr, above, says why
+        sys.exit(f"[peers] error: exit status {proc.returncode} from: {log[-1]}\n"
+                 "[peers] no report written; any earlier one is left as it was")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def update_throughput(args, log: list) -> dict:
+    """{impl: {batch: [updates/s per repetition]}}"""
+    rates = {impl: {b: [] for b in args.batches} for impl in IMPLS}
+    for rep in range(args.reps):
+        order = IMPLS[rep % len(IMPLS):] + IMPLS[:rep % len(IMPLS)]  # no impl always goes first
+        for batch in args.batches:
+            for impl in order:
+                cmd = [sys.executable, rel(HERE / "update_throughput.py"), "--impl", impl,
+                       "--batch", str(batch), "--min-time", str(args.min_time),
+                       "--warmup", str(args.warmup), "--threads", str(args.threads)]
+                if impl == "vecsac":
+                    cmd += ["--vecsac-bench", rel(args.vecsac_bench)]
+                result = run_json(cmd, log)
+                log_inner(result, args, log)
+                rates[impl][batch].append(result["updates_per_s"])
+    return rates
+
+
+def time_to_quality(args, log: list) -> dict:
+    """{entrant: [summary per seed]} from time_to_quality.py."""
+    results = {e: [] for e in args.entrants}
+    for seed in args.seeds:
+        for entrant in args.entrants:
+            cmd = [sys.executable, rel(HERE / "time_to_quality.py"), "--entrant", entrant,
+                   "--seed", str(seed), "--cap", str(args.cap), "--every", str(args.every),
+                   "--threads", str(args.threads), "--out", rel(args.work / f"{entrant}-seed{seed}")]
+            if entrant == "vecsac":
+                cmd += ["--vecsac", rel(args.vecsac)]
+            summary = run_json(cmd, log)
+            log_inner(summary, args, log)
+            results[entrant].append(summary)
+    return results
+
+
+def log_inner(result: dict, args, log: list) -> None:
+    """Adds the vecsac commands a Python wrapper ran, as typed from the repository root."""
+    for cmd in result.get("commands", []):
+        log.append(f"  # which ran: OMP_NUM_THREADS={args.threads} " + shlex.join(rel_args(cmd)))
+
+
+def rel_args(cmd: list) -> list:
+    """The command as typed from the repository root (vecsac resolves paths against it)."""
+    return [a.replace(str(REPO) + "/", "") for a in cmd]
+
+
+# --- report ------------------------------------------------------------------------
+
+def machine_info(args) -> list:
+    import torch  # only for its version string, which carries the CUDA tag
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
+                if line.startswith("model name")), "unknown")
+    env = dict(os.environ, GIT_OPTIONAL_LOCKS="0")  # read-only: no index refresh
+    git = lambda *a: subprocess.run(["git", *a], cwd=REPO, env=env, text=True,  # noqa: E731
+                                    capture_output=True).stdout.strip()
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    if git("status", "--porcelain", "--untracked-files=no"):
+        commit += " (with uncommitted changes)"
+    return [("CPU", cpu), ("cores (nproc)", str(len(os.sched_getaffinity(0)))),
+            ("threads", f"{args.threads} (torch.set_num_threads; OMP_NUM_THREADS for vecsac)"),
+            ("torch", torch.__version__),
+            ("stable-baselines3", importlib.metadata.version("stable-baselines3")),
+            ("gymnasium", importlib.metadata.version("gymnasium")),
+            ("Python", sys.version.split()[0]), ("git commit", commit)]
+
+
+def fmt_ratio(x: float) -> str:
+    return f"{x:.2f}×"
+
+
+def verdict(value: float, goal: float, lower_bound=False) -> str:
+    if value >= goal:
+        return "met"
+    return "undetermined (raise the cap)" if lower_bound else "not met"
+
+
+def throughput_section(args, rates) -> list:
+    med = {i: {b: statistics.median(v) for b, v in r.items()} for i, r in rates.items()}
+    lines = [
+        "## Update throughput", "",
+        f"SAC updates per second on the CPU, 256-256 networks, float32, threads: {args.threads}; "
+        f"median of {args.reps} repetition(s), each of at least {args.min_time:g} s after a "
+        f"{args.warmup:g} s warm-up. The implementations run interleaved, one process per "
+        "measurement.", "",
+        "| batch | vecsac | eager PyTorch (notebook) | SB3 `SAC.train()` | vecsac / eager | vecsac / SB3 |",
+        "|---:|---:|---:|---:|---:|---:|"]
+    for b in args.batches:
+        v, e, s = med["vecsac"][b], med["eager"][b], med["sb3"][b]
+        lines.append(f"| {b} | {v:.1f} | {e:.1f} | {s:.1f} | {fmt_ratio(v / e)} | {fmt_ratio(v / s)} |")
+    lines.append("")
+    if 256 in args.batches:
+        v, e, s = med["vecsac"][256], med["eager"][256], med["sb3"][256]
+        lines += [f"Goals at batch 256: vecsac / eager ≥ {GOALS['eager']}×: "
+                  f"**{verdict(v / e, GOALS['eager'])}** ({fmt_ratio(v / e)}); vecsac / SB3 ≥ "
+                  f"{GOALS['sb3']}×: **{verdict(v / s, GOALS['sb3'])}** ({fmt_ratio(v / s)}).", ""]
+    lines += ["Every repetition, updates/s:", ""]
+    for impl in IMPLS:
+        for b in args.batches:
+            lines.append(f"- {impl}, batch {b}: " + ", ".join(f"{x:.1f}" for x in rates[impl][b]))
+    lines += ["", "- **vecsac**: `BM_SacUpdate_Cpu/B` of `vecsac_bench`, `items_per_second` "
+              "(wall clock). One `SacLearner::update` (temperature, critics, actor, Polyak) on "
+              "batches sampled before the timed region.",
+              "- **eager PyTorch**: the notebook's `SACAgent.update` as it stands "
+              "(`bench/peers/notebook_sac.py`: two `nn.Sequential` critics and their targets, "
+              "tanh-squashed Gaussian actor with log-std clamped to [−20, 2], learned "
+              "temperature, three Adams at 3e-4, Polyak τ = 0.005, and its six `.item()` "
+              "metrics), on 8 batches sampled before timing and used in turn.",
+              "- **SB3**: `SAC(\"MlpPolicy\", env, policy_kwargs=dict(net_arch=[256, 256]), "
+              "batch_size=B)` on the point-mass gymnasium wrapper, its replay buffer filled with "
+              "10k random transitions, timing `model.train(gradient_steps=1, batch_size=B)` "
+              "(SB3's default train_freq 1 / gradient_steps 1). The logger is "
+              "`Logger(folder=None, output_formats=[])`: values are recorded in memory, nothing "
+              "is written. SB3 samples its replay buffer inside `train()`, so its time includes "
+              "sampling B transitions, which the other two leave out.", ""]
+    return lines
+
+
+def ttq_stats(summaries: list):
+    """Median time to the bar over seeds (inf when the median seed did not reach it)."""
+    times = [s["time_to_bar_s"] if s["time_to_bar_s"] is not None else float("inf")
+             for s in summaries]
+    return statistics.median(times), sum(t != float("inf") for t in times)
+
+
+def ttq_section(args, results) -> list:
+    n = len(args.seeds)
+    lines = [
+        "## Time to quality", "",
+        f"Training wall time until the deterministic policy's mean return on the notebook's "
+        f"8 evaluation starts (`configs/eval/pointmass_notebook_starts.json`) first reaches "
+        f"≥ {QUALITY_BAR} (within 5 % of the exact optimum, −2.5150). Every entrant is "
+        f"evaluated every {args.every:g} s of training time, evaluation time excluded from "
+        f"the clock, and trains for at most {args.cap:g} s; seeds {', '.join(map(str, args.seeds))}; "
+        f"threads: {args.threads}. Time is the median over seeds; ratio = entrant's time ÷ "
+        "vecsac's (how many times faster vecsac is).", "",
+        f"| entrant | time to ≥ {QUALITY_BAR} | reached | ratio | best mean (at s) | final mean "
+        "| evaluations (their time) |",
+        "|---|---:|---:|---:|---:|---:|---:|"]
+    inf = float("inf")
+    vecsac_t = ttq_stats(results["vecsac"])[0]
+    ratios = {}  # entrant -> (time / vecsac's time, whether that is only a lower bound)
+    for entrant, summaries in results.items():
+        t, reached = ttq_stats(summaries)
+        if entrant != "vecsac" and vecsac_t != inf:
+            # Not reached within the cap: it would take longer than the cap, a lower bound.
+            ratios[entrant] = (min(t, args.cap) / vecsac_t, t == inf)
+        if entrant == "vecsac":
+            ratio = "1×" if t != inf else "–"
+        elif entrant not in ratios:
+            ratio = "–"
+        else:
+            ratio = ("> " if ratios[entrant][1] else "") + fmt_ratio(ratios[entrant][0])
+        best = statistics.median(s["best_mean_return"] for s in summaries)
+        best_at = statistics.median(s["best_at_s"] for s in summaries)
+        final = statistics.median(s["final_mean_return"] for s in summaries)
+        evals = statistics.median(s["evaluations"] for s in summaries)
+        eval_s = statistics.median(s["eval_time_s"] for s in summaries)
+        shown = f"{t:.1f} s" if t != inf else f"not within {args.cap:g} s"
+        lines.append(f"| {entrant} | {shown} | {reached}/{n} | {ratio} | {best:.3f} ({best_at:.0f}) "
+                     f"| {final:.3f} | {evals:.0f} ({eval_s:.1f} s) |")
+    lines.append("")
+    sb3 = [ratios[e] for e in ("sb3-default", "sb3-tuned") if e in ratios]
+    if sb3:
+        worst, bound = min(sb3, key=lambda r: r[0])  # the faster SB3 variant decides
+        lines += [f"Goal: vecsac ≥ {GOALS['ttq_sb3']:g}× faster than SB3 (its faster variant): "
+                  f"**{verdict(worst, GOALS['ttq_sb3'], bound)}** "
+                  f"({'> ' if bound else ''}{fmt_ratio(worst)}).", ""]
+    for s in results["vecsac"]:
+        if s.get("vecsac_stop") not in (None, "cap"):
+            lines += [f"Note: vecsac seed {s['seed']} stopped before the cap ({s['vecsac_stop']}: "
+                      "`finished` = out of total_timesteps, sized from a too-high calibration; "
+                      "`deadline` = ran 3 × cap + 120 s of wall time).", ""]
+    lines += ["Per seed (time to the bar; best mean at s):", ""]
+    for entrant, summaries in results.items():
+        lines.append(f"- {entrant}: " + "; ".join(
+            f"seed {s['seed']}: " + (f"{s['time_to_bar_s']:.1f} s" if s["time_to_bar_s"] is not None
+                                     else "not reached")
+            + f", best {s['best_mean_return']:.3f} at {s['best_at_s']:.0f} s" for s in summaries))
+    vs = results["vecsac"][0]
+    calibration = (f" ({vs['vecsac_sps']:.0f}/s → every {vs['eval_freq']} transitions for seed "
+                   f"{vs['seed']})" if "vecsac_sps" in vs else "")
+    notes = {
+        "vecsac": "`vecsac train` with its default config, `configs/pointmass.json` (64 envs, "
+        "lr 1e-3, learning_starts 2000, 4 gradient steps of batch 256 per vector step, 256-256 "
+        "nets), on the CPU. Its evaluations fall every `run.eval_freq` transitions, set to the "
+        f"cadence × its transitions/s from a short calibration run{calibration}; its "
+        "evaluations after the cap are left out. Times are `train_time_s` from its `evals.jsonl`.",
+        "sb3-default": "SB3 `SAC` with its defaults (lr 3e-4, buffer 1e6, learning_starts 100, "
+        "batch 256, train_freq 1, gradient_steps 1, ent_coef auto, net_arch [256, 256]) on "
+        "`bench/peers/pointmass_env.py`, the notebook's env as a `gymnasium.Env` (SB3 "
+        "bootstraps through the 200-step truncation, as vecsac does).",
+        "sb3-tuned": "the same with rl-baselines3-zoo's `Pendulum-v1` hyperparameters, which "
+        "set only learning_rate = 1e-3: the zoo's tuned entry for the nearest task (1-D bounded "
+        "torque, quadratic cost, 200-step episodes); vecsac's default config uses the same rate.",
+        "notebook": "the notebook's own SAC and loop (`bench/peers/notebook_sac.py`) with the "
+        "config it ran (FAST_RUN: batch 128, replay 50k, 500 random steps, 1 update per step, "
+        "lr 3e-4, initial α 0.2), one env, episodes reset with seed + episode.",
+    }
+    lines += ["", "Entrants:", ""] + [f"- **{e}**: {notes[e]}" for e in results] + [
+        "",
+        "Python entrants evaluate by stepping 8 copies of the wrapper env in lockstep "
+        "(SB3: `predict(deterministic=True)`; notebook: tanh of the mean, scaled); vecsac by "
+        "its own periodic evaluation from `run.eval_init`. The Python entrants evaluate a "
+        "last time when their clock reaches the cap; vecsac's evaluations past the cap are "
+        "not counted.", ""]
+    return lines
+
+
+def write_report(args, info, rates, results, log, started, elapsed) -> None:
+    lines = ["# Peer benchmarks", ""]
+    if args.quick:
+        lines += ["> **Quick smoke test (`--quick`): one repetition and short caps. These numbers "
+                  "check that the pipeline runs; they are not measurements.**", ""]
+    lines += [f"Written by `bench/peers/run.sh` (issue #5 §2) on {started:%Y-%m-%d %H:%M} UTC in "
+              f"{elapsed / 60:.1f} min. Load average (1 min) before / after: "
+              f"{args.load_before:.2f} / {os.getloadavg()[0]:.2f}; on a busy machine every "
+              "number here is suspect.", "", "## Machine", "", "| | |", "|---|---|"]
+    lines += [f"| {k} | {v} |" for k, v in info] + [""]
+    if rates:
+        lines += throughput_section(args, rates)
+    if results:
+        lines += ttq_section(args, results)
+    lines += ["## Commands", "", "From the repository root:", "", "```",
+              ("VECSAC_BUILD_DIR=" + shlex.quote(os.environ["VECSAC_BUILD_DIR"]) + " "
+               if "VECSAC_BUILD_DIR" in os.environ else "")
+              + shlex.join(["bench/peers/run.sh", *args.argv]), "```", "",
+              "which ran, in order:", "", "```", *log, "```", ""]
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp{os.getpid()}")
+    tmp.write_text("\n".join(lines))
+    os.replace(tmp, out)  # atomic: a failed or interrupted run leaves the old report
+    print(f"[peers] wrote {rel(out)}", file=sys.stderr)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="smoke test: " + str(QUICK))
+    ap.add_argument("--reps", type=int, help=f"update-throughput repetitions (default {FULL['reps']})")
+    ap.add_argument("--min-time", type=float, help="s per throughput measurement")
+    ap.add_argument("--warmup", type=float, help="s of warm-up before each")
+    ap.add_argument("--batches", type=int, nargs="+", default=[256, 1024])
+    ap.add_argument("--cap", type=float, help=f"time-to-quality cap, s (default {FULL['cap']:g})")
+    ap.add_argument("--every", type=float, help=f"evaluation cadence, s (default {FULL['every']:g})")
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0])
+    ap.add_argument("--entrants", nargs="+", choices=ENTRANTS, default=list(ENTRANTS))
+    ap.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)))
+    ap.add_argument("--skip-throughput", action="store_true")
+    ap.add_argument("--skip-ttq", action="store_true")
+    ap.add_argument("--out", type=Path, default=REPO / "docs" / "benchmarks.md")
+    ap.add_argument("--work", type=Path, default=REPO / "runs" / "peers",
+                    help="run directories of the time-to-quality entrants")
+    build = Path(os.environ.get("VECSAC_BUILD_DIR", REPO / "build"))  # as scripts/setup.sh
+    ap.add_argument("--vecsac", type=Path, default=build / "vecsac")
+    ap.add_argument("--vecsac-bench", type=Path, default=build / "vecsac_bench")
+    args = ap.parse_args()
+    args.argv = sys.argv[1:]
+    for key, value in (QUICK if args.quick else FULL).items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    if "vecsac" not in args.entrants and not args.skip_ttq:
+        ap.error("--entrants must include vecsac: the ratios are to vecsac")
+    for exe in (args.vecsac, args.vecsac_bench):
+        if not exe.is_file():
+            sys.exit(f"error: {exe} not found; build it first (scripts/setup.sh)")
+    args.load_before = os.getloadavg()[0]
+    started, t0 = datetime.datetime.now(datetime.timezone.utc), time.monotonic()
+    info = machine_info(args)
+    log = []
+    rates = None if args.skip_throughput else update_throughput(args, log)
+    results = None if args.skip_ttq else time_to_quality(args, log)
+    write_report(args, info, rates, results, log, started, time.monotonic() - t0)
+
+
+if __name__ == "__main__":
+    main()
