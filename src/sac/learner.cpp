@@ -56,12 +56,12 @@ SacLearner::SacLearner(const SacConfig& config, int64_t obs_dim, int64_t act_dim
 
   log_alpha = at::full({}, std::log(temperature_.initial),
                        at::TensorOptions().device(device).dtype(at::kFloat));
-  const auto adam = torch::optim::AdamOptions(config.learning_rate);
-  actor_opt = std::make_unique<torch::optim::Adam>(actor->parameters(), adam);
-  critic_opt = std::make_unique<torch::optim::Adam>(critic->parameters(), adam);
+  actor_opt = std::make_unique<FusedAdam>(actor->parameters(), config.learning_rate);
+  critic_opt = std::make_unique<FusedAdam>(critic->parameters(), config.learning_rate);
   if (temperature_.learned) {
     log_alpha.set_requires_grad(true);
-    alpha_opt = std::make_unique<torch::optim::Adam>(std::vector<at::Tensor>{log_alpha}, adam);
+    alpha_opt =
+        std::make_unique<FusedAdam>(std::vector<at::Tensor>{log_alpha}, config.learning_rate);
   }
   update_gen = make_generator(device, derive_seed(seed, kUpdateSeed));
   act_gen = make_generator(device, derive_seed(seed, kActSeed));
@@ -118,10 +118,7 @@ void SacLearner::update(const Batch& b) {
 
 void SacLearner::set_learning_rate(double lr) {
   for (auto* opt : {actor_opt.get(), critic_opt.get(), alpha_opt.get()}) {
-    if (opt == nullptr) continue;
-    for (auto& group : opt->param_groups()) {
-      static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
-    }
+    if (opt != nullptr) opt->set_lr(lr);
   }
 }
 

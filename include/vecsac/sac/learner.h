@@ -4,7 +4,6 @@
 #include <ATen/core/Generator.h>
 #include <ATen/core/Tensor.h>
 #include <c10/core/Device.h>
-#include <torch/optim/adam.h>
 #include <torch/serialize/input-archive.h>
 #include <torch/serialize/output-archive.h>
 
@@ -13,6 +12,7 @@
 #include <string>
 
 #include "vecsac/config/config.h"
+#include "vecsac/nn/fused_adam.h"
 #include "vecsac/replay/replay_buffer.h"
 #include "vecsac/sac/networks.h"
 
@@ -60,7 +60,7 @@ class SacLearner {
   Actor actor;
   TwinCritic critic, critic_target;
   at::Tensor log_alpha;  ///< 0-d; a leaf with grad when the temperature is learned
-  std::unique_ptr<torch::optim::Adam> actor_opt, critic_opt, alpha_opt;  ///< alpha_opt may be null
+  std::unique_ptr<FusedAdam> actor_opt, critic_opt, alpha_opt;  ///< alpha_opt may be null
   at::Generator update_gen, act_gen;
   int64_t gradient_steps = 0;  ///< total, for target_update_interval
 
