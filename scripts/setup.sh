@@ -7,6 +7,7 @@
 #   VECSAC_HOME        cache root outside the clone (default ~/.cache/vecsac): venv/, ccache/
 #   VECSAC_BUILD_DIR   build directory (default <repo>/build)
 #   VECSAC_CMAKE_ARGS  extra CMake arguments, e.g. "-DVECSAC_CUDA=OFF"
+# Argument --tests: also install what only the tests need (Chromium).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -25,6 +26,9 @@ flock 9
 packages=(build-essential git ca-certificates python3 python3-venv ccache
           nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
           librandom123-dev)
+# scripts/test.sh passes --tests: the report's browser test renders in Chromium; using
+# vecsac (scripts/run.sh) does not need it.
+if [ "${1:-}" = --tests ]; then packages+=(chromium); fi
 missing=()
 for p in "${packages[@]}"; do
   [[ $(dpkg-query -W -f='${Status}' "$p" 2>/dev/null) == *"install ok installed"* ]] || missing+=("$p")

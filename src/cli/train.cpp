@@ -71,12 +71,17 @@ Command add_train_command(CLI::App& parent) {
         options.out_dir =
             o->out.empty() ? "runs/" + config.env.name + "-seed" + std::to_string(config.run.seed)
                            : o->out;
-        const TrainResult r = train(config, options);
-        std::cout << "trained " << r.global_step << " transitions in " << r.seconds
-                  << " s; deterministic eval over " << r.final_eval.returns.size()
-                  << " episodes: mean " << r.final_eval.mean << ", std " << r.final_eval.std
-                  << "; run directory " << options.out_dir.string() << std::endl;
+        train_and_report(config, options);
       }};
+}
+
+TrainResult train_and_report(const Config& config, const TrainOptions& options) {
+  const TrainResult r = train(config, options);
+  std::cout << "trained " << r.global_step << " transitions in " << r.seconds
+            << " s; deterministic eval over " << r.final_eval.returns.size() << " episodes: mean "
+            << r.final_eval.mean << ", std " << r.final_eval.std << "; run directory "
+            << options.out_dir.string() << std::endl;
+  return r;
 }
 
 }  // namespace vecsac

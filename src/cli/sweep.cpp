@@ -1,0 +1,266 @@
+/// @brief `vecsac sweep`.
+#include "vecsac/cli/sweep.h"
+
+#include <CLI/CLI.hpp>
+#include <charconv>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <set>
+#include <stdexcept>
+#include <string_view>
+
+#include "vecsac/cli/train.h"
+#include "vecsac/io/atomic_file.h"
+#include "vecsac/io/json_file.h"
+#include "vecsac/sac/checkpoint.h"
+#include "vecsac/sac/trainer.h"
+#include "vecsac/stats/aggregate.h"
+
+namespace vecsac {
+namespace {
+
+constexpr size_t kMaxSeeds = 10000;  // more is a typo such as 0-100000, not a sweep
+constexpr double kConfidence = 0.95;
+
+[[noreturn]] void bad_seeds(const std::string& spec, const std::string& problem) {
+  throw std::invalid_argument("--seeds '" + spec + "': " + problem +
+                              "; expected seeds >= 0 as A-B, A,B,C or a mix such as 0-2,7");
+}
+
+int64_t parse_seed(const std::string& spec, std::string_view item, std::string_view text) {
+  if (!text.empty() && text[0] == '-') {
+    bad_seeds(spec, "seed " + std::string(text) + " is negative");
+  }
+  int64_t seed = 0;
+  const char* end = text.data() + text.size();
+  const auto [stop, ec] = std::from_chars(text.data(), end, seed);
+  if (ec == std::errc::result_out_of_range) {
+    bad_seeds(spec, "seed " + std::string(text) + " is above 2^63 - 1");
+  }
+  if (text.empty() || ec != std::errc() || stop != end) {
+    bad_seeds(spec, "'" + std::string(item) + "' is not a seed or a range");
+  }
+  return seed;
+}
+
+// A run finished when its eval.json exists, because the sweep deletes that file
+// before it trains a seed, and only if it trained with the config the sweep
+// would use now: a raised run.total_timesteps, say, must continue the run.
+bool finished(const std::filesystem::path& dir, const Config& config) {
+  if (!std::filesystem::exists(dir / "eval.json")) return false;
+  try {
+    return read_json_file(dir / "config.json", "config") == config_to_json(config);
+  } catch (const std::exception&) {
+    return false;  // no readable config: not a finished run of this sweep
+  }
+}
+
+std::string num(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.5g", x);
+  return buf;
+}
+
+}  // namespace
+
+std::vector<int64_t> parse_seed_list(const std::string& spec) {
+  if (spec.empty()) bad_seeds(spec, "no seeds");
+  std::vector<int64_t> seeds;
+  std::set<int64_t> seen;
+  auto add = [&](int64_t seed) {
+    if (!seen.insert(seed).second) {
+      bad_seeds(spec, "seed " + std::to_string(seed) + " appears twice");
+    }
+    if (seeds.size() == kMaxSeeds) {
+      bad_seeds(spec, "more than " + std::to_string(kMaxSeeds) + " seeds");
+    }
+    seeds.push_back(seed);
+  };
+  size_t start = 0;
+  while (start <= spec.size()) {
+    const size_t comma = std::min(spec.find(',', start), spec.size());
+    const std::string_view item = std::string_view(spec).substr(start, comma - start);
+    if (item.empty()) bad_seeds(spec, "an empty item");
+    const size_t dash = item.find('-', 1);  // a leading '-' is a sign, caught as negative
+    if (dash == std::string_view::npos) {
+      add(parse_seed(spec, item, item));
+    } else {
+      const int64_t a = parse_seed(spec, item, item.substr(0, dash));
+      const int64_t b = parse_seed(spec, item, item.substr(dash + 1));
+      if (a > b) {
+        bad_seeds(spec, "range " + std::string(item) + " runs backwards (A-B needs A <= B)");
+      }
+      if (static_cast<uint64_t>(b - a) >= kMaxSeeds - seeds.size()) {
+        bad_seeds(spec, "more than " + std::to_string(kMaxSeeds) + " seeds");
+      }
+      for (int64_t s = a; s <= b; ++s) add(s);
+    }
+    start = comma + 1;
+  }
+  return seeds;
+}
+
+namespace {
+
+struct SweepOptions {
+  std::string config = VECSAC_DEFAULT_CONFIG;
+  std::vector<std::string> overrides;
+  std::string seeds, out, eval_init;
+  bool resume = false;
+  int64_t bootstrap_reps = 2000;
+  uint64_t bootstrap_seed = 0;
+  CLI::Option* config_opt = nullptr;
+};
+
+// The config every seed shares, from --config (with --resume, by default the
+// sweep's own config.json, as train --resume reads the run's), --set and --eval-init.
+Config shared_config(const SweepOptions& o) {
+  std::vector<std::string> overrides = o.overrides;
+  for (const auto& assignment : overrides) {
+    const std::string key = assignment.substr(0, assignment.find('='));
+    if (key == "run.seed") {
+      throw std::invalid_argument("--set " + assignment +
+                                  ": each run's seed comes from --seeds; drop this --set");
+    }
+    if (key == "run.eval_init" && !o.eval_init.empty()) {
+      throw std::invalid_argument("--set " + assignment +
+                                  " and --eval-init both give the evaluation starts; keep one");
+    }
+  }
+  // As a JSON string, so a file named like a number or `null` stays a path.
+  if (!o.eval_init.empty()) {
+    overrides.push_back("run.eval_init=" + nlohmann::json(o.eval_init).dump());
+  }
+  const std::filesystem::path sweep_config = std::filesystem::path(o.out) / "config.json";
+  const bool reuse =
+      o.resume && o.config_opt->count() == 0 && std::filesystem::exists(sweep_config);
+  return load_config(reuse ? sweep_config.string() : o.config, overrides);
+}
+
+// Trains (or, with --resume, skips or continues) one seed; returns its "runs" entry.
+nlohmann::json run_seed(const SweepOptions& o, Config config, int64_t seed,
+                        const std::string& label) {
+  config.run.seed = static_cast<uint64_t>(seed);
+  const std::filesystem::path dir = std::filesystem::path(o.out) / ("seed_" + std::to_string(seed));
+  if (o.resume && finished(dir, config)) {
+    std::cout << label << ": finished in " << dir.string() << ", skipped" << std::endl;
+  } else {
+    std::filesystem::remove(dir / "eval.json");  // see finished()
+    TrainOptions options;
+    options.out_dir = dir;
+    options.resume = o.resume && !list_checkpoints(dir).empty();
+    std::cout << label << ": " << (options.resume ? "resuming" : "training") << " in "
+              << dir.string() << std::endl;
+    train_and_report(config, options);
+  }
+  // Every seed, trained now or skipped, is scored from its eval.json alike.
+  const nlohmann::json eval = read_json_file(dir / "eval.json", "eval.json");
+  nlohmann::json run = {
+      {"seed", seed}, {"dir", dir.string()}, {"mean_return", eval.at("mean").get<double>()}};
+  if (eval.contains("optimality_gap")) {
+    run["optimality_gap"] = eval["optimality_gap"].get<double>();
+  }
+  return run;
+}
+
+void print_summary(const nlohmann::json& doc, const std::filesystem::path& file) {
+  std::printf("\n%-8s %12s %15s  %s\n", "seed", "mean_return", "optimality_gap", "run directory");
+  for (const auto& r : doc["runs"]) {
+    std::printf("%-8lld %12s %15s  %s\n", r["seed"].get<long long>(), num(r["mean_return"]).c_str(),
+                r.contains("optimality_gap") ? num(r["optimality_gap"]).c_str() : "-",
+                r["dir"].get<std::string>().c_str());
+  }
+  const auto& boot = doc["bootstrap"];
+  std::printf("\nover %zu runs; 95%% percentile-bootstrap intervals, %lld resamples, seed %llu\n",
+              doc["runs"].size(), boot["reps"].get<long long>(),
+              boot["seed"].get<unsigned long long>());
+  std::printf("%-15s %10s %-24s %10s %-24s %10s %10s %10s %10s\n", "score", "mean", "[95% CI]",
+              "IQM", "[95% CI]", "median", "std", "min", "max");
+  for (const char* score : {"mean_return", "optimality_gap"}) {
+    if (!doc.contains(score)) continue;
+    const auto& a = doc[score];
+    auto interval = [](const nlohmann::json& ci) {
+      return "[" + num(ci[0]) + ", " + num(ci[1]) + "]";
+    };
+    std::printf("%-15s %10s %-24s %10s %-24s %10s %10s %10s %10s\n", score, num(a["mean"]).c_str(),
+                interval(a["mean_ci"]).c_str(), num(a["iqm"]).c_str(),
+                interval(a["iqm_ci"]).c_str(), num(a["median"]).c_str(), num(a["std"]).c_str(),
+                num(a["min"]).c_str(), num(a["max"]).c_str());
+  }
+  std::printf("aggregate: %s\n", file.string().c_str());
+  std::fflush(stdout);
+}
+
+void run_sweep(const SweepOptions& o) {
+  const std::vector<int64_t> seeds = parse_seed_list(o.seeds);
+  // Once, before any training: a bad key fails here, not after the first seed.
+  const Config shared = shared_config(o);
+  const std::filesystem::path out(o.out);
+  std::filesystem::create_directories(out);
+  nlohmann::json shared_doc = config_to_json(shared);
+  shared_doc["run"].erase("seed");  // each seed_<k>/config.json holds its own
+  write_file_atomic(out / "config.json", shared_doc.dump(2) + "\n");
+
+  nlohmann::json runs = nlohmann::json::array();
+  std::vector<double> returns, gaps;
+  for (size_t i = 0; i < seeds.size(); ++i) {
+    const std::string label = "seed " + std::to_string(seeds[i]) + " (" + std::to_string(i + 1) +
+                              "/" + std::to_string(seeds.size()) + ")";
+    runs.push_back(run_seed(o, shared, seeds[i], label));
+    returns.push_back(runs.back()["mean_return"].get<double>());
+    if (runs.back().contains("optimality_gap")) {
+      gaps.push_back(runs.back()["optimality_gap"].get<double>());
+    }
+  }
+  if (!gaps.empty() && gaps.size() != returns.size()) {
+    throw std::runtime_error("only some runs in '" + o.out +
+                             "' report an optimality gap; a sweep aggregates one env");
+  }
+  const stats::BootstrapOptions boot{o.bootstrap_reps, o.bootstrap_seed, kConfidence};
+  nlohmann::json doc = {
+      {"seeds", seeds}, {"runs", runs}, {"mean_return", stats::aggregate(returns, boot).to_json()}};
+  if (!gaps.empty()) doc["optimality_gap"] = stats::aggregate(gaps, boot).to_json();
+  doc["bootstrap"] = {{"reps", boot.reps}, {"seed", boot.seed}, {"confidence", kConfidence}};
+  write_file_atomic(out / "aggregate.json", doc.dump(2) + "\n");
+  print_summary(doc, out / "aggregate.json");
+}
+
+}  // namespace
+
+Command add_sweep_command(CLI::App& parent) {
+  auto o = std::make_shared<SweepOptions>();
+  CLI::App* app = parent.add_subcommand(
+      "sweep",
+      "Train one run per seed, then aggregate their final evals (mean, IQM, bootstrap 95% CIs)");
+  o->config_opt = app->add_option("--config", o->config,
+                                  "JSON config shared by every seed; with --resume the default is "
+                                  "the sweep directory's config.json")
+                      ->capture_default_str()
+                      ->check(CLI::ExistingFile);
+  app->add_option("--set", o->overrides,
+                  "Override one key for every seed, typed: --set sac.tau=0.01 (repeatable; "
+                  "run.seed comes from --seeds)")
+      ->take_all();
+  app->add_option("--seeds", o->seeds, "Seeds to run: A-B, A,B,C or a mix such as 0-2,7")
+      ->required();
+  app->add_option("--out", o->out,
+                  "Sweep directory: seed_<k>/ run directories, config.json, aggregate.json")
+      ->required();
+  app->add_option("--eval-init", o->eval_init,
+                  "INIT.json starts for every seed's evaluations (sets run.eval_init), e.g. "
+                  "configs/eval/pointmass_notebook_starts.json")
+      ->check(CLI::ExistingFile);
+  app->add_flag("--resume", o->resume,
+                "Skip seeds whose run finished with this config; continue the others from their "
+                "newest checkpoint, as train --resume");
+  app->add_option("--bootstrap-reps", o->bootstrap_reps, "Bootstrap resamples per interval")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{10'000'000}));
+  app->add_option("--bootstrap-seed", o->bootstrap_seed, "Seed of the bootstrap resampling")
+      ->capture_default_str();
+  return Command{app, [o] { run_sweep(*o); }};
+}
+
+}  // namespace vecsac

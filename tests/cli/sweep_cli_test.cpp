@@ -1,0 +1,194 @@
+/// @brief `vecsac sweep`: the --seeds grammar, one-line errors, a tiny sweep and its resume.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <vector>
+
+#include "support/run_cli.h"
+#include "support/temp_dir_test.h"
+#include "vecsac/cli/sweep.h"
+#include "vecsac/io/json_file.h"
+#include "vecsac/stats/aggregate.h"
+
+namespace vecsac {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using testing::run_cli;
+using SweepCliTest = testing::TempDirTest;
+
+const std::string kTiny =
+    " --set run.total_timesteps=1500 --set sac.learning_starts=300 --set env.num_envs=8"
+    " --set sac.policy_kwargs.net_arch=[16,16] --set run.device=cpu --set sac.batch_size=32"
+    " --set sac.buffer_size=2000";
+
+TEST(SeedListTest, AcceptsRangesListsAndMixesInOrder) {
+  EXPECT_THAT(parse_seed_list("0-4"), ElementsAre(0, 1, 2, 3, 4));
+  EXPECT_THAT(parse_seed_list("3,1,2"), ElementsAre(3, 1, 2));
+  EXPECT_THAT(parse_seed_list("0-2,7"), ElementsAre(0, 1, 2, 7));
+  EXPECT_THAT(parse_seed_list("5"), ElementsAre(5));
+  EXPECT_THAT(parse_seed_list("9-9"), ElementsAre(9));
+  EXPECT_EQ(parse_seed_list("0-9999").size(), 10000u);
+}
+
+TEST(SeedListTest, RejectsEmptyNegativeDuplicateAndMalformedLists) {
+  for (const char* bad : {"",
+                          ",",
+                          "0,,1",
+                          "1,",
+                          "-1",
+                          "2--1",
+                          "-1-3",
+                          "3-1",
+                          "0-2,1",
+                          "1,1",
+                          "a",
+                          "1-",
+                          "-",
+                          "1.5",
+                          " 1",
+                          "1 ",
+                          "0x3",
+                          "+3",
+                          "99999999999999999999",
+                          "0-10000"}) {
+    try {
+      parse_seed_list(bad);
+      ADD_FAILURE() << "accepted '" << bad << "'";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_THAT(e.what(), HasSubstr("--seeds '" + std::string(bad) + "'"));
+      EXPECT_THAT(e.what(), HasSubstr("A-B, A,B,C or a mix such as 0-2,7"));
+    }
+  }
+}
+
+TEST_F(SweepCliTest, HelpListsEveryFlagWithDefaults) {
+  const auto r = run_cli("sweep --help");
+  EXPECT_EQ(r.code, 0);
+  for (const char* f : {"--config", "pointmass.json", "--set", "--seeds", "--out", "--eval-init",
+                        "--resume", "--bootstrap-reps", "2000", "--bootstrap-seed"}) {
+    EXPECT_THAT(r.output, HasSubstr(f));
+  }
+}
+
+TEST_F(SweepCliTest, BadFlagsAreOneLineErrors) {
+  const std::string out = " --out " + (dir_ / "s").string();
+  const std::string init =
+      std::string(VECSAC_SOURCE_DIR) + "/configs/eval/pointmass_notebook_starts.json";
+  struct Case {
+    std::string args;
+    std::vector<std::string> fragments;
+  };
+  const Case cases[] = {
+      {"sweep" + out, {"--seeds is required"}},
+      {"sweep --seeds 0-2", {"--out is required"}},
+      {"sweep --seeds 3-1" + out, {"--seeds '3-1'", "A <= B"}},
+      {"sweep --seeds 0-2,1" + out, {"--seeds '0-2,1'", "seed 1 appears twice"}},
+      {"sweep --seeds=-1" + out, {"--seeds '-1'", "negative"}},
+      {"sweep --seeds 0,,1" + out, {"--seeds '0,,1'", "empty item"}},
+      {"sweep --seeds x" + out, {"--seeds 'x'", "not a seed or a range"}},
+      {"sweep --seeds 0-1 --set run.seed=3" + out, {"--set run.seed=3", "--seeds"}},
+      {"sweep --seeds 0-1 --set sac.tua=1" + out, {"unknown config key 'sac.tua'"}},
+      {"sweep --seeds 0-1 --eval-init " + init + " --set run.eval_init=" + init + out,
+       {"--eval-init", "keep one"}},
+      {"sweep --seeds 0-1 --bootstrap-reps 0" + out, {"--bootstrap-reps"}},
+  };
+  for (const Case& c : cases) {
+    const auto r = run_cli(c.args);
+    EXPECT_NE(r.code, 0) << c.args;
+    EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << c.args << "\n" << r.output;
+    for (const auto& f : c.fragments) EXPECT_THAT(r.output, HasSubstr(f)) << c.args;
+  }
+  // Nothing was trained or written for any of them.
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "s" / "seed_0"));
+}
+
+TEST_F(SweepCliTest, TinySweepAggregatesTheSeedsEvalsAndResumeSkipsFinishedOnes) {
+  const std::filesystem::path out = dir_ / "sweep";
+  const std::string args = "sweep --seeds 0,2-3 --out " + out.string() +
+                           " --bootstrap-reps 500 --eval-init " + std::string(VECSAC_SOURCE_DIR) +
+                           "/configs/eval/pointmass_notebook_starts.json" + kTiny;
+  const auto first = run_cli(args);
+  ASSERT_EQ(first.code, 0) << first.output;
+  EXPECT_THAT(first.output, HasSubstr("IQM"));
+  EXPECT_THAT(first.output, HasSubstr("optimality_gap"));
+
+  const std::vector<int64_t> seeds = {0, 2, 3};
+  std::vector<double> returns, gaps;
+  for (const int64_t s : seeds) {
+    const auto run = out / ("seed_" + std::to_string(s));
+    for (const char* f :
+         {"config.json", "metrics.jsonl", "eval.json", "checkpoints/step_1504.pt"}) {
+      EXPECT_TRUE(std::filesystem::exists(run / f)) << run / f;
+    }
+    EXPECT_EQ(read_json_file(run / "config.json", "config")["run"]["seed"], s);
+    const auto eval = read_json_file(run / "eval.json", "eval");
+    EXPECT_EQ(eval["returns"].size(), 8u);  // the notebook's 8 starts, from --eval-init
+    returns.push_back(eval["mean"]);
+    gaps.push_back(eval["optimality_gap"]);
+  }
+  // The seeds trained differently.
+  EXPECT_NE(returns[0], returns[1]);
+
+  const auto agg = read_json_file(out / "aggregate.json", "aggregate");
+  EXPECT_EQ(agg["seeds"], nlohmann::json(seeds));
+  ASSERT_EQ(agg["runs"].size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(agg["runs"][i]["seed"], seeds[i]);
+    EXPECT_EQ(agg["runs"][i]["dir"], (out / ("seed_" + std::to_string(seeds[i]))).string());
+    EXPECT_EQ(agg["runs"][i]["mean_return"], returns[i]);
+    EXPECT_EQ(agg["runs"][i]["optimality_gap"], gaps[i]);
+  }
+  EXPECT_EQ(agg["bootstrap"], (nlohmann::json{{"reps", 500}, {"seed", 0}, {"confidence", 0.95}}));
+  const stats::BootstrapOptions boot{/*reps=*/500, /*seed=*/0, /*confidence=*/0.95};
+  EXPECT_EQ(agg["mean_return"], stats::aggregate(returns, boot).to_json());
+  EXPECT_EQ(agg["optimality_gap"], stats::aggregate(gaps, boot).to_json());
+  // And by hand: with 3 runs the IQM cuts nothing.
+  const double mean = (returns[0] + returns[1] + returns[2]) / 3;
+  EXPECT_DOUBLE_EQ(agg["mean_return"]["mean"].get<double>(), mean);
+  EXPECT_DOUBLE_EQ(agg["mean_return"]["iqm"].get<double>(), mean);
+  EXPECT_EQ(agg["mean_return"]["min"], *std::min_element(returns.begin(), returns.end()));
+  EXPECT_EQ(agg["mean_return"]["max"], *std::max_element(returns.begin(), returns.end()));
+  EXPECT_LE(agg["mean_return"]["mean_ci"][0].get<double>(), mean);
+  EXPECT_GE(agg["mean_return"]["mean_ci"][1].get<double>(), mean);
+  // The sweep's shared config: every seed's, less run.seed.
+  const auto shared = read_json_file(out / "config.json", "config");
+  EXPECT_FALSE(shared["run"].contains("seed"));
+  EXPECT_EQ(shared["run"]["total_timesteps"], 1500);
+
+  // A sweep killed after seed 2's last checkpoint, before its eval.json: --resume
+  // (config from the sweep directory) skips seeds 0 and 3 and finishes seed 2
+  // from its checkpoint, with the same evaluation.
+  const auto eval0_time = std::filesystem::last_write_time(out / "seed_0" / "eval.json");
+  const auto eval2 = read_json_file(out / "seed_2" / "eval.json", "eval");
+  std::filesystem::remove(out / "seed_2" / "eval.json");
+  const auto again =
+      run_cli("sweep --resume --seeds 0,2-3 --bootstrap-reps 500 --out " + out.string());
+  ASSERT_EQ(again.code, 0) << again.output;
+  EXPECT_THAT(again.output, HasSubstr("seed 0 (1/3): finished"));
+  EXPECT_THAT(again.output, HasSubstr("seed 2 (2/3): resuming"));
+  EXPECT_THAT(again.output, HasSubstr("resumed from"));
+  EXPECT_THAT(again.output, HasSubstr("seed 3 (3/3): finished"));
+  EXPECT_EQ(std::filesystem::last_write_time(out / "seed_0" / "eval.json"), eval0_time);
+  EXPECT_EQ(read_json_file(out / "seed_2" / "eval.json", "eval"), eval2);
+  EXPECT_EQ(read_json_file(out / "aggregate.json", "aggregate"), agg);
+
+  // A changed config is not a finished run: a raised total continues seed 0 from its
+  // checkpoint (the --set applies over the sweep's config.json).
+  const auto longer =
+      run_cli("sweep --resume --seeds 0 --out " + out.string() + " --set run.total_timesteps=1600");
+  ASSERT_EQ(longer.code, 0) << longer.output;
+  EXPECT_THAT(longer.output, HasSubstr("seed 0 (1/1): resuming"));
+  EXPECT_THAT(longer.output, HasSubstr("step_1504.pt at global_step 1504"));
+  EXPECT_TRUE(std::filesystem::exists(out / "seed_0" / "checkpoints" / "step_1600.pt"));
+  const auto seed0 = read_json_file(out / "seed_0" / "config.json", "config");
+  EXPECT_EQ(seed0["run"]["total_timesteps"], 1600);
+  EXPECT_EQ(seed0["run"]["eval_init"], shared["run"]["eval_init"]);
+  EXPECT_EQ(read_json_file(out / "aggregate.json", "aggregate")["seeds"], nlohmann::json({0}));
+}
+
+}  // namespace
+}  // namespace vecsac
