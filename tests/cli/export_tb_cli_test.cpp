@@ -11,6 +11,7 @@
 #include <map>
 #include <tuple>
 
+#include "support/cli_test.h"
 #include "support/run_cli.h"
 #include "support/temp_dir_test.h"
 #include "support/tfevents_reader.h"
@@ -22,7 +23,7 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using testing::run_cli;
-const fs::path kFixture = fs::path(VECSAC_SOURCE_DIR) / "tests/data/report_runs/pm_seed0";
+const fs::path kFixture = testing::kReportRuns / "pm_seed0";
 
 std::vector<fs::path> event_files(const fs::path& run) {
   std::vector<fs::path> files;

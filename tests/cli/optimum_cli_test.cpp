@@ -2,30 +2,20 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <fstream>
+#include <cmath>
 
+#include "support/cli_test.h"
 #include "support/run_cli.h"
-#include "support/temp_dir_test.h"
 #include "vecsac/io/json_file.h"
 
 namespace vecsac {
 namespace {
 
-namespace fs = std::filesystem;
 using nlohmann::json;
 using ::testing::HasSubstr;
 using testing::run_cli;
 
-class OptimumCliTest : public testing::TempDirTest {
- protected:
-  std::string file(const std::string& name, const std::string& content) {
-    const fs::path p = dir_ / name;
-    std::ofstream(p) << content;
-    return p.string();
-  }
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-};
+class OptimumCliTest : public testing::CliTest {};
 
 TEST_F(OptimumCliTest, HelpListsEveryFlagWithDefaults) {
   const auto r = run_cli("optimum --help");

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "support/cli_test.h"
 #include "support/run_cli.h"
 #include "support/temp_dir_test.h"
 
@@ -16,8 +17,6 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using testing::run_cli;
-
-const fs::path kRuns = fs::path(VECSAC_SOURCE_DIR) / "tests/data/report_runs";
 
 class ReportCliTest : public testing::TempDirTest {
  protected:
@@ -46,7 +45,7 @@ TEST_F(ReportCliTest, HelpListsFlagsWithDefaults) {
 
 TEST_F(ReportCliTest, AMissingPythonNamesTheFix) {
   ::setenv("VECSAC_PYTHON", (dir_ / "no-such-python").c_str(), 1);
-  const auto r = run_cli("report " + (kRuns / "pm_seed0").string());
+  const auto r = run_cli("report " + (testing::kReportRuns / "pm_seed0").string());
   EXPECT_NE(r.code, 0);
   EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
   for (const char* f : {"no-such-python", "VECSAC_PYTHON", "scripts/setup.sh"}) {
@@ -60,8 +59,8 @@ TEST_F(ReportCliTest, APythonWithoutPlotlyNamesTheFix) {
   std::ofstream(python) << "#!/bin/sh\nexec python3 -S \"$@\"\n";
   fs::permissions(python, fs::perms::owner_all);
   ::setenv("VECSAC_PYTHON", python.c_str(), 1);
-  const auto r =
-      run_cli("report " + (kRuns / "pm_seed0").string() + " --out " + (dir_ / "r.html").string());
+  const auto r = run_cli("report " + (testing::kReportRuns / "pm_seed0").string() + " --out " +
+                         (dir_ / "r.html").string());
   EXPECT_EQ(r.code, 1) << r.output;
   EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
   for (const char* f : {"is not installed", "scripts/setup.sh"})
@@ -74,7 +73,7 @@ TEST_F(ReportCliTest, WritesOneSelfContainedFileForTwoGroups) {
   std::string args;
   for (const char* run :
        {"pm_seed0", "pm_seed1", "pm_seed2", "pm_tau0.02_seed0", "pm_tau0.02_seed1"}) {
-    args += (kRuns / run).string() + " ";
+    args += (testing::kReportRuns / run).string() + " ";
   }
   const auto r = report(args + "--out " + out.string() + " --title 'my runs'");
   if (skipped_) GTEST_SKIP() << "this build has no VECSAC_PYTHON: " << r.output;
@@ -91,7 +90,7 @@ TEST_F(ReportCliTest, BadRunsAreOneLineErrorsThatKeepAnEarlierReport) {
   const fs::path out = dir_ / "report.html";
   std::ofstream(out) << "earlier";
   fs::create_directories(dir_ / "bad");
-  fs::copy(kRuns / "pm_seed0" / "config.json", dir_ / "bad");
+  fs::copy(testing::kReportRuns / "pm_seed0" / "config.json", dir_ / "bad");
   std::ofstream(dir_ / "bad" / "metrics.jsonl")
       << "{\"global_step\": 1}\n{\"global_step\": 2,}\n\n";
   const std::pair<std::string, std::vector<std::string>> cases[] = {

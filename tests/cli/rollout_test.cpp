@@ -3,37 +3,22 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <array>
-#include <cstdio>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
-
+#include "support/cli_test.h"
 #include "support/run_cli.h"
-#include "support/temp_dir_test.h"
 #include "vecsac/io/json_file.h"
 
 namespace vecsac {
 namespace {
 
-namespace fs = std::filesystem;
 using nlohmann::json;
 using ::testing::HasSubstr;
 
 using testing::run_cli;
 using testing::RunResult;
 
-class RolloutCliTest : public testing::TempDirTest {
+class RolloutCliTest : public testing::CliTest {
  protected:
-  std::string file(const std::string& name, const std::string& content) {
-    const fs::path p = dir_ / name;
-    std::ofstream(p) << content;
-    return p.string();
-  }
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-
   // Runs a failing command; checks it exits non-zero with exactly one line that
   // contains every expected fragment, and that OUT keeps its earlier content.
   void expect_error(const std::string& args, std::initializer_list<std::string> fragments) {

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <vector>
 
+#include "support/cli_test.h"
 #include "support/run_cli.h"
 #include "support/temp_dir_test.h"
 #include "vecsac/cli/sweep.h"
@@ -21,9 +22,8 @@ using testing::run_cli;
 using SweepCliTest = testing::TempDirTest;
 
 const std::string kTiny =
-    " --set run.total_timesteps=1500 --set sac.learning_starts=300 --set env.num_envs=8"
-    " --set sac.policy_kwargs.net_arch=[16,16] --set run.device=cpu --set sac.batch_size=32"
-    " --set sac.buffer_size=2000";
+    testing::tiny_cpu_run({"run.total_timesteps=1500", "sac.learning_starts=300", "env.num_envs=8",
+                           "sac.batch_size=32", "sac.buffer_size=2000"});
 
 TEST(SeedListTest, AcceptsRangesListsAndMixesInOrder) {
   EXPECT_THAT(parse_seed_list("0-4"), ElementsAre(0, 1, 2, 3, 4));

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "support/cli_test.h"
 #include "support/run_cli.h"
 #include "support/temp_dir_test.h"
 #include "vecsac/io/json_file.h"
@@ -16,11 +17,6 @@ namespace {
 using ::testing::HasSubstr;
 using testing::run_cli;
 using TrainEvalCliTest = testing::TempDirTest;
-
-const std::string kTiny =
-    " --set run.device=cpu --set env.num_envs=4 --set sac.policy_kwargs.net_arch=[16,16]"
-    " --set sac.learning_starts=32 --set sac.batch_size=16 --set run.total_timesteps=200"
-    " --set run.log_interval=100";
 
 TEST_F(TrainEvalCliTest, HelpListsEveryFlagWithDefaults) {
   const auto train = run_cli("train --help");
@@ -66,7 +62,10 @@ TEST_F(TrainEvalCliTest, BadFlagsAndConfigsAreOneLineErrors) {
 
 TEST_F(TrainEvalCliTest, TrainWritesTheRunDirectoryAndEvalReadsIt) {
   const std::string run = (dir_ / "run").string();
-  const auto t = run_cli("train --out " + run + kTiny);
+  const auto t = run_cli(
+      "train --out " + run +
+      testing::tiny_cpu_run({"env.num_envs=4", "sac.learning_starts=32", "sac.batch_size=16",
+                             "run.total_timesteps=200", "run.log_interval=100"}));
   ASSERT_EQ(t.code, 0) << t.output;
   EXPECT_THAT(t.output, HasSubstr("update-to-data ratio"));
   for (const char* f : {"config.json", "metrics.jsonl", "eval.json", "checkpoints/step_200.pt"}) {

@@ -19,8 +19,9 @@ from pathlib import Path
 import numpy as np
 from tensorboard.backend.event_processing import event_accumulator
 
-ROOT = Path(__file__).resolve().parents[2]
-RUN = ROOT / "tests" / "data" / "report_runs" / "pm_seed0"
+from support import RUNS, verdict
+
+RUN = RUNS / "pm_seed0"
 AXES = {"global_step", "time_s", "train_time_s"}
 
 
@@ -67,10 +68,7 @@ def main() -> int:
                 problems.append(f"{tag}: wall times go backwards: {walls}")
         print(f"TensorBoard read {len(got_tags)} scalar tags, "
               f"{sum(len(acc.Scalars(t)) for t in got_tags)} points")
-    for p in problems:
-        print("FAIL:", p)
-    print("PASS" if not problems else f"{len(problems)} problems")
-    return 1 if problems else 0
+    return verdict(problems)
 
 
 if __name__ == "__main__":

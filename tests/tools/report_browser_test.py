@@ -12,7 +12,6 @@ Exit status: 0 pass, 1 fail, 77 skipped (ctest's SKIP_RETURN_CODE): Chromium is 
 and this is not CI. In CI (CI=true) a missing Chromium fails: scripts/test.sh installs it.
 The screenshots are kept in ./report_browser_test/ (the working directory) for a look.
 """
-import importlib.util
 import json
 import os
 import re
@@ -25,20 +24,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-ROOT = Path(__file__).resolve().parents[2]
-RUNS = ROOT / "tests" / "data" / "report_runs"
-FIXTURES = ["pm_seed0", "pm_seed1", "pm_seed2", "pm_tau0.02_seed0", "pm_tau0.02_seed1"]
+from support import FIXTURES, RUNS, load_report_module, verdict
+
 TOLERANCE = 24  # per RGB channel: anti-aliased line edges drift from the exact colour
 MIN_PIXELS = 40  # a 2.5 px line across a panel is over a thousand; a legend swatch is not inside
 SKIP = 77
-
-
-def load_report_module():
-    spec = importlib.util.spec_from_file_location("report", ROOT / "tools" / "report.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["report"] = module  # dataclasses resolve annotations through it
-    spec.loader.exec_module(module)
-    return module
 
 
 report = load_report_module()
@@ -155,10 +145,7 @@ def main() -> int:
                             f"without evaluations: {gap_only}")
 
     print(f"screenshots in {out_dir}")
-    for p in problems:
-        print("FAIL:", p)
-    print("PASS" if not problems else f"{len(problems)} problems")
-    return 1 if problems else 0
+    return verdict(problems)
 
 
 if __name__ == "__main__":

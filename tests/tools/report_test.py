@@ -5,29 +5,16 @@ Run by ctest with the venv's Python (numpy, plotly):
     python tests/tools/report_test.py
 """
 import contextlib
-import importlib.util
 import io
 import json
 import shutil
-import sys
 import tempfile
 import unittest
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[2]
-RUNS = ROOT / "tests" / "data" / "report_runs"
-FIXTURES = ["pm_seed0", "pm_seed1", "pm_seed2", "pm_tau0.02_seed0", "pm_tau0.02_seed1"]
-
-
-def load_report_module():
-    spec = importlib.util.spec_from_file_location("report", ROOT / "tools" / "report.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["report"] = module  # dataclasses resolve annotations through it
-    spec.loader.exec_module(module)
-    return module
-
+from support import FIXTURES, RUNS, load_report_module
 
 report = load_report_module()
 
