@@ -175,10 +175,10 @@ def run_vecsac(args, out: Path):
         shutil.rmtree(out / old, ignore_errors=True)
     sps, calibration_cmd = calibrate_vecsac(args, out / "calibration")
     eval_freq = max(1, round(args.every * sps / n_envs)) * n_envs
-    # Room for 5x the expected steps: the run is stopped at the cap, not by running out.
-    # (The default config's learning rate is constant, so the total changes nothing else.)
-    overrides = {"run.total_timesteps": int(5 * sps * args.cap) + 10 * eval_freq,
-                 "run.eval_freq": eval_freq, "run.eval_init": EVAL_STARTS}
+    # The default config runs to its own run.total_timesteps, as a user would run it: its
+    # learning-rate schedule is defined over that total, so raising it would change training.
+    # A run that ends before the cap has its last evaluation as its final word.
+    overrides = {"run.eval_freq": eval_freq, "run.eval_init": EVAL_STARTS}
     cmd = vecsac_train_cmd(args, out / "run", overrides)
     evals_path = out / "run" / "evals.jsonl"
     stop = "finished"  # ran out of total_timesteps before the cap
