@@ -57,6 +57,30 @@ bool finished(const std::filesystem::path& dir, const Config& config) {
   }
 }
 
+// With --resume, a seed that already trained may only continue under the same
+// config, or a raised run.total_timesteps: anything else would label the old
+// policy with the new settings. Throws naming the first key that differs.
+void check_resumable(const std::filesystem::path& dir, const Config& config) {
+  if (!std::filesystem::exists(dir / "config.json")) return;
+  nlohmann::json before = read_json_file(dir / "config.json", "config");
+  const nlohmann::json now = config_to_json(config);
+  if (before.contains("run")) before["run"]["total_timesteps"] = now["run"]["total_timesteps"];
+  for (const auto& [section, keys] : now.items()) {
+    for (const auto& [key, value] : keys.items()) {
+      const bool same = before.contains(section) && before[section].contains(key) &&
+                        before[section][key] == value;
+      if (!same) {
+        throw std::runtime_error(
+            "--resume: " + dir.string() + " was trained with " + section + "." + key + "=" +
+            (before.contains(section) && before[section].contains(key) ? before[section][key].dump()
+                                                                       : std::string("(unset)")) +
+            ", this sweep has " + value.dump() +
+            "; only run.total_timesteps may change on resume (use a new --out)");
+      }
+    }
+  }
+}
+
 std::string num(double x) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.5g", x);
@@ -95,7 +119,7 @@ std::vector<int64_t> parse_seed_list(const std::string& spec) {
       if (static_cast<uint64_t>(b - a) >= kMaxSeeds - seeds.size()) {
         bad_seeds(spec, "more than " + std::to_string(kMaxSeeds) + " seeds");
       }
-      for (int64_t s = a; s <= b; ++s) add(s);
+      for (int64_t k = 0; k <= b - a; ++k) add(a + k);  // a + k never passes b: no overflow
     }
     start = comma + 1;
   }
@@ -147,6 +171,7 @@ nlohmann::json run_seed(const SweepOptions& o, Config config, int64_t seed,
   if (o.resume && finished(dir, config)) {
     std::cout << label << ": finished in " << dir.string() << ", skipped" << std::endl;
   } else {
+    if (o.resume) check_resumable(dir, config);
     std::filesystem::remove(dir / "eval.json");  // see finished()
     TrainOptions options;
     options.out_dir = dir;
@@ -159,7 +184,8 @@ nlohmann::json run_seed(const SweepOptions& o, Config config, int64_t seed,
   const nlohmann::json eval = read_json_file(dir / "eval.json", "eval.json");
   nlohmann::json run = {
       {"seed", seed}, {"dir", dir.string()}, {"mean_return", eval.at("mean").get<double>()}};
-  if (eval.contains("optimality_gap")) {
+  // null when the gap is undefined (every start at rest, so the optimum is 0).
+  if (eval.contains("optimality_gap") && eval["optimality_gap"].is_number()) {
     run["optimality_gap"] = eval["optimality_gap"].get<double>();
   }
   return run;

@@ -18,6 +18,7 @@ FusedAdam::FusedAdam(std::vector<at::Tensor> params, double lr, double beta1, do
   }
 }
 
+// HOT LOOP BEGIN: every gradient step runs these (tools/check_hot_loop.sh)
 void FusedAdam::zero_grad() {
   for (at::Tensor& p : params_) p.mutable_grad().reset();
 }
@@ -34,6 +35,15 @@ void FusedAdam::step() {
   at::_fused_adam_(params_, grads, exp_avgs_, exp_avg_sqs_, /*max_exp_avg_sqs=*/{}, steps_, lr_,
                    beta1_, beta2_, /*weight_decay=*/0.0, eps_, /*amsgrad=*/false,
                    /*maximize=*/false);
+}
+
+// HOT LOOP END
+
+std::vector<at::Tensor> FusedAdam::state_tensors() const {
+  std::vector<at::Tensor> all = exp_avgs_;
+  all.insert(all.end(), exp_avg_sqs_.begin(), exp_avg_sqs_.end());
+  all.insert(all.end(), steps_.begin(), steps_.end());
+  return all;
 }
 
 void FusedAdam::save(torch::serialize::OutputArchive& archive) const {

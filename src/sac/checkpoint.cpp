@@ -14,7 +14,10 @@ namespace vecsac {
 namespace {
 
 // Written last: a file that parses but lacks it is not a complete checkpoint.
-constexpr int64_t kFormatVersion = 1;
+// 2: FusedAdam's moments and step counts replaced torch::optim::Adam's state.
+// The actor's layout is the same in both, so eval reads either.
+constexpr int64_t kFormatVersion = 2;
+constexpr int64_t kOldestActorFormat = 1;
 
 void write_int(torch::serialize::OutputArchive& a, const std::string& k, int64_t v) {
   a.write(k, c10::IValue(v));
@@ -53,12 +56,20 @@ std::vector<at::Tensor*> replay_fields(Batch& b) {
   return {&b.obs, &b.act, &b.reward, &b.next_obs, &b.terminated};
 }
 
-torch::serialize::InputArchive open(const std::filesystem::path& path, c10::Device device) {
+// Opens a checkpoint whose format_version is in [oldest, kFormatVersion].
+torch::serialize::InputArchive open(const std::filesystem::path& path, c10::Device device,
+                                    int64_t oldest = kFormatVersion) {
   torch::serialize::InputArchive a;
   try {
     a.load_from(path.string(), device);
-    if (read_int(a, "format_version") != kFormatVersion) {
-      throw std::runtime_error("unsupported format_version");
+    const int64_t version = read_int(a, "format_version");
+    if (version < oldest || version > kFormatVersion) {
+      throw std::runtime_error(
+          "format_version " + std::to_string(version) + ", this build resumes only " +
+          std::to_string(kFormatVersion) +
+          (version == 1 ? " (version 1 predates FusedAdam's optimizer state; vecsac eval still "
+                          "reads its actor)"
+                        : ""));
     }
   } catch (const c10::Error& e) {
     throw std::runtime_error("checkpoint '" + path.string() +
@@ -163,7 +174,7 @@ std::vector<std::filesystem::path> list_checkpoints(const std::filesystem::path&
 }
 
 void load_actor(const std::filesystem::path& path, Actor& actor, c10::Device device) {
-  torch::serialize::InputArchive root = open(path, device);
+  torch::serialize::InputArchive root = open(path, device, kOldestActorFormat);
   torch::serialize::InputArchive learner, actor_archive;
   try {
     root.read("learner", learner);

@@ -287,6 +287,7 @@ TrainResult train(const Config& config, const TrainOptions& options) {
       // Times of the policy evaluated, not of the evaluation's end; train_time_s
       // also leaves out earlier evaluations, so time-to-quality comparisons do
       // not depend on how often each trainer evaluates.
+      synchronize(device);  // queued training work belongs to training time, not eval's
       const double policy_time = seconds();
       const EvalResult e = evaluate_policy();
       nlohmann::json line = {{"global_step", c.global_step},

@@ -2,6 +2,7 @@
 #include "vecsac/util/device.h"
 
 #include <ATen/Context.h>
+#include <c10/core/impl/VirtualGuardImpl.h>
 
 #include <regex>
 #include <stdexcept>
@@ -23,6 +24,12 @@ c10::Device parse_device(const std::string& spec) {
                                 std::to_string(gpus) + " visible CUDA GPU(s); use cpu or auto");
   }
   return c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(index));
+}
+
+void synchronize(c10::Device device) {
+  if (device.is_cpu()) return;
+  c10::impl::VirtualGuardImpl(device.type())
+      .synchronizeDevice(device.has_index() ? device.index() : 0);
 }
 
 }  // namespace vecsac

@@ -32,6 +32,9 @@ TEST(SeedListTest, AcceptsRangesListsAndMixesInOrder) {
   EXPECT_THAT(parse_seed_list("5"), ElementsAre(5));
   EXPECT_THAT(parse_seed_list("9-9"), ElementsAre(9));
   EXPECT_EQ(parse_seed_list("0-9999").size(), 10000u);
+  // A range ending at the largest seed must stop there, not wrap around.
+  EXPECT_THAT(parse_seed_list("9223372036854775806-9223372036854775807"),
+              ElementsAre(INT64_MAX - 1, INT64_MAX));
 }
 
 TEST(SeedListTest, RejectsEmptyNegativeDuplicateAndMalformedLists) {
@@ -188,6 +191,15 @@ TEST_F(SweepCliTest, TinySweepAggregatesTheSeedsEvalsAndResumeSkipsFinishedOnes)
   EXPECT_EQ(seed0["run"]["total_timesteps"], 1600);
   EXPECT_EQ(seed0["run"]["eval_init"], shared["run"]["eval_init"]);
   EXPECT_EQ(read_json_file(out / "aggregate.json", "aggregate")["seeds"], nlohmann::json({0}));
+
+  // Any other change would score the old policy under the new settings: refused,
+  // naming the key, and the finished seed's eval.json is kept.
+  const auto changed =
+      run_cli("sweep --resume --seeds 3 --out " + out.string() + " --set sac.tau=0.02");
+  EXPECT_NE(changed.code, 0);
+  EXPECT_THAT(changed.output, HasSubstr("sac.tau=0.005"));
+  EXPECT_THAT(changed.output, HasSubstr("only run.total_timesteps may change"));
+  EXPECT_TRUE(std::filesystem::exists(out / "seed_3" / "eval.json"));
 }
 
 }  // namespace

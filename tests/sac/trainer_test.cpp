@@ -60,6 +60,11 @@ struct OwnedState {
       for (const auto& p : m->parameters()) t.push_back(p.detach());
     }
     t.push_back(learner.log_alpha.detach());
+    for (const auto* opt :
+         {learner.actor_opt.get(), learner.critic_opt.get(), learner.alpha_opt.get()}) {
+      if (opt == nullptr) continue;  // alpha_opt: only with a learned temperature
+      for (const auto& x : opt->state_tensors()) t.push_back(x);
+    }
     const Batch s = replay.storage();
     t.insert(t.end(), {s.obs, s.act, s.reward, s.next_obs, s.terminated});
     const VecEnvSnapshot e = env.snapshot();
@@ -264,6 +269,33 @@ TEST_F(TrainerTest, NonFiniteLossStopsNamingStepAndQuantityKeepingCheckpoints) {
   for (const auto& p : s.learner.actor->parameters()) {
     EXPECT_TRUE(at::isfinite(p).all().item<bool>()) << "the kept checkpoint is a good one";
   }
+}
+
+// A format-1 checkpoint (before FusedAdam) still gives eval its actor, and a
+// resume refuses it by its version rather than as a config mismatch.
+TEST_F(TrainerTest, AnOlderFormatServesEvalButNotResume) {
+  const Config c = tiny_config(400);
+  OwnedState s(c, 0);
+  torch::serialize::OutputArchive root, learner, actor;
+  s.learner.actor->save(actor);
+  learner.write("actor", actor);
+  root.write("learner", learner);
+  root.write("format_version", c10::IValue(int64_t{1}));
+  fs::create_directories(dir_ / "checkpoints");
+  const fs::path path = dir_ / "checkpoints" / "step_400.pt";
+  root.save_to(path.string());
+
+  Actor loaded(2, 1, c.sac.net_arch, 2.0, make_generator(kCpu, 7));
+  load_actor(path, loaded, kCpu);
+  const auto want = s.learner.actor->parameters(), got = loaded->parameters();
+  for (size_t i = 0; i < want.size(); ++i) EXPECT_TRUE(at::equal(want[i], got[i]));
+
+  OwnedState other(c, 1);
+  TrainingState r = other.ref();
+  EXPECT_THAT(
+      [&] { load_checkpoint(path, r, kCpu); },
+      ::testing::ThrowsMessage<std::runtime_error>(::testing::AllOf(
+          ::testing::HasSubstr("format_version 1"), ::testing::HasSubstr("resumes only 2"))));
 }
 
 TEST_F(TrainerTest, EvalInitStartsEveryEvaluationThereAndLogsItsTimes) {

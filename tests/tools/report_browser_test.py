@@ -46,6 +46,8 @@ def screenshot(chromium: str, page: Path, png: Path, height: int) -> np.ndarray:
     """The page at 1400 px wide, device scale 1, after plotly has drawn."""
     with tempfile.TemporaryDirectory(prefix="vecsac_chromium_") as profile:
         cmd = [chromium, "--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+               # Containers give /dev/shm little room; a 4 MB inline page can exhaust it.
+               "--disable-dev-shm-usage",
                "--force-device-scale-factor=1", f"--user-data-dir={profile}",
                # Plotly draws from script on load; the virtual-time budget lets it finish.
                "--virtual-time-budget=10000", "--run-all-compositor-stages-before-draw",

@@ -28,6 +28,8 @@ class FusedAdam {
   void set_lr(double lr) { lr_ = lr; }
   double lr() const { return lr_; }
 
+  /// Every state tensor (moments, then step counts), for exact comparisons in tests.
+  std::vector<at::Tensor> state_tensors() const;
   /// Moments and step counts; load checks that shapes match this optimizer's parameters.
   void save(torch::serialize::OutputArchive& archive) const;
   void load(torch::serialize::InputArchive& archive);

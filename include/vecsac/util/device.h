@@ -12,4 +12,8 @@ namespace vecsac {
 /// CUDA device is asked for and none (or too few) is visible.
 c10::Device parse_device(const std::string& spec);
 
+/// Waits until all work queued on `device` has run (a no-op on the CPU): wall
+/// times read after it cover the work itself, not just its launch.
+void synchronize(c10::Device device);
+
 }  // namespace vecsac
