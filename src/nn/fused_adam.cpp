@@ -16,6 +16,7 @@ FusedAdam::FusedAdam(std::vector<at::Tensor> params, double lr, double beta1, do
     // float32 step counts, as PyTorch's fused Adam keeps them: exact to 2^24 steps.
     steps_.push_back(at::zeros({}, p.options().dtype(at::kFloat)));
   }
+  grads_.reserve(params_.size());
 }
 
 // HOT LOOP BEGIN: every gradient step runs these (tools/check_hot_loop.sh)
@@ -24,15 +25,14 @@ void FusedAdam::zero_grad() {
 }
 
 void FusedAdam::step() {
-  std::vector<at::Tensor> grads;
-  grads.reserve(params_.size());
+  grads_.clear();  // keeps its capacity: no allocation per step
   for (const at::Tensor& p : params_) {
     TORCH_CHECK(p.grad().defined(), "FusedAdam::step: a parameter has no gradient");
-    grads.push_back(p.grad());
+    grads_.push_back(p.grad());
   }
   const c10::NoGradGuard no_grad;
   at::_foreach_add_(steps_, 1.0);
-  at::_fused_adam_(params_, grads, exp_avgs_, exp_avg_sqs_, /*max_exp_avg_sqs=*/{}, steps_, lr_,
+  at::_fused_adam_(params_, grads_, exp_avgs_, exp_avg_sqs_, /*max_exp_avg_sqs=*/{}, steps_, lr_,
                    beta1_, beta2_, /*weight_decay=*/0.0, eps_, /*amsgrad=*/false,
                    /*maximize=*/false);
 }

@@ -36,6 +36,7 @@ class FusedAdam {
 
  private:
   std::vector<at::Tensor> params_, exp_avgs_, exp_avg_sqs_, steps_;
+  std::vector<at::Tensor> grads_;  ///< step()'s scratch list, refilled each step
   double lr_, beta1_, beta2_, eps_;
 };
 
