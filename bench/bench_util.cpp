@@ -44,7 +44,7 @@ const Config& pointmass_config() {
 const Config& update_config() {
   static const Config config = [] {
     Config c = pointmass_config();
-    c.sac.net_arch = {256, 256};
+    c.sac.pi_arch = c.sac.qf_arch = {256, 256};
     return c;
   }();
   return config;

@@ -50,10 +50,10 @@ void add_mlp(std::vector<Gemm>& out, int64_t e, const std::vector<int64_t>& size
 
 /// Every GEMM of one SacLearner::update on a batch of B (src/sac/learner.cpp).
 std::vector<Gemm> update_gemms(int64_t batch, int64_t obs_dim, int64_t act_dim,
-                               const std::vector<int64_t>& hidden) {
+                               const SacConfig& sac) {
   std::vector<int64_t> actor{obs_dim}, critic{obs_dim + act_dim};
-  actor.insert(actor.end(), hidden.begin(), hidden.end());
-  critic.insert(critic.end(), hidden.begin(), hidden.end());
+  actor.insert(actor.end(), sac.pi_arch.begin(), sac.pi_arch.end());
+  critic.insert(critic.end(), sac.qf_arch.begin(), sac.qf_arch.end());
   actor.push_back(2 * act_dim);  // mean and log std
   critic.push_back(1);
   std::vector<Gemm> g;
@@ -76,7 +76,7 @@ double total_flops(const std::vector<Gemm>& gemms) {
 }
 
 std::vector<Gemm> update_gemms(const Fixture& f, int64_t batch) {
-  return update_gemms(batch, f.obs_dim, f.act_dim, update_config().sac.net_arch);
+  return update_gemms(batch, f.obs_dim, f.act_dim, update_config().sac);
 }
 
 // GEMM FLOPs that torch actually ran inside fn(), from the dispatcher's

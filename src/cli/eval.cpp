@@ -67,7 +67,7 @@ Command add_eval_command(CLI::App& parent) {
         }
         EnvParams params = env_params_of(config, /*seed_purpose=*/0);
         params.seed = static_cast<uint64_t>(o->seed);
-        Actor actor(env_obs_dim(params), env_act_dim(params), config.sac.net_arch,
+        Actor actor(env_obs_dim(params), env_act_dim(params), config.sac.pi_arch,
                     params.id == EnvId::kPendulum ? Pendulum::kMaxTorque : PointMass::kActionLimit,
                     make_generator(c10::Device(c10::kCPU), 0));
         actor->to(device);

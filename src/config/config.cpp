@@ -98,7 +98,33 @@ Field int_field(const std::string& key, int& m) {
 
 std::vector<Field> env_fields(EnvConfig& c) {
   return {field("name", c.name, as_string), int_field("num_envs", c.num_envs),
-          int_field("dim", c.dim), int_field("max_episode_steps", c.max_episode_steps)};
+          int_field("dim", c.dim), int_field("max_episode_steps", c.max_episode_steps),
+          int_field("action_repeat", c.action_repeat)};
+}
+
+std::vector<int64_t> parse_widths(const json& v, const std::string& key) {
+  if (!v.is_array()) bad(key + "=" + v.dump() + ": must be a list of layer widths");
+  std::vector<int64_t> widths;
+  for (const auto& w : v) widths.push_back(as_int(w, key));
+  return widths;
+}
+
+void parse_net_arch(const json& v, const std::string& key, SacConfig& c) {
+  if (!v.is_object()) {
+    if (!v.is_array())
+      bad(key + "=" + v.dump() +
+          R"(: must be a list of layer widths or {"pi": [...], "qf": [...]})");
+    c.pi_arch = c.qf_arch = parse_widths(v, key);
+    return;
+  }
+  for (const auto& [name, widths] : v.items()) {
+    if (name != "pi" && name != "qf") unknown_key(key + ".", name, {"pi", "qf"});
+  }
+  for (const char* name : {"pi", "qf"}) {
+    if (!v.contains(name)) bad(key + "=" + v.dump() + ": needs both \"pi\" and \"qf\"");
+  }
+  c.pi_arch = parse_widths(v["pi"], key + ".pi");
+  c.qf_arch = parse_widths(v["qf"], key + ".qf");
 }
 
 std::vector<Field> sac_fields(SacConfig& c) {
@@ -139,22 +165,21 @@ std::vector<Field> sac_fields(SacConfig& c) {
       field("target_entropy", c.target_entropy, as_string_or_number),
       int_field("target_update_interval", c.target_update_interval),
   };
-  // SB3 nests the architecture: policy_kwargs = {"net_arch": [...]}.
+  // SB3 nests the architecture: policy_kwargs = {"net_arch": [...]}, where the
+  // list may also be {"pi": [...], "qf": [...]} (actor and critics apart).
   f.push_back(Field{"policy_kwargs",
                     [&c](const json& v, const std::string& k) {
                       if (!v.is_object())
                         bad(k + " must be an object like {\"net_arch\": [256, 256]}");
                       for (const auto& [key, val] : v.items()) {
                         if (key != "net_arch") unknown_key(k + ".", key, {"net_arch"});
-                        const std::string nk = k + ".net_arch";
-                        if (!val.is_array())
-                          bad(nk + "=" + val.dump() + ": must be a list of layer widths");
-                        c.net_arch.clear();
-                        for (const auto& w : val) c.net_arch.push_back(as_int(w, nk));
+                        parse_net_arch(val, k + ".net_arch", c);
                       }
                     },
                     [&c] {
-                      return json{{"net_arch", c.net_arch}};
+                      return json{{"net_arch", c.pi_arch == c.qf_arch
+                                                   ? json(c.pi_arch)
+                                                   : json{{"pi", c.pi_arch}, {"qf", c.qf_arch}}}};
                     }});
   return f;
 }
@@ -276,6 +301,9 @@ void validate(const Config& c) {
           "pendulum has exactly 1 axis");
   require(e.max_episode_steps >= 1, "env.max_episode_steps", str(int64_t{e.max_episode_steps}),
           "must be >= 1");
+  require(e.action_repeat >= 1 && e.action_repeat <= e.max_episode_steps, "env.action_repeat",
+          str(int64_t{e.action_repeat}),
+          "must be in [1, env.max_episode_steps (" + str(int64_t{e.max_episode_steps}) + ")]");
 
   const auto& s = c.sac;
   require(std::isfinite(s.learning_rate) && s.learning_rate > 0, "sac.learning_rate",
@@ -305,10 +333,12 @@ void validate(const Config& c) {
   }
   require(s.target_update_interval >= 1, "sac.target_update_interval",
           str(s.target_update_interval), "must be >= 1");
-  require(!s.net_arch.empty() &&
-              std::all_of(s.net_arch.begin(), s.net_arch.end(), [](int64_t w) { return w >= 1; }),
-          "sac.policy_kwargs.net_arch", json(s.net_arch).dump(),
-          "must be a non-empty list of widths >= 1");
+  for (const auto& [arch, name] : {std::pair{&s.pi_arch, ".pi"}, std::pair{&s.qf_arch, ".qf"}}) {
+    require(
+        !arch->empty() && std::all_of(arch->begin(), arch->end(), [](int64_t w) { return w >= 1; }),
+        "sac.policy_kwargs.net_arch" + std::string(s.pi_arch == s.qf_arch ? "" : name),
+        json(*arch).dump(), "must be a non-empty list of widths >= 1");
+  }
 
   const auto& r = c.run;
   require(r.total_timesteps >= 1, "run.total_timesteps", str(r.total_timesteps), "must be >= 1");

@@ -55,6 +55,10 @@ void cpu_loop(const StepOp& shared_op, int64_t begin, int64_t end) {
   // A private copy: stores through the op's bool* (a char type, which may alias
   // anything) would otherwise force reloading every pointer of a shared op.
   const StepOp op = shared_op;
+  if (op.params.action_repeat != 1) {
+    for (int64_t i = begin; i < end; ++i) op.run<Env>(i);
+    return;
+  }
   int any_done = 0;
   if (op.params.dim == 1) {
     any_done = advance_dim1<Env>(op, begin, end);

@@ -36,7 +36,10 @@ EvalResult evaluate(const Actor& actor, const EnvParams& params, int64_t episode
   EvalResult r;
   r.initial_obs = env.obs().to(at::kCPU).clone();
   at::Tensor total = at::zeros({episodes}, at::TensorOptions().device(device).dtype(at::kDouble));
-  for (int t = 0; t < params.max_episode_steps; ++t) {
+  // With action repeat the last step may hold its action for fewer env steps:
+  // it stops at the time limit.
+  const int steps = (params.max_episode_steps + params.action_repeat - 1) / params.action_repeat;
+  for (int t = 0; t < steps; ++t) {
     const StepResult s = env.step(actor->deterministic(env.obs()));
     total.add_(s.reward);
   }

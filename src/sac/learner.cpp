@@ -40,9 +40,9 @@ SacLearner::SacLearner(const SacConfig& config, int64_t obs_dim, int64_t act_dim
   // Initialise on the CPU from one generator, then move: the same seed gives
   // the same weights on every device.
   at::Generator init = make_generator(c10::Device(c10::kCPU), derive_seed(seed, kInitSeed));
-  actor = Actor(obs_dim, act_dim, config.net_arch, action_limit, init);
-  critic = TwinCritic(obs_dim, act_dim, config.net_arch, init);
-  critic_target = TwinCritic(obs_dim, act_dim, config.net_arch, init);
+  actor = Actor(obs_dim, act_dim, config.pi_arch, action_limit, init);
+  critic = TwinCritic(obs_dim, act_dim, config.qf_arch, init);
+  critic_target = TwinCritic(obs_dim, act_dim, config.qf_arch, init);
   actor->to(device);
   critic->to(device);
   critic_target->to(device);

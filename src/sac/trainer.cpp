@@ -55,6 +55,7 @@ EnvParams env_params_of(const Config& config, uint64_t seed_purpose) {
   p.id = parse_env_id(config.env.name);
   p.dim = config.env.dim;
   p.max_episode_steps = config.env.max_episode_steps;
+  p.action_repeat = config.env.action_repeat;
   p.seed = derive_seed(config.run.seed, seed_purpose);
   return p;
 }

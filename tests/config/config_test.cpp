@@ -27,7 +27,8 @@ TEST(ConfigTest, DefaultsAreValidAndRoundTrip) {
   const Config c = config_from_json(json::object());
   EXPECT_NO_THROW(validate(c));
   EXPECT_EQ(c.sac.learning_rate, 3e-4);
-  EXPECT_EQ(c.sac.net_arch, (std::vector<int64_t>{256, 256}));
+  EXPECT_EQ(c.sac.pi_arch, (std::vector<int64_t>{256, 256}));
+  EXPECT_EQ(c.sac.qf_arch, (std::vector<int64_t>{256, 256}));
   const json resolved = config_to_json(c);
   EXPECT_EQ(resolved["sac"]["policy_kwargs"]["net_arch"], json::parse("[256, 256]"));
   EXPECT_EQ(config_to_json(config_from_json(resolved)), resolved);
@@ -45,12 +46,34 @@ TEST(ConfigTest, OverridesAreTyped) {
   EXPECT_EQ(c.sac.tau, 0.01);
   EXPECT_EQ(c.run.device, "cuda:1");
   EXPECT_EQ(c.sac.ent_coef, "auto_0.1");
-  EXPECT_EQ(c.sac.net_arch, (std::vector<int64_t>{64, 64}));
+  EXPECT_EQ(c.sac.pi_arch, (std::vector<int64_t>{64, 64}));
+  EXPECT_EQ(c.sac.qf_arch, (std::vector<int64_t>{64, 64}));
   EXPECT_EQ(c.env.num_envs, 1000);
   EXPECT_EQ(c.sac.learning_rate, 0.002);
   EXPECT_TRUE(c.sac.learning_rate_linear);
   EXPECT_EQ(config_to_json(c)["sac"]["learning_rate"], "lin_0.002");
   EXPECT_EQ(config_from_json(config_to_json(c)).sac.learning_rate_linear, true);
+}
+
+// SB3's dict form sets the actor's and the critics' widths apart, and the
+// resolved config keeps that form (a list when they agree).
+TEST(ConfigTest, NetArchDictSetsActorAndCriticsApart) {
+  json d = json::object();
+  apply_override(d, R"(sac.policy_kwargs.net_arch={"pi": [64, 64], "qf": [256, 128, 32]})");
+  const Config c = config_from_json(d);
+  EXPECT_NO_THROW(validate(c));
+  EXPECT_EQ(c.sac.pi_arch, (std::vector<int64_t>{64, 64}));
+  EXPECT_EQ(c.sac.qf_arch, (std::vector<int64_t>{256, 128, 32}));
+  const json resolved = config_to_json(c);
+  EXPECT_EQ(resolved["sac"]["policy_kwargs"]["net_arch"],
+            json::parse(R"({"pi": [64, 64], "qf": [256, 128, 32]})"));
+  const Config back = config_from_json(resolved);
+  EXPECT_EQ(back.sac.pi_arch, c.sac.pi_arch);
+  EXPECT_EQ(back.sac.qf_arch, c.sac.qf_arch);
+
+  apply_override(d, R"(sac.policy_kwargs.net_arch={"pi": [32], "qf": [32]})");
+  EXPECT_EQ(config_to_json(config_from_json(d))["sac"]["policy_kwargs"]["net_arch"],
+            json::parse("[32]"));
 }
 
 struct BadCase {
@@ -80,6 +103,21 @@ TEST(ConfigTest, BadConfigsNameKeyValueAndWhatIsAllowed) {
        {},
        {"sac.target_entropy", "\"auto\" or a number"}},
       {R"({"sac": {"policy_kwargs": {"net_arch": [64, 0]}}})", {}, {"net_arch=[64,0]", ">= 1"}},
+      {R"({"sac": {"policy_kwargs": {"net_arch": {"pi": [64], "qf": [64, 0]}}}})",
+       {},
+       {"sac.policy_kwargs.net_arch.qf=[64,0]", ">= 1"}},
+      {R"({"sac": {"policy_kwargs": {"net_arch": {"pi": [64]}}}})",
+       {},
+       {"sac.policy_kwargs.net_arch=", "needs both \"pi\" and \"qf\""}},
+      {R"({"sac": {"policy_kwargs": {"net_arch": {"pi": [64], "vf": [64]}}}})",
+       {},
+       {"'sac.policy_kwargs.net_arch.vf'", "did you mean"}},
+      {R"({"sac": {"policy_kwargs": {"net_arch": {"pi": 64, "qf": [64]}}}})",
+       {},
+       {"sac.policy_kwargs.net_arch.pi=64", "list of layer widths"}},
+      {R"({"sac": {"policy_kwargs": {"net_arch": 64}}})",
+       {},
+       {"sac.policy_kwargs.net_arch=64", R"({"pi": [...], "qf": [...]})"}},
       {R"({"sac": {"policy_kwargs": {"netarch": [64]}}})",
        {},
        {"'sac.policy_kwargs.netarch'", "net_arch"}},
@@ -88,6 +126,12 @@ TEST(ConfigTest, BadConfigsNameKeyValueAndWhatIsAllowed) {
        {},
        {"env.dim=2", "pendulum has exactly 1 axis"}},
       {R"({"env": {"num_envs": 0}})", {}, {"env.num_envs=0", ">= 1"}},
+      {R"({"env": {"action_repeat": 0}})",
+       {},
+       {"env.action_repeat=0", "[1, env.max_episode_steps"}},
+      {R"({"env": {"max_episode_steps": 10, "action_repeat": 11}})",
+       {},
+       {"env.action_repeat=11", "[1, env.max_episode_steps (10)]"}},
       {R"({"sac": {"batch_size": 512, "buffer_size": 256}})",
        {},
        {"sac.batch_size=512", "<= sac.buffer_size (256)"}},

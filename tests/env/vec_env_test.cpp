@@ -217,6 +217,48 @@ TEST(VecEnvTest, EmulatedCudaGridMatchesCpuLoop) {
   }
 }
 
+// One step with action_repeat k is k steps of the plain env holding the action:
+// rewards summed, the last step's obs and flags, and an episode that ends within
+// the k steps (7 is not a multiple of 3) ends the repeated step there and resets.
+TEST(VecEnvTest, ActionRepeatEqualsHeldSingleStepsAndStopsAtEpisodeEnd) {
+  constexpr int kRepeat = 3;
+  for (EnvParams p : {point_mass(1, 5), point_mass(2, 5), pendulum(5)}) {
+    p.max_episode_steps = 7;
+    EnvParams held = p;
+    p.action_repeat = kRepeat;
+    constexpr int64_t kN = 9;
+    VecEnv repeated(p, kN, kCpu), plain(held, kN, kCpu);
+    at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(17);
+    int episode_steps = 0;
+    for (int t = 0; t < 12; ++t) {
+      const at::Tensor a = random_actions(kN, repeated.act_dim(), gen);
+      const StepResult r = repeated.step(a);
+      at::Tensor reward = at::zeros({kN}, at::kDouble);
+      StepResult s;
+      for (int k = 0; k < kRepeat; ++k) {
+        s = plain.step(a);
+        reward += s.reward.to(at::kDouble);
+        if (++episode_steps == held.max_episode_steps) {
+          episode_steps = 0;
+          break;
+        }
+      }
+      SCOPED_TRACE("env " + std::to_string(static_cast<int>(p.id)) + " dim " +
+                   std::to_string(p.dim) + " step " + std::to_string(t));
+      EXPECT_TRUE(at::equal(r.next_obs, s.next_obs));
+      EXPECT_TRUE(at::equal(r.reward, reward.to(at::kFloat)));
+      EXPECT_TRUE(at::equal(r.truncated, s.truncated));
+      EXPECT_TRUE(at::equal(repeated.obs(), plain.obs()));
+      // Each episode is 3 + 3 + 1 env steps: it ends on every third repeated step.
+      EXPECT_EQ(r.truncated.all().item<bool>(), t % 3 == 2);
+    }
+    const EpisodeStats a = repeated.take_episode_stats(), b = plain.take_episode_stats();
+    EXPECT_EQ(a.count.item<int64_t>(), 4 * kN);
+    EXPECT_TRUE(at::equal(a.return_sum, b.return_sum));
+    EXPECT_EQ(a.length_sum.item<int64_t>(), 4 * kN * held.max_episode_steps);
+  }
+}
+
 TEST(VecEnvTest, RejectsBadActionsAndStatesWithClearMessages) {
   VecEnv env(point_mass(2), 4, kCpu);
   auto message = [](auto&& fn) {

@@ -16,9 +16,11 @@
 #include "support/temp_dir_test.h"
 #include "vecsac/cli/rollout.h"
 #include "vecsac/cli/train.h"
+#include "vecsac/env/vec_env.h"
 #include "vecsac/io/atomic_file.h"
 #include "vecsac/io/json_file.h"
 #include "vecsac/sac/checkpoint.h"
+#include "vecsac/sac/evaluate.h"
 #include "vecsac/util/generator.h"
 
 namespace vecsac {
@@ -30,7 +32,7 @@ const c10::Device kCpu(c10::kCPU);
 Config tiny_config(int64_t total) {
   Config c;
   c.env.num_envs = 4;
-  c.sac.net_arch = {32, 32};
+  c.sac.pi_arch = c.sac.qf_arch = {32, 32};
   c.sac.buffer_size = 2000;
   c.sac.batch_size = 32;
   c.sac.learning_starts = 64;
@@ -285,7 +287,7 @@ TEST_F(TrainerTest, AnOlderFormatServesEvalButNotResume) {
   const fs::path path = dir_ / "checkpoints" / "step_400.pt";
   root.save_to(path.string());
 
-  Actor loaded(2, 1, c.sac.net_arch, 2.0, make_generator(kCpu, 7));
+  Actor loaded(2, 1, c.sac.pi_arch, 2.0, make_generator(kCpu, 7));
   load_actor(path, loaded, kCpu);
   const auto want = s.learner.actor->parameters(), got = loaded->parameters();
   for (size_t i = 0; i < want.size(); ++i) EXPECT_TRUE(at::equal(want[i], got[i]));
@@ -340,6 +342,32 @@ TEST_F(TrainerTest, EvalInitStartsEveryEvaluationThereAndLogsItsTimes) {
   EXPECT_FALSE(fs::exists(dir_ / "run2" / "config.json")) << "fails before any work";
 }
 
+// With action repeat the policy acts every k env steps and an evaluation still
+// covers exactly one episode: 200 env steps (here 28 held actions of 7, then 4).
+TEST(EvaluateTest, ActionRepeatHoldsEachActionAndStopsAtTheTimeLimit) {
+  Actor actor(2, 1, std::vector<int64_t>{32, 32}, 2.0, make_generator(kCpu, 3));
+  EnvParams p;
+  p.seed = 21;
+  p.action_repeat = 7;
+  const EvalResult e = evaluate(actor, p, 5, kCpu, at::Tensor());
+
+  EnvParams plain = p;
+  plain.action_repeat = 1;
+  VecEnv env(plain, 5, kCpu);
+  at::Tensor total = at::zeros({5}, at::kDouble), action;
+  const c10::NoGradGuard no_grad;
+  for (int t = 0; t < p.max_episode_steps; ++t) {
+    if (t % p.action_repeat == 0) action = actor->deterministic(env.obs());
+    total += env.step(action).reward.to(at::kDouble);
+  }
+  ASSERT_EQ(e.returns.size(), 5u);
+  // Not bitwise: a held action's reward is its steps' sum rounded to float once.
+  for (int i = 0; i < 5; ++i) {
+    const double want = total[i].item<double>();
+    EXPECT_NEAR(e.returns[i], want, 1e-6 * std::abs(want)) << i;
+  }
+}
+
 // The notebook's 8 evaluation starts; its own SAC scored -89.887 there, the
 // optimum is -2.5150.
 TEST_F(TrainerTest, LearnsThePointMassOnTheNotebookEvaluationStarts) {
@@ -349,7 +377,7 @@ TEST_F(TrainerTest, LearnsThePointMassOnTheNotebookEvaluationStarts) {
   opt.quiet = true;
   const auto start = std::chrono::steady_clock::now();
   const TrainResult r = train(c, opt);
-  Actor actor(2, 1, c.sac.net_arch, 2.0, make_generator(kCpu, 0));
+  Actor actor(2, 1, c.sac.pi_arch, 2.0, make_generator(kCpu, 0));
   load_actor(list_checkpoints(dir_).front(), actor, kCpu);
   const at::Tensor starts = states_from_json(
       read_json_file(VECSAC_SOURCE_DIR "/configs/eval/pointmass_notebook_starts.json", "starts"),

@@ -15,6 +15,9 @@ struct EnvConfig {
   int64_t num_envs = 64;        ///< envs stepped together (one vector step = num_envs transitions)
   int dim = 1;                  ///< point-mass axes; pendulum has 1
   int max_episode_steps = 200;  ///< time limit (truncation, not a terminal state)
+  /// Env steps per agent step: the action is held and their rewards summed.
+  /// Transitions (and every count of steps in "sac" and "run") are agent steps.
+  int action_repeat = 1;
 };
 
 /// Section "sac": SB3 SAC's names and meanings. Counts of steps are env
@@ -34,7 +37,10 @@ struct SacConfig {
   std::string ent_coef = "auto";        ///< "auto" | "auto_<init>" | a number (fixed alpha)
   std::string target_entropy = "auto";  ///< "auto" (= -dim(A)) | a number
   int64_t target_update_interval = 1;   ///< gradient steps between target updates
-  std::vector<int64_t> net_arch = {256, 256};  ///< policy_kwargs.net_arch: hidden sizes
+  /// policy_kwargs.net_arch, hidden widths: a list sets both networks; SB3's
+  /// {"pi": [...], "qf": [...]} sets the actor's and each critic's apart.
+  std::vector<int64_t> pi_arch = {256, 256};
+  std::vector<int64_t> qf_arch = {256, 256};
 };
 
 /// Section "run".

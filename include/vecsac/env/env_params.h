@@ -15,6 +15,9 @@ struct EnvParams {
   int32_t dim = 1;                  ///< independent axes (point mass only; pendulum has 1)
   int32_t max_episode_steps = 200;  ///< time limit; reaching it truncates, never terminates
   uint64_t seed = 0;                ///< key of every reset draw (see ResetStream)
+  /// Env steps per action (the action is held; the step's reward is their sum).
+  /// An episode that ends within them ends the step there.
+  int32_t action_repeat = 1;
 };
 
 /// How an env reads its number of axes: at run time (any dim), or fixed at

@@ -108,7 +108,22 @@ struct StepOp {
 
   template <class Env>
   VECSAC_HD void run(int64_t i) const {
-    if (advance<Env>(i)) end_episode<Env>(i);
+    if (params.action_repeat == 1) {
+      if (advance<Env>(i)) end_episode<Env>(i);
+      return;
+    }
+    // Each sub-step rounds its reward to float, as a single step does; the
+    // sum is in double so the held action's reward is that sum rounded once.
+    double total = 0.0;
+    for (int32_t k = 0; k < params.action_repeat; ++k) {
+      const bool done = advance<Env>(i);
+      total += reward[i];
+      if (done) {
+        end_episode<Env>(i);
+        break;
+      }
+    }
+    reward[i] = static_cast<float>(total);
   }
 };
 
