@@ -4,7 +4,12 @@
 
 #include <string>
 
+#include "vecsac/util/cpu_runtime.h"
+
 int main(int argc, char** argv) {
+  // As the CLI does; without it BM_SacUpdate slows down as its learner's Adam
+  // state goes subnormal, so later repetitions would read slower.
+  benchmark::AddCustomContext("cpu_runtime", vecsac::tune_cpu_runtime());
   // Torch's intra-op pool defaults to the core count (OMP_NUM_THREADS overrides
   // it). Set once before any family runs, so all of them share it; autograd's CPU
   // backward and the env's at::parallel_for run on this thread and use it too.

@@ -14,6 +14,7 @@
 #include "vecsac/cli/rollout.h"
 #include "vecsac/cli/sweep.h"
 #include "vecsac/cli/train.h"
+#include "vecsac/util/cpu_runtime.h"
 
 namespace {
 
@@ -25,6 +26,7 @@ std::string one_line(std::string s) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  vecsac::tune_cpu_runtime();
   CLI::App app{"vecsac: Soft Actor-Critic over thousands of vectorized environments"};
   app.require_subcommand(1);
   app.option_defaults()->always_capture_default();
