@@ -32,6 +32,8 @@ class EnsembleMlpImpl : public torch::nn::Module {
   int64_t ensemble_;
   std::vector<int64_t> sizes_;
   std::vector<at::Tensor> weights_, biases_;
+  // Reused per call of forward(x, detach_params = true): no per-step allocation.
+  mutable std::vector<at::Tensor> detached_weights_, detached_biases_;
 };
 TORCH_MODULE(EnsembleMlp);
 
