@@ -2,6 +2,7 @@
 #include "vecsac/cli/sweep.h"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <filesystem>
@@ -57,28 +58,65 @@ bool finished(const std::filesystem::path& dir, const Config& config) {
   }
 }
 
+// The first key of `now` whose value differs in the config.json at `file`, as
+// "KEY=OLD, this sweep has NEW"; "" when none does (run.total_timesteps is
+// ignored when `any_total`).
+std::string first_difference(const std::filesystem::path& file, const nlohmann::json& now,
+                             bool any_total) {
+  nlohmann::json before = read_json_file(file, "config");
+  if (any_total && before.contains("run")) {
+    before["run"]["total_timesteps"] = now["run"]["total_timesteps"];
+  }
+  for (const auto& [section, keys] : now.items()) {
+    for (const auto& [key, value] : keys.items()) {
+      const bool known = before.contains(section) && before[section].contains(key);
+      if (!known || before[section][key] != value) {
+        return section + "." + key + "=" +
+               (known ? before[section][key].dump() : std::string("(unset)")) +
+               ", this sweep has " + value.dump();
+      }
+    }
+  }
+  return "";
+}
+
 // With --resume, a seed that already trained may only continue under the same
 // config, or a raised run.total_timesteps: anything else would label the old
 // policy with the new settings. Throws naming the first key that differs.
 void check_resumable(const std::filesystem::path& dir, const Config& config) {
   if (!std::filesystem::exists(dir / "config.json")) return;
-  nlohmann::json before = read_json_file(dir / "config.json", "config");
-  const nlohmann::json now = config_to_json(config);
-  if (before.contains("run")) before["run"]["total_timesteps"] = now["run"]["total_timesteps"];
-  for (const auto& [section, keys] : now.items()) {
-    for (const auto& [key, value] : keys.items()) {
-      const bool same = before.contains(section) && before[section].contains(key) &&
-                        before[section][key] == value;
-      if (!same) {
-        throw std::runtime_error(
-            "--resume: " + dir.string() + " was trained with " + section + "." + key + "=" +
-            (before.contains(section) && before[section].contains(key) ? before[section][key].dump()
-                                                                       : std::string("(unset)")) +
-            ", this sweep has " + value.dump() +
-            "; only run.total_timesteps may change on resume (use a new --out)");
-      }
-    }
+  const std::string diff = first_difference(dir / "config.json", config_to_json(config), true);
+  if (!diff.empty()) {
+    throw std::runtime_error("--resume: " + dir.string() + " was trained with " + diff +
+                             "; only run.total_timesteps may change on resume (use a new --out)");
   }
+}
+
+// OUT/config.json speaks for every seed_<k> in OUT, so a sweep with other
+// settings must not rewrite it: seeds are added to a sweep under its config.
+void check_sweep_dir(const std::filesystem::path& out, const nlohmann::json& shared_doc,
+                     bool resume) {
+  if (!std::filesystem::exists(out / "config.json")) return;
+  const std::string diff = first_difference(out / "config.json", shared_doc, resume);
+  if (!diff.empty()) {
+    throw std::runtime_error(out.string() + " holds a sweep with " + diff +
+                             (resume ? "; only run.total_timesteps may change on resume (use a "
+                                       "new --out)"
+                                     : "; a sweep's seeds share one config (use a new --out, or "
+                                       "--resume to change only run.total_timesteps)"));
+  }
+}
+
+// The seed of a run directory named seed_<k>, or -1.
+int64_t seed_of_dir(const std::string& name) {
+  const std::string prefix = "seed_";
+  if (name.rfind(prefix, 0) != 0 || name.size() == prefix.size() ||
+      name.size() > prefix.size() + 18 ||
+      !std::all_of(name.begin() + prefix.size(), name.end(),
+                   [](char c) { return c >= '0' && c <= '9'; })) {
+    return -1;
+  }
+  return std::stoll(name.substr(prefix.size()));
 }
 
 std::string num(double x) {
@@ -163,6 +201,8 @@ Config shared_config(const SweepOptions& o) {
   return load_config(reuse ? sweep_config.string() : o.config, overrides);
 }
 
+nlohmann::json score_run(const std::filesystem::path& dir, int64_t seed);
+
 // Trains (or, with --resume, skips or continues) one seed; returns its "runs" entry.
 nlohmann::json run_seed(const SweepOptions& o, Config config, int64_t seed,
                         const std::string& label) {
@@ -180,7 +220,11 @@ nlohmann::json run_seed(const SweepOptions& o, Config config, int64_t seed,
               << dir.string() << std::endl;
     train_and_report(config, options);
   }
-  // Every seed, trained now or skipped, is scored from its eval.json alike.
+  return score_run(dir, seed);
+}
+
+// Every seed, trained now, skipped or swept earlier, is scored from its eval.json alike.
+nlohmann::json score_run(const std::filesystem::path& dir, int64_t seed) {
   const nlohmann::json eval = read_json_file(dir / "eval.json", "eval.json");
   nlohmann::json run = {
       {"seed", seed}, {"dir", dir.string()}, {"mean_return", eval.at("mean").get<double>()}};
@@ -227,26 +271,42 @@ void run_sweep(const SweepOptions& o) {
   std::filesystem::create_directories(out);
   nlohmann::json shared_doc = config_to_json(shared);
   shared_doc["run"].erase("seed");  // each seed_<k>/config.json holds its own
+  check_sweep_dir(out, shared_doc, o.resume);
   write_file_atomic(out / "config.json", shared_doc.dump(2) + "\n");
 
   nlohmann::json runs = nlohmann::json::array();
-  std::vector<double> returns, gaps;
   for (size_t i = 0; i < seeds.size(); ++i) {
     const std::string label = "seed " + std::to_string(seeds[i]) + " (" + std::to_string(i + 1) +
                               "/" + std::to_string(seeds.size()) + ")";
     runs.push_back(run_seed(o, shared, seeds[i], label));
-    returns.push_back(runs.back()["mean_return"].get<double>());
-    if (runs.back().contains("optimality_gap")) {
-      gaps.push_back(runs.back()["optimality_gap"].get<double>());
-    }
+  }
+  // Seeds swept into OUT earlier under the same config count too, after these.
+  std::vector<int64_t> all_seeds = seeds, earlier;
+  for (const auto& entry : std::filesystem::directory_iterator(out)) {
+    const int64_t seed = seed_of_dir(entry.path().filename().string());
+    if (seed < 0 || std::find(seeds.begin(), seeds.end(), seed) != seeds.end()) continue;
+    Config config = shared;
+    config.run.seed = static_cast<uint64_t>(seed);
+    if (finished(entry.path(), config)) earlier.push_back(seed);
+  }
+  std::sort(earlier.begin(), earlier.end());
+  for (const int64_t seed : earlier) {
+    runs.push_back(score_run(out / ("seed_" + std::to_string(seed)), seed));
+    all_seeds.push_back(seed);
+  }
+  std::vector<double> returns, gaps;
+  for (const auto& run : runs) {
+    returns.push_back(run["mean_return"].get<double>());
+    if (run.contains("optimality_gap")) gaps.push_back(run["optimality_gap"].get<double>());
   }
   if (!gaps.empty() && gaps.size() != returns.size()) {
     throw std::runtime_error("only some runs in '" + o.out +
                              "' report an optimality gap; a sweep aggregates one env");
   }
   const stats::BootstrapOptions boot{o.bootstrap_reps, o.bootstrap_seed, kConfidence};
-  nlohmann::json doc = {
-      {"seeds", seeds}, {"runs", runs}, {"mean_return", stats::aggregate(returns, boot).to_json()}};
+  nlohmann::json doc = {{"seeds", all_seeds},
+                        {"runs", runs},
+                        {"mean_return", stats::aggregate(returns, boot).to_json()}};
   if (!gaps.empty()) doc["optimality_gap"] = stats::aggregate(gaps, boot).to_json();
   doc["bootstrap"] = {{"reps", boot.reps}, {"seed", boot.seed}, {"confidence", kConfidence}};
   write_file_atomic(out / "aggregate.json", doc.dump(2) + "\n");

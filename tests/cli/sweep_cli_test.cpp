@@ -202,5 +202,34 @@ TEST_F(SweepCliTest, TinySweepAggregatesTheSeedsEvalsAndResumeSkipsFinishedOnes)
   EXPECT_TRUE(std::filesystem::exists(out / "seed_3" / "eval.json"));
 }
 
+// Seeds added to a sweep later join its aggregate; a sweep with other settings
+// may not rewrite the directory's shared config.json or aggregate.json.
+TEST_F(SweepCliTest, LaterSeedsJoinTheAggregateAndOtherSettingsAreRefused) {
+  const std::filesystem::path out = dir_ / "grow";
+  const std::string tail = " --bootstrap-reps 200 --out " + out.string() + kTiny;
+  const auto first = run_cli("sweep --seeds 0" + tail);
+  ASSERT_EQ(first.code, 0) << first.output;
+  const auto second = run_cli("sweep --seeds 2,1" + tail);
+  ASSERT_EQ(second.code, 0) << second.output;
+  const auto agg = read_json_file(out / "aggregate.json", "aggregate");
+  EXPECT_EQ(agg["seeds"], nlohmann::json({2, 1, 0}));
+  ASSERT_EQ(agg["runs"].size(), 3u);
+  const double seed0 = read_json_file(out / "seed_0" / "eval.json", "eval")["mean"];
+  EXPECT_EQ(agg["runs"][2]["mean_return"], seed0);
+  std::vector<double> returns;
+  for (const auto& run : agg["runs"]) returns.push_back(run["mean_return"]);
+  EXPECT_DOUBLE_EQ(agg["mean_return"]["mean"].get<double>(),
+                   (returns[0] + returns[1] + returns[2]) / 3);
+
+  const auto config = read_json_file(out / "config.json", "config");
+  const auto other = run_cli("sweep --seeds 3 --set sac.tau=0.02" + tail);
+  EXPECT_NE(other.code, 0);
+  EXPECT_THAT(other.output, HasSubstr("holds a sweep with sac.tau=0.005, this sweep has 0.02"));
+  EXPECT_THAT(other.output, HasSubstr("use a new --out"));
+  EXPECT_FALSE(std::filesystem::exists(out / "seed_3"));
+  EXPECT_EQ(read_json_file(out / "config.json", "config"), config);
+  EXPECT_EQ(read_json_file(out / "aggregate.json", "aggregate"), agg);
+}
+
 }  // namespace
 }  // namespace vecsac
