@@ -23,7 +23,7 @@ namespace {
 const std::vector<int64_t> kBatches = {256, 1024, 4096};
 
 /// out[E, M, N] = A[E, M, K] · B[E, K, N]; a_t / b_t: that operand is a
-/// transposed view, as baddbmm's backward passes it to bmm.
+/// transposed view, as the MLP's backward passes it to bmm.
 struct Gemm {
   int64_t e, m, k, n;
   bool a_t, b_t;
@@ -32,7 +32,7 @@ struct Gemm {
 
 enum class InputGrad { kNone, kHidden, kAll };
 
-// One EnsembleMlp pass over `rows` rows (one baddbmm per layer, nn/ensemble_mlp.h)
+// One EnsembleMlp pass over `rows` rows (one bmm per layer, nn/ensemble_mlp.h)
 // and its backward: weight gradients hᵀ·g when the weights train, input
 // gradients g·Wᵀ for the hidden layers, and for the first layer only when the
 // input itself needs a gradient (the actor's action through the critics).

@@ -46,13 +46,23 @@ int64_t parse_seed(const std::string& spec, std::string_view item, std::string_v
   return seed;
 }
 
+// A config.json as this vecsac resolves it: one written before a key existed
+// compares equal to the same settings with that key's default.
+nlohmann::json resolved_config_file(const std::filesystem::path& file) {
+  const nlohmann::json doc = read_json_file(file, "config");
+  nlohmann::json resolved = config_to_json(config_from_json(doc));
+  // A sweep's shared config has no run.seed; resolving would add the default.
+  if (!doc.contains("run") || !doc["run"].contains("seed")) resolved["run"].erase("seed");
+  return resolved;
+}
+
 // A run finished when its eval.json exists, because the sweep deletes that file
 // before it trains a seed, and only if it trained with the config the sweep
 // would use now: a raised run.total_timesteps, say, must continue the run.
 bool finished(const std::filesystem::path& dir, const Config& config) {
   if (!std::filesystem::exists(dir / "eval.json")) return false;
   try {
-    return read_json_file(dir / "config.json", "config") == config_to_json(config);
+    return resolved_config_file(dir / "config.json") == config_to_json(config);
   } catch (const std::exception&) {
     return false;  // no readable config: not a finished run of this sweep
   }
@@ -63,7 +73,7 @@ bool finished(const std::filesystem::path& dir, const Config& config) {
 // ignored when `any_total`).
 std::string first_difference(const std::filesystem::path& file, const nlohmann::json& now,
                              bool any_total) {
-  nlohmann::json before = read_json_file(file, "config");
+  nlohmann::json before = resolved_config_file(file);
   if (any_total && before.contains("run")) {
     before["run"]["total_timesteps"] = now["run"]["total_timesteps"];
   }
@@ -107,16 +117,15 @@ void check_sweep_dir(const std::filesystem::path& out, const nlohmann::json& sha
   }
 }
 
-// The seed of a run directory named seed_<k>, or -1.
+// The seed of a run directory named exactly as the sweep names them (seed_<k>), or -1.
 int64_t seed_of_dir(const std::string& name) {
-  const std::string prefix = "seed_";
-  if (name.rfind(prefix, 0) != 0 || name.size() == prefix.size() ||
-      name.size() > prefix.size() + 18 ||
-      !std::all_of(name.begin() + prefix.size(), name.end(),
-                   [](char c) { return c >= '0' && c <= '9'; })) {
-    return -1;
-  }
-  return std::stoll(name.substr(prefix.size()));
+  const std::string_view prefix = "seed_";
+  if (name.rfind(prefix, 0) != 0) return -1;
+  int64_t seed = -1;
+  const char* end = name.data() + name.size();
+  const auto [ptr, ec] = std::from_chars(name.data() + prefix.size(), end, seed);
+  if (ec != std::errc() || ptr != end || seed < 0) return -1;
+  return name == "seed_" + std::to_string(seed) ? seed : -1;
 }
 
 std::string num(double x) {

@@ -106,6 +106,8 @@ VecEnv::VecEnv(const EnvParams& params, int64_t num_envs, c10::Device device)
               "VecEnv: pendulum has dim 1, got dim ", params.dim);
   TORCH_CHECK(params.max_episode_steps >= 1, "VecEnv: max_episode_steps must be >= 1, got ",
               params.max_episode_steps);
+  TORCH_CHECK(params.action_repeat >= 1, "VecEnv: action_repeat must be >= 1, got ",
+              params.action_repeat);
   TORCH_CHECK(device.is_cpu() || device.is_cuda(), "VecEnv: device must be cpu or cuda, got ",
               device);
   const auto f32 = at::TensorOptions().device(device).dtype(at::kFloat);

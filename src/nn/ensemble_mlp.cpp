@@ -30,7 +30,12 @@ at::Tensor forward_layers(const at::Tensor& x, at::TensorList ws, at::TensorList
   for (size_t l = 0; l < ws.size(); ++l) {
     at::Tensor out = at::bmm(h, ws[l]);
     if (l + 1 < ws.size()) {
-      at::_add_relu_(out, bs[l]);
+      // _add_relu_ is one pass but has only a CPU kernel.
+      if (out.is_cpu()) {
+        at::_add_relu_(out, bs[l]);
+      } else {
+        out.add_(bs[l]).relu_();
+      }
       if (hidden != nullptr) hidden->push_back(out);
     } else {
       out.add_(bs[l]);
@@ -100,8 +105,6 @@ EnsembleMlpImpl::EnsembleMlpImpl(int64_t ensemble, std::vector<int64_t> sizes, a
     weights_.push_back(register_parameter("w" + std::to_string(l), w));
     biases_.push_back(register_parameter("b" + std::to_string(l), b));
   }
-  detached_weights_.resize(weights_.size());
-  detached_biases_.resize(biases_.size());
 }
 
 at::Tensor EnsembleMlpImpl::forward(const at::Tensor& x, bool detach_params) const {
@@ -111,17 +114,15 @@ at::Tensor EnsembleMlpImpl::forward(const at::Tensor& x, bool detach_params) con
   TORCH_CHECK(x.size(-1) == sizes_.front(), "EnsembleMlp: input width must be ", sizes_.front(),
               ", got ", x.size(-1));
   if (!c10::GradMode::is_enabled()) return forward_layers(x, weights_, biases_, nullptr);
-  if (!detach_params)
+  if (!detach_params) {
     return MlpFunction::apply(x, at::TensorList(weights_), at::TensorList(biases_))[0];
-  // Detached views share storage with the parameters, so they stay current
-  // after optimizer steps; refreshed per call only because `to(device)` or a
-  // load may replace the parameters' tensors.
-  for (size_t l = 0; l < weights_.size(); ++l) {
-    detached_weights_[l] = weights_[l].detach();
-    detached_biases_[l] = biases_[l].detach();
   }
-  return MlpFunction::apply(x, at::TensorList(detached_weights_),
-                            at::TensorList(detached_biases_))[0];
+  c10::SmallVector<at::Tensor, 4> ws, bs;
+  for (size_t l = 0; l < weights_.size(); ++l) {
+    ws.push_back(weights_[l].detach());
+    bs.push_back(biases_[l].detach());
+  }
+  return MlpFunction::apply(x, at::TensorList(ws), at::TensorList(bs))[0];
 }
 
 }  // namespace vecsac

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <vector>
 
 #include "support/cli_test.h"
@@ -229,6 +230,19 @@ TEST_F(SweepCliTest, LaterSeedsJoinTheAggregateAndOtherSettingsAreRefused) {
   EXPECT_FALSE(std::filesystem::exists(out / "seed_3"));
   EXPECT_EQ(read_json_file(out / "config.json", "config"), config);
   EXPECT_EQ(read_json_file(out / "aggregate.json", "aggregate"), agg);
+
+  // A sweep written before env.action_repeat existed still takes new seeds, and a
+  // copy named unlike the sweep's own directories (seed_00) is not counted.
+  for (const auto& file : {out / "config.json", out / "seed_0" / "config.json"}) {
+    auto doc = read_json_file(file, "config");
+    doc["env"].erase("action_repeat");
+    std::ofstream(file) << doc.dump(2);
+  }
+  std::filesystem::copy(out / "seed_0", out / "seed_00", std::filesystem::copy_options::recursive);
+  const auto third = run_cli("sweep --seeds 3" + tail);
+  ASSERT_EQ(third.code, 0) << third.output;
+  EXPECT_EQ(read_json_file(out / "aggregate.json", "aggregate")["seeds"],
+            nlohmann::json({3, 0, 1, 2}));
 }
 
 }  // namespace

@@ -69,5 +69,29 @@ TEST(EnsembleMlpTest, NoGradForwardEqualsTheTrainingForward) {
   EXPECT_TRUE(at::equal(mlp->forward(x), with_grad.detach()));
 }
 
+// The CUDA forward takes another path (add_ + relu_: _add_relu_ has no CUDA kernel).
+TEST(EnsembleMlpCudaTest, ValuesAndGradientsMatchTheCpu) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device: the CUDA path is compiled, not run";
+  const c10::Device cuda(c10::kCUDA, 0);
+  EnsembleMlp cpu(2, std::vector<int64_t>{3, 16, 1}, make_generator(kCpu, 4));
+  EnsembleMlp gpu(2, std::vector<int64_t>{3, 16, 1}, make_generator(kCpu, 4));
+  gpu->to(cuda);
+  const at::Tensor x = at::randn({8, 3}, make_generator(kCpu, 5));
+  std::vector<at::Tensor> grads[2];
+  int k = 0;
+  for (EnsembleMlp* m : {&cpu, &gpu}) {
+    const at::Tensor in = x.to(m == &cpu ? kCpu : cuda).requires_grad_(true);
+    const at::Tensor y = (*m)->forward(in);
+    y.square().sum().backward();
+    grads[k].push_back(y.detach().cpu());
+    grads[k].push_back(in.grad().cpu());
+    for (const auto& p : (*m)->parameters()) grads[k].push_back(p.grad().cpu());
+    ++k;
+  }
+  for (size_t i = 0; i < grads[0].size(); ++i) {
+    EXPECT_TRUE(at::allclose(grads[0][i], grads[1][i], 1e-4, 1e-5)) << "tensor " << i;
+  }
+}
+
 }  // namespace
 }  // namespace vecsac

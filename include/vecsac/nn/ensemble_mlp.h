@@ -13,7 +13,7 @@ namespace vecsac {
 
 /// Layer l holds weight [E, in_l, out_l] and bias [E, 1, out_l]; ReLU between
 /// layers, none after the last. Twin critics are one EnsembleMlp with E = 2
-/// (one baddbmm per layer instead of two modules); the actor is E = 1.
+/// (one batched matmul per layer instead of two modules); the actor is E = 1.
 class EnsembleMlpImpl : public torch::nn::Module {
  public:
   /// sizes = {in, hidden..., out}. Initialised like torch.nn.Linear (uniform in
@@ -32,8 +32,6 @@ class EnsembleMlpImpl : public torch::nn::Module {
   int64_t ensemble_;
   std::vector<int64_t> sizes_;
   std::vector<at::Tensor> weights_, biases_;
-  // Reused per call of forward(x, detach_params = true): no per-step allocation.
-  mutable std::vector<at::Tensor> detached_weights_, detached_biases_;
 };
 TORCH_MODULE(EnsembleMlp);
 

@@ -23,7 +23,8 @@ struct EvalResult {
   nlohmann::json to_json() const;
 };
 
-/// Runs the squashed-mean policy on `episodes` envs for max_episode_steps steps;
+/// Runs the squashed-mean policy on `episodes` envs for max_episode_steps env
+/// steps (acting every action_repeat of them);
 /// for the point mass, also solves each start exactly to put the returns on a scale.
 /// With `init_states` defined ([episodes, state_dim]) the envs start there;
 /// otherwise they reset from params.seed.
