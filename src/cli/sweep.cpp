@@ -210,7 +210,17 @@ Config shared_config(const SweepOptions& o) {
   return load_config(reuse ? sweep_config.string() : o.config, overrides);
 }
 
-nlohmann::json score_run(const std::filesystem::path& dir, int64_t seed);
+// Every seed, trained now, skipped or swept earlier, is scored from its eval.json alike.
+nlohmann::json score_run(const std::filesystem::path& dir, int64_t seed) {
+  const nlohmann::json eval = read_json_file(dir / "eval.json", "eval.json");
+  nlohmann::json run = {
+      {"seed", seed}, {"dir", dir.string()}, {"mean_return", eval.at("mean").get<double>()}};
+  // null when the gap is undefined (every start at rest, so the optimum is 0).
+  if (eval.contains("optimality_gap") && eval["optimality_gap"].is_number()) {
+    run["optimality_gap"] = eval["optimality_gap"].get<double>();
+  }
+  return run;
+}
 
 // Trains (or, with --resume, skips or continues) one seed; returns its "runs" entry.
 nlohmann::json run_seed(const SweepOptions& o, Config config, int64_t seed,
@@ -230,18 +240,6 @@ nlohmann::json run_seed(const SweepOptions& o, Config config, int64_t seed,
     train_and_report(config, options);
   }
   return score_run(dir, seed);
-}
-
-// Every seed, trained now, skipped or swept earlier, is scored from its eval.json alike.
-nlohmann::json score_run(const std::filesystem::path& dir, int64_t seed) {
-  const nlohmann::json eval = read_json_file(dir / "eval.json", "eval.json");
-  nlohmann::json run = {
-      {"seed", seed}, {"dir", dir.string()}, {"mean_return", eval.at("mean").get<double>()}};
-  // null when the gap is undefined (every start at rest, so the optimum is 0).
-  if (eval.contains("optimality_gap") && eval["optimality_gap"].is_number()) {
-    run["optimality_gap"] = eval["optimality_gap"].get<double>();
-  }
-  return run;
 }
 
 void print_summary(const nlohmann::json& doc, const std::filesystem::path& file) {

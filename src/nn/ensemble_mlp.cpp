@@ -48,7 +48,8 @@ at::Tensor forward_layers(const at::Tensor& x, at::TensorList ws, at::TensorList
 // The whole MLP as one autograd node. Per update this replaces ~14 of the
 // learner's 69 nodes; its backward applies the ReLU masks in place and computes
 // only the gradients asked for (none for detached critic weights, none for the
-// observations): 7-8 % of a 256-256 update on the CPU (docs/profile.md).
+// observations): +6 % updates/s at batch 256 on the CPU, +10-17 % at 1024
+// (docs/profile.md).
 // apply() must get at::TensorList, not std::vector: autograd counts only
 // Tensor and TensorList arguments as inputs.
 struct MlpFunction : torch::autograd::Function<MlpFunction> {

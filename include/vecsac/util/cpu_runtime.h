@@ -8,7 +8,7 @@ namespace vecsac {
 /// Call first thing in main, before any torch thread pool starts (workers copy
 /// the creating thread's floating-point mode). Two settings, both measured on
 /// the update loop:
-/// - Flush subnormals to zero: Adam's second moments decay into the subnormal
+/// - Flush subnormals to zero: Adam's moments decay into the subnormal
 ///   range after about 700 updates, and every op touching them then runs
 ///   30-40 % slower. Only values below 1.2e-38 change.
 /// - Keep freed heap memory instead of trimming it back to the OS: the update's
