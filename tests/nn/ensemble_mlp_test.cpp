@@ -80,7 +80,8 @@ TEST(EnsembleMlpCudaTest, ValuesAndGradientsMatchTheCpu) {
   std::vector<at::Tensor> grads[2];
   int k = 0;
   for (EnsembleMlp* m : {&cpu, &gpu}) {
-    const at::Tensor in = x.to(m == &cpu ? kCpu : cuda).requires_grad_(true);
+    // A fresh leaf each: x.to(kCpu) is x itself, whose requires_grad must not leak.
+    const at::Tensor in = x.to(m == &cpu ? kCpu : cuda).detach().clone().requires_grad_(true);
     const at::Tensor y = (*m)->forward(in);
     y.square().sum().backward();
     grads[k].push_back(y.detach().cpu());
