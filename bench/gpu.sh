@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One command for a GPU machine: build, run the CUDA benchmark families (and, with
+# One command for a GPU machine: build, run the CUDA tests and the CUDA benchmark families (and, with
 # --with-cpu, their CPU references), train for about a minute under --sync-debug, and
 # write everything into one JSON file. docs/gpu.md gives the numbers to expect.
 #
@@ -20,7 +20,11 @@
 #                             measured for that many envs, else 150000000)
 #   VECSAC_GPU_TRAIN_TIMEOUT  seconds before the training run is stopped (default 900)
 #
-# Exit status: 0 when the benchmarks and the training run (sync-debug included) passed; 1 when
+# A machine whose default C++ compiler links libstdc++ statically (seen on a lent GPU image)
+# fails StdBindingTest and crashes in std::filesystem: build with the system compiler,
+#   VECSAC_CMAKE_ARGS="-DCMAKE_CXX_COMPILER=/usr/bin/g++" bench/gpu.sh
+#
+# Exit status: 0 when the tests, the benchmarks and the training run (sync-debug included) passed; 1 when
 # one of them failed, after the JSON is written; 2 before any work (no GPU, bad arguments).
 set -euo pipefail
 
@@ -97,7 +101,21 @@ WORK=${VECSAC_GPU_WORK:-$ROOT/runs/gpu/$(date -u +%Y%m%dT%H%M%SZ)}
 mkdir -p "$WORK"
 log "artifacts in $WORK"
 
-# --- 3. benchmarks -------------------------------------------------------------------
+# --- 3. the CUDA tests ----------------------------------------------------------------
+# CPU CI compiles them but cannot run them; StdBindingTest guards a link-order problem
+# first seen on a GPU machine (docs/gpu.md).
+TESTS=$BUILD_DIR/tests/vecsac_tests
+tests_rc=""
+if [[ -x $TESTS ]]; then
+  tests_rc=0
+  log "$TESTS --gtest_filter='*Cuda*:*CUDA*:StdBindingTest.*'"
+  "$TESTS" --gtest_filter='*Cuda*:*CUDA*:StdBindingTest.*' --gtest_output="json:$WORK/tests.json" \
+    2>&1 | tee "$WORK/tests.log" || tests_rc=$?
+else
+  log "no $TESTS (built with VECSAC_BUILD_TESTS=OFF?): CUDA tests not run"
+fi
+
+# --- 3b. benchmarks ------------------------------------------------------------------
 # Console output to the terminal and a log; the JSON to a file. Every family is run;
 # a failing one is recorded (error_occurred in the JSON) rather than stopping the script.
 run_bench() {  # run_bench NAME FILTER
@@ -172,7 +190,7 @@ tmp=$(mktemp "$(dirname "$OUT")/.gpu-results.XXXXXX")
 trap 'rm -f "$tmp"' EXIT
 export GPU_WORK=$WORK GPU_WITH_CPU=$WITH_CPU GPU_SKIP_BUILD=$SKIP_BUILD GPU_BUILD_DIR=$BUILD_DIR \
   GPU_CMAKE_ARGS=${VECSAC_CMAKE_ARGS:-} GPU_BENCH_CUDA_RC=$bench_cuda_rc GPU_BENCH_CPU_RC=$bench_cpu_rc \
-  GPU_REPETITIONS=$REPETITIONS GPU_MIN_TIME=$MIN_TIME GPU_TRAIN_RC=$train_rc \
+  GPU_TESTS_RC=$tests_rc GPU_REPETITIONS=$REPETITIONS GPU_MIN_TIME=$MIN_TIME GPU_TRAIN_RC=$train_rc \
   GPU_TRAIN_START=$train_start GPU_TRAIN_END=$train_end GPU_TRAIN_ENVS=$TRAIN_ENVS \
   GPU_TRAIN_STEPS=$TRAIN_STEPS GPU_TRAIN_TIMEOUT=$TRAIN_TIMEOUT GPU_TRAIN_DIR=$TRAIN_DIR \
   GPU_NVCC=$nvcc_version GPU_TORCH=$torch_version GPU_GIT_COMMIT=$git_commit GPU_GIT_DIRTY=$git_dirty
@@ -297,6 +315,22 @@ def training():
         "run_dir": run,
     }
 
+def tests():
+    """Each CUDA test's outcome from gtest's JSON report; None when the tests were not run."""
+    status = rc("GPU_TESTS_RC")
+    if status is None:
+        return None
+    results = {}
+    for suite in (load_json(os.path.join(work, "tests.json")) or {}).get("testsuites", []):
+        for t in suite.get("testsuite", []):
+            name = f"{suite['name']}.{t['name']}"
+            if t.get("failures"):
+                results[name] = "failed: " + t["failures"][0].get("failure", "")[:500]
+            else:
+                results[name] = "skipped" if t.get("result") == "SKIPPED" else "passed"
+    # No report after a non-zero exit means the binary died (e.g. a crash) mid-run.
+    return {"exit_status": status, "results": results, "log": os.path.join(work, "tests.log")}
+
 gpu_list = gpus()
 cuda = bench_section("cuda", rc("GPU_BENCH_CUDA_RC"))
 cpu = bench_section("cpu", rc("GPU_BENCH_CPU_RC"))
@@ -311,6 +345,7 @@ result = {
               "skipped": env["GPU_SKIP_BUILD"] == "1"},
     "benchmark_settings": {"repetitions": int(env["GPU_REPETITIONS"]),
                            "min_time_s": float(env["GPU_MIN_TIME"]) if env["GPU_MIN_TIME"] else None},
+    "tests": tests(),
     "benchmarks": {"cuda": cuda, "cpu": cpu},
     "derived": derived(cuda, cpu, gpu_list[0]["name"] if gpu_list else ""),
     "training": training(),
@@ -331,9 +366,13 @@ t = r["training"]
 print(f"[gpu] wrote {sys.argv[1]}")
 print(f"[gpu] training: exit {t['exit_status']}, sync-debug {'passed' if t['sync_debug_passed'] else 'FAILED'}, "
       f"SPS {t['sps_overall']}, final eval mean {t['final_eval_mean']}")
+if r["tests"] is not None:
+    bad = {k: v for k, v in r["tests"]["results"].items() if v.startswith("failed")}
+    print(f"[gpu] CUDA tests: exit {r['tests']['exit_status']}, {len(r['tests']['results'])} run, "
+          f"{len(bad)} failed{': ' + ', '.join(bad) if bad else ''}")
 for name, eff in r["derived"].items():
     print(f"[gpu] {name}: {eff}")
 PY
 status=0
-[[ $bench_cuda_rc == 0 && $train_rc == 0 && ${bench_cpu_rc:-0} == 0 ]] || status=1
+[[ $bench_cuda_rc == 0 && $train_rc == 0 && ${bench_cpu_rc:-0} == 0 && ${tests_rc:-0} == 0 ]] || status=1
 exit "$status"
