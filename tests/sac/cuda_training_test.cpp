@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "support/temp_dir_test.h"
+#include "support/tiny_config.h"
 #include "vecsac/env/point_mass.h"
 #include "vecsac/io/json_file.h"
 #include "vecsac/sac/checkpoint.h"
@@ -32,15 +33,12 @@ bool have_gpu() {
   GTEST_SKIP() << "no CUDA GPU visible (or VECSAC_CUDA=OFF): the CUDA " \
                   "path is compiled, not run"
 
+// Sizes a multiple of 16 envs, so log and eval points fall on vector steps.
 Config cuda_config(int64_t total) {
-  Config c;
+  Config c = testing::tiny_config(total);
   c.env.num_envs = 16;
-  c.sac.pi_arch = c.sac.qf_arch = {32, 32};
-  c.sac.buffer_size = 2000;
   c.sac.batch_size = 64;
   c.sac.learning_starts = 160;
-  c.sac.gradient_steps = 2;
-  c.run.total_timesteps = total;
   c.run.log_interval = 320;
   c.run.eval_freq = 640;  // periodic evaluations run between hot-loop scopes
   c.run.eval_episodes = 4;

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "support/temp_dir_test.h"
+#include "support/tiny_config.h"
 #include "vecsac/cli/rollout.h"
 #include "vecsac/cli/train.h"
 #include "vecsac/env/vec_env.h"
@@ -29,20 +30,7 @@ namespace {
 namespace fs = std::filesystem;
 const c10::Device kCpu(c10::kCPU);
 
-Config tiny_config(int64_t total) {
-  Config c;
-  c.env.num_envs = 4;
-  c.sac.pi_arch = c.sac.qf_arch = {32, 32};
-  c.sac.buffer_size = 2000;
-  c.sac.batch_size = 32;
-  c.sac.learning_starts = 64;
-  c.sac.gradient_steps = 2;
-  c.run.total_timesteps = total;
-  c.run.log_interval = 200;
-  c.run.eval_episodes = 3;
-  c.run.device = "cpu";
-  return c;
-}
+using testing::tiny_config;
 
 // A training state built the way train() builds one, outside of it.
 struct OwnedState {
