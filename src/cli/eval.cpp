@@ -24,6 +24,7 @@ Command add_eval_command(CLI::App& parent) {
     std::string run, checkpoint, init, json, device = "cpu";
     int64_t episodes = 0;
     int64_t seed = 0;
+    bool last_actor = false;
   };
   auto o = std::make_shared<Options>();
   CLI::App* app = parent.add_subcommand(
@@ -46,6 +47,9 @@ Command add_eval_command(CLI::App& parent) {
                   "Write {returns, initial_obs, mean, std} here (atomically); the point mass adds "
                   "optimal_returns and optimality_gap = mean(optimal - return) / mean|optimal|");
   app->add_option("--device", o->device, "auto | cpu | cuda | cuda:N")->capture_default_str();
+  app->add_flag("--last-actor", o->last_actor,
+                "Evaluate the actor as training left it, not the run's selected one "
+                "(run.select_episodes > 0)");
   return Command{
       app, [o, episodes, init] {
         if (episodes->count() == 0 && init->count() == 0) {
@@ -73,9 +77,11 @@ Command add_eval_command(CLI::App& parent) {
         actor->to(device);
         // Newest first; an unreadable one (e.g. truncated) falls back to the previous.
         std::filesystem::path ckpt;
+        int64_t selected_step = -1;
         for (const auto& candidate : candidates) {
           try {
-            load_actor(candidate, actor, device);
+            selected_step = load_actor(candidate, actor, device,
+                                       o->last_actor ? ActorChoice::kLast : ActorChoice::kSelected);
             ckpt = candidate;
             break;
           } catch (const std::runtime_error& e) {
@@ -91,8 +97,9 @@ Command add_eval_command(CLI::App& parent) {
           n = states.size(0);
         }
         const EvalResult r = evaluate(actor, params, n, device, states);
-        std::cout << "eval of " << ckpt.string() << ": " << n << " episodes, mean " << r.mean
-                  << ", std " << r.std;
+        std::cout << "eval of " << ckpt.string();
+        if (selected_step >= 0) std::cout << " (selected actor, from step " << selected_step << ")";
+        std::cout << ": " << n << " episodes, mean " << r.mean << ", std " << r.std;
         if (!r.optimal_returns.empty()) {
           std::cout << ", optimum " << r.optimal_mean << ", optimality gap " << r.optimality_gap;
         }

@@ -196,6 +196,7 @@ std::vector<Field> run_fields(RunConfig& c) {
           int_field("log_interval", c.log_interval),
           int_field("eval_freq", c.eval_freq),
           int_field("eval_episodes", c.eval_episodes),
+          int_field("select_episodes", c.select_episodes),
           field("eval_init", c.eval_init, as_string),
           int_field("checkpoint_interval", c.checkpoint_interval)};
 }
@@ -345,6 +346,8 @@ void validate(const Config& c) {
   require(r.log_interval >= 1, "run.log_interval", str(r.log_interval), "must be >= 1");
   require(r.eval_freq >= 0, "run.eval_freq", str(r.eval_freq), "must be >= 0 (0: only at the end)");
   require(r.eval_episodes >= 1, "run.eval_episodes", str(r.eval_episodes), "must be >= 1");
+  require(r.select_episodes >= 0, "run.select_episodes", str(r.select_episodes),
+          "must be >= 0 (0: no selection, the last actor is the run's policy)");
   require(r.checkpoint_interval >= 0, "run.checkpoint_interval", str(r.checkpoint_interval),
           "must be >= 0 (0: only at the end)");
 
@@ -353,6 +356,9 @@ void validate(const Config& c) {
           "must be <= sac.buffer_size (" + str(s.buffer_size) + ")");
   require(s.buffer_size >= e.num_envs, "sac.buffer_size", str(s.buffer_size),
           "must hold at least one vector step, env.num_envs=" + str(e.num_envs));
+  require(r.select_episodes == 0 || r.eval_freq > 0, "run.select_episodes", str(r.select_episodes),
+          "needs run.eval_freq > 0: the candidates are the actors at the periodic evaluations "
+          "(or set run.select_episodes=0 to report the last actor)");
   require(s.learning_starts < r.total_timesteps, "sac.learning_starts", str(s.learning_starts),
           "must be < run.total_timesteps (" + str(r.total_timesteps) +
               "), or no training would happen");

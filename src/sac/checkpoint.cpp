@@ -114,6 +114,11 @@ void save_checkpoint(const std::filesystem::path& path, const TrainingState& s) 
   write_int(root, "global_step", s.counters.global_step);
   write_int(root, "iteration", s.counters.iteration);
   write_int(root, "next_log", s.counters.next_log);
+  if (s.selected != nullptr && !s.selected->empty()) {
+    torch::serialize::OutputArchive selected;
+    s.selected->save(selected);
+    root.write("selected", selected);
+  }
   write_int(root, "format_version", kFormatVersion);
 
   std::ostringstream bytes;
@@ -148,6 +153,11 @@ void load_checkpoint(const std::filesystem::path& path, TrainingState& s, c10::D
     s.counters.global_step = read_int(root, "global_step");
     s.counters.iteration = read_int(root, "iteration");
     s.counters.next_log = read_int(root, "next_log");
+    if (s.selected != nullptr) {
+      torch::serialize::InputArchive selected;
+      // None yet (no periodic evaluation before this checkpoint) is a valid state.
+      if (root.try_read("selected", selected)) s.selected->load(selected);
+    }
   } catch (const c10::Error& e) {
     throw std::runtime_error(
         "checkpoint '" + path.string() +
@@ -173,13 +183,20 @@ std::vector<std::filesystem::path> list_checkpoints(const std::filesystem::path&
   return out;
 }
 
-void load_actor(const std::filesystem::path& path, Actor& actor, c10::Device device) {
+int64_t load_actor(const std::filesystem::path& path, Actor& actor, c10::Device device,
+                   ActorChoice which) {
   torch::serialize::InputArchive root = open(path, device, kOldestActorFormat);
-  torch::serialize::InputArchive learner, actor_archive;
+  torch::serialize::InputArchive learner, selected, actor_archive;
   try {
+    if (which == ActorChoice::kSelected && root.try_read("selected", selected)) {
+      selected.read("actor", actor_archive);
+      actor->load(actor_archive);
+      return read_int(selected, "step");
+    }
     root.read("learner", learner);
     learner.read("actor", actor_archive);
     actor->load(actor_archive);
+    return -1;
   } catch (const c10::Error& e) {
     throw std::runtime_error(
         "checkpoint '" + path.string() +

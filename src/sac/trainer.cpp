@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -127,11 +128,17 @@ TrainResult train(const Config& config, const TrainOptions& options) {
   SacLearner learner(sac, obs_dim, act_dim, env.action_limit(), device, run.seed);
   at::Generator replay_gen = make_generator(device, derive_seed(run.seed, kReplaySeed));
   at::Generator explore_gen = make_generator(device, derive_seed(run.seed, kExploreSeed));
-  auto evaluate_policy = [&] {
-    return evaluate(learner.actor, eval_params, eval_episodes, device, eval_states);
+  auto evaluate_policy = [&](const Actor& actor) {
+    return evaluate(actor, eval_params, eval_episodes, device, eval_states);
   };
+  std::optional<SelectedPolicy> selected;
+  const EnvParams select_params = env_params_of(config, kSelectEnvSeed);
+  if (run.select_episodes > 0) {
+    selected.emplace(obs_dim, act_dim, sac.pi_arch, env.action_limit(), device);
+  }
   LoopCounters c{0, 0, run.log_interval};
-  TrainingState state{learner, replay, env, replay_gen, explore_gen, c};
+  TrainingState state{
+      learner, replay, env, replay_gen, explore_gen, c, selected ? &*selected : nullptr};
 
   const std::filesystem::path metrics_file = options.out_dir / "metrics.jsonl";
   if (options.resume) {
@@ -290,7 +297,7 @@ TrainResult train(const Config& config, const TrainOptions& options) {
       // not depend on how often each trainer evaluates.
       synchronize(device);  // queued training work belongs to training time, not eval's
       const double policy_time = seconds();
-      const EvalResult e = evaluate_policy();
+      const EvalResult e = evaluate_policy(learner.actor);
       nlohmann::json line = {{"global_step", c.global_step},
                              {"time_s", policy_time},
                              {"train_time_s", policy_time - eval_seconds},
@@ -298,6 +305,11 @@ TrainResult train(const Config& config, const TrainOptions& options) {
                              {"eval/std_return", e.std},
                              {"eval/returns", e.returns}};
       if (!e.optimal_returns.empty()) line["eval/optimality_gap"] = e.optimality_gap;
+      if (selected) {
+        const EvalResult v = evaluate(learner.actor, select_params, run.select_episodes, device);
+        selected->consider(learner.actor, v.mean, c.global_step);
+        line["select/mean_return"] = v.mean;
+      }
       evals << line.dump() << "\n" << std::flush;
       eval_seconds += seconds() - policy_time;
     }
@@ -310,8 +322,14 @@ TrainResult train(const Config& config, const TrainOptions& options) {
   TrainResult result;
   result.global_step = c.global_step;
   result.seconds = seconds();
-  result.final_eval = evaluate_policy();
-  write_file_atomic(options.out_dir / "eval.json", result.final_eval.to_json().dump(2) + "\n");
+  const bool use_selected = selected && !selected->empty();
+  result.final_eval = evaluate_policy(use_selected ? selected->actor : learner.actor);
+  nlohmann::json eval_doc = result.final_eval.to_json();
+  if (use_selected) {
+    eval_doc["selected_step"] = selected->step;
+    eval_doc["select_mean_return"] = selected->score;
+  }
+  write_file_atomic(options.out_dir / "eval.json", eval_doc.dump(2) + "\n");
   return result;
 }
 

@@ -9,7 +9,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <fstream>
 #include <thread>
 
@@ -17,12 +19,14 @@
 #include "support/tiny_config.h"
 #include "vecsac/cli/rollout.h"
 #include "vecsac/cli/train.h"
+#include "vecsac/env/point_mass.h"
 #include "vecsac/env/vec_env.h"
 #include "vecsac/io/atomic_file.h"
 #include "vecsac/io/json_file.h"
 #include "vecsac/sac/checkpoint.h"
 #include "vecsac/sac/evaluate.h"
 #include "vecsac/util/generator.h"
+#include "vecsac/util/seed_purpose.h"
 
 namespace vecsac {
 namespace {
@@ -100,11 +104,13 @@ TEST_F(TrainerTest, CheckpointRoundTripRestoresEveryTensorAndCounter) {
   expect_same(a.tensors(), d.tensors());
 }
 
-// Periodic evaluations (eval_freq) run in both; they must not perturb training.
+// Periodic evaluations (eval_freq) run in both; they must not perturb training, and the
+// policy selected at them (kept in the checkpoint) must be the same.
 TEST_F(TrainerTest, ResumeIsBitwiseIdenticalToTrainingStraight) {
   auto config = [](int64_t total) {
     Config c = tiny_config(total);
     c.run.eval_freq = 400;
+    c.run.select_episodes = 3;
     return c;
   };
   TrainOptions straight;
@@ -332,6 +338,55 @@ TEST_F(TrainerTest, EvalInitStartsEveryEvaluationThereAndLogsItsTimes) {
 
 // With action repeat the policy acts every k env steps and an evaluation still
 // covers exactly one episode: 200 env steps (here 28 held actions of 7, then 4).
+TEST_F(TrainerTest, SelectionKeepsTheBestValidationActorAndTheRunReportsIt) {
+  Config c = tiny_config(1400);
+  c.run.eval_freq = 200;
+  c.run.select_episodes = 4;
+  TrainOptions opt;
+  opt.out_dir = dir_;
+  opt.quiet = true;
+  train(c, opt);
+
+  // The best validation score among the periodic evaluations; a tie keeps the older.
+  int64_t best_step = -1;
+  double best = -INFINITY;
+  std::vector<double> scores;
+  std::ifstream evals(dir_ / "evals.jsonl");
+  for (std::string line; std::getline(evals, line);) {
+    const auto j = nlohmann::json::parse(line);
+    const double v = j.at("select/mean_return").get<double>();
+    scores.push_back(v);
+    if (v > best) {
+      best = v;
+      best_step = j.at("global_step").get<int64_t>();
+    }
+  }
+  ASSERT_EQ(scores.size(), 7u) << "one validation score per periodic evaluation";
+  ASSERT_NE(*std::min_element(scores.begin(), scores.end()), best)
+      << "the scores must differ for the selection to mean anything";
+  const auto report = read_json_file(dir_ / "eval.json", "eval");
+  EXPECT_EQ(report.at("selected_step").get<int64_t>(), best_step);
+  EXPECT_EQ(report.at("select_mean_return").get<double>(), best);
+
+  // The checkpoint holds the selected actor, and eval.json is that actor's evaluation.
+  const fs::path ckpt = list_checkpoints(dir_).front();
+  Actor selected(2, 1, c.sac.pi_arch, PointMass::kActionLimit, make_generator(kCpu, 0));
+  Actor last(2, 1, c.sac.pi_arch, PointMass::kActionLimit, make_generator(kCpu, 0));
+  EXPECT_EQ(load_actor(ckpt, selected, kCpu), best_step);
+  EXPECT_EQ(load_actor(ckpt, last, kCpu, ActorChoice::kLast), -1);
+  const EnvParams params = env_params_of(c, kEvalEnvSeed);
+  EXPECT_EQ(evaluate(selected, params, c.run.eval_episodes, kCpu).returns,
+            report.at("returns").get<std::vector<double>>());
+  // Validation starts are not the evaluation's: re-scoring the selected actor on the
+  // selection's own starts gives back its score.
+  EXPECT_EQ(evaluate(selected, env_params_of(c, kSelectEnvSeed), 4, kCpu).mean, best);
+  if (best_step != 1400) {
+    EXPECT_NE(evaluate(last, params, c.run.eval_episodes, kCpu).returns,
+              report.at("returns").get<std::vector<double>>())
+        << "the last actor is another policy";
+  }
+}
+
 TEST(EvaluateTest, ActionRepeatHoldsEachActionAndStopsAtTheTimeLimit) {
   Actor actor(2, 1, std::vector<int64_t>{32, 32}, 2.0, make_generator(kCpu, 3));
   EnvParams p;

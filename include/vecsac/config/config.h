@@ -51,6 +51,9 @@ struct RunConfig {
   int64_t log_interval = 10000;      ///< transitions between metrics lines
   int64_t eval_freq = 0;      ///< transitions between evaluations (evals.jsonl; 0: only at the end)
   int64_t eval_episodes = 8;  ///< episodes per evaluation
+  /// Validation starts scored at each periodic evaluation; the best actor on them is
+  /// the one the run reports and `vecsac eval` uses (0: the last actor).
+  int64_t select_episodes = 0;
   /// INIT.json ({"states": [...]}, as for rollout --init) whose starts every
   /// evaluation uses instead of eval_episodes random ones ("": random starts).
   std::string eval_init;

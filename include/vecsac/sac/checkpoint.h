@@ -12,6 +12,7 @@
 #include "vecsac/env/vec_env.h"
 #include "vecsac/replay/replay_buffer.h"
 #include "vecsac/sac/learner.h"
+#include "vecsac/sac/policy_selection.h"
 
 namespace vecsac {
 
@@ -30,6 +31,7 @@ struct TrainingState {
   at::Generator& replay_gen;
   at::Generator& explore_gen;
   LoopCounters& counters;
+  SelectedPolicy* selected = nullptr;  ///< with run.select_episodes > 0
 };
 
 /// checkpoints/step_<global_step>.pt under run_dir.
@@ -47,7 +49,15 @@ void load_checkpoint(const std::filesystem::path& path, TrainingState& state, c1
 /// Checkpoint files of a run, newest (highest step) first.
 std::vector<std::filesystem::path> list_checkpoints(const std::filesystem::path& run_dir);
 
-/// Loads only the actor's weights from a checkpoint into `actor` (for eval).
-void load_actor(const std::filesystem::path& path, Actor& actor, c10::Device device);
+/// Which of a checkpoint's actors to evaluate.
+enum class ActorChoice {
+  kSelected,  ///< the run's selected actor (run.select_episodes) if it has one, else the last
+  kLast       ///< the actor as training left it
+};
+
+/// Loads only an actor's weights from a checkpoint into `actor` (for eval).
+/// Returns the global_step of the selected actor loaded, or -1 for the last one.
+int64_t load_actor(const std::filesystem::path& path, Actor& actor, c10::Device device,
+                   ActorChoice which = ActorChoice::kSelected);
 
 }  // namespace vecsac
