@@ -78,9 +78,11 @@ Command add_train_command(CLI::App& parent) {
 TrainResult train_and_report(const Config& config, const TrainOptions& options) {
   const TrainResult r = train(config, options);
   std::cout << "trained " << r.global_step << " transitions in " << r.seconds
-            << " s; deterministic eval over " << r.final_eval.returns.size() << " episodes: mean "
-            << r.final_eval.mean << ", std " << r.final_eval.std << "; run directory "
-            << options.out_dir.string() << std::endl;
+            << " s; deterministic eval";
+  if (r.selected_step >= 0) std::cout << " (selected actor, from step " << r.selected_step << ")";
+  std::cout << " over " << r.final_eval.returns.size() << " episodes: mean " << r.final_eval.mean
+            << ", std " << r.final_eval.std << "; run directory " << options.out_dir.string()
+            << std::endl;
   return r;
 }
 

@@ -326,6 +326,7 @@ TrainResult train(const Config& config, const TrainOptions& options) {
   result.final_eval = evaluate_policy(use_selected ? selected->actor : learner.actor);
   nlohmann::json eval_doc = result.final_eval.to_json();
   if (use_selected) {
+    result.selected_step = selected->step;
     eval_doc["selected_step"] = selected->step;
     eval_doc["select_mean_return"] = selected->score;
   }

@@ -15,6 +15,7 @@ namespace vecsac {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using testing::run_cli;
 using TrainEvalCliTest = testing::TempDirTest;
 
@@ -117,6 +118,32 @@ TEST_F(TrainEvalCliTest, TrainWritesTheRunDirectoryAndEvalReadsIt) {
   const auto again = run_cli("eval --run " + run + " --episodes 5 --seed 3 --json " + out + "2");
   ASSERT_EQ(again.code, 0);
   EXPECT_EQ(read_json_file(out + "2", "eval"), doc);
+}
+
+TEST_F(TrainEvalCliTest, EvalUsesTheSelectedActorUnlessToldTheLast) {
+  const std::string run = (dir_ / "run").string();
+  const auto t = run_cli(
+      "train --out " + run +
+      testing::tiny_cpu_run({"env.num_envs=4", "sac.learning_starts=32", "sac.batch_size=16",
+                             "run.total_timesteps=400", "run.log_interval=100", "run.eval_freq=100",
+                             "run.select_episodes=3"}));
+  ASSERT_EQ(t.code, 0) << t.output;
+  const auto report = read_json_file(dir_ / "run" / "eval.json", "eval");
+  const int64_t step = report.at("selected_step").get<int64_t>();
+  EXPECT_THAT(t.output, HasSubstr("selected actor, from step " + std::to_string(step)));
+
+  const std::string starts = " --episodes 4 --seed 11 --json ";
+  const auto selected = run_cli("eval --run " + run + starts + (dir_ / "s.json").string());
+  ASSERT_EQ(selected.code, 0) << selected.output;
+  EXPECT_THAT(selected.output, HasSubstr("selected actor, from step " + std::to_string(step)));
+  const auto last =
+      run_cli("eval --run " + run + " --last-actor" + starts + (dir_ / "l.json").string());
+  ASSERT_EQ(last.code, 0) << last.output;
+  EXPECT_THAT(last.output, Not(HasSubstr("selected actor")));
+  if (step != 400) {
+    EXPECT_NE(read_json_file(dir_ / "s.json", "eval")["returns"],
+              read_json_file(dir_ / "l.json", "eval")["returns"]);
+  }
 }
 
 }  // namespace

@@ -22,7 +22,8 @@ struct TrainOptions {
 struct TrainResult {
   int64_t global_step = 0;
   double seconds = 0;
-  EvalResult final_eval;
+  EvalResult final_eval;       ///< of the selected actor when there is one
+  int64_t selected_step = -1;  ///< global_step of the selected actor; -1: the last actor
 };
 
 /// Trains per `config` (validated by the caller) and writes the run directory.
