@@ -25,8 +25,14 @@ struct SquashedSample {
 at::Tensor squashed_gaussian_log_prob(const at::Tensor& mean, const at::Tensor& log_std,
                                       const at::Tensor& u);
 
-/// Reparameterised sample (gradients flow to mean and log_std).
+/// Reparameterised sample (gradients flow to mean and log_std), computed in one fused
+/// pass per row (squashed_gaussian_math.h) on the CPU and on CUDA.
 SquashedSample squashed_gaussian_sample(const at::Tensor& mean, const at::Tensor& log_std,
                                         double scale, at::Generator& gen);
+
+/// The same with the standard normal draws `eps` ([B, A], float32) given: u = mean +
+/// exp(log_std) * eps. Equals squashed_gaussian_log_prob at u, to float32 round-off.
+SquashedSample squashed_gaussian_sample_from(const at::Tensor& mean, const at::Tensor& log_std,
+                                             const at::Tensor& eps, double scale);
 
 }  // namespace vecsac
