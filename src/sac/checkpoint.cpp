@@ -5,6 +5,7 @@
 #include <torch/serialize/output-archive.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <sstream>
 #include <stdexcept>
 
@@ -156,7 +157,12 @@ void load_checkpoint(const std::filesystem::path& path, TrainingState& s, c10::D
     if (s.selected != nullptr) {
       torch::serialize::InputArchive selected;
       // None yet (no periodic evaluation before this checkpoint) is a valid state.
-      if (root.try_read("selected", selected)) s.selected->load(selected);
+      if (root.try_read("selected", selected) && !s.selected->load(selected)) {
+        std::fprintf(stderr,
+                     "warning: run.select_episodes changed since %s was written; policy "
+                     "selection starts afresh\n",
+                     path.string().c_str());
+      }
     }
   } catch (const c10::Error& e) {
     throw std::runtime_error(

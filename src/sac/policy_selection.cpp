@@ -18,8 +18,9 @@ void copy_weights(const Actor& from, Actor& to) {
 }  // namespace
 
 SelectedPolicy::SelectedPolicy(int64_t obs_dim, int64_t act_dim, const std::vector<int64_t>& hidden,
-                               double action_limit, c10::Device device)
-    : actor(obs_dim, act_dim, hidden, action_limit, make_generator(c10::Device(c10::kCPU), 0)) {
+                               double action_limit, c10::Device device, int64_t episodes)
+    : actor(obs_dim, act_dim, hidden, action_limit, make_generator(c10::Device(c10::kCPU), 0)),
+      episodes(episodes) {
   actor->to(device);
   for (auto& p : actor->parameters()) p.set_requires_grad(false);
 }
@@ -37,17 +38,25 @@ void SelectedPolicy::save(torch::serialize::OutputArchive& archive) const {
   archive.write("actor", weights);
   archive.write("score", c10::IValue(score));
   archive.write("step", c10::IValue(step));
+  archive.write("episodes", c10::IValue(episodes));
 }
 
-void SelectedPolicy::load(torch::serialize::InputArchive& archive) {
+bool SelectedPolicy::load(torch::serialize::InputArchive& archive) {
+  c10::IValue v;
+  archive.read("episodes", v);
+  if (v.toInt() != episodes) {
+    score = -std::numeric_limits<double>::infinity();
+    step = -1;
+    return false;
+  }
   torch::serialize::InputArchive weights;
   archive.read("actor", weights);
   actor->load(weights);
-  c10::IValue v;
   archive.read("score", v);
   score = v.toDouble();
   archive.read("step", v);
   step = v.toInt();
+  return true;
 }
 
 }  // namespace vecsac

@@ -134,7 +134,8 @@ TrainResult train(const Config& config, const TrainOptions& options) {
   std::optional<SelectedPolicy> selected;
   const EnvParams select_params = env_params_of(config, kSelectEnvSeed);
   if (run.select_episodes > 0) {
-    selected.emplace(obs_dim, act_dim, sac.pi_arch, env.action_limit(), device);
+    selected.emplace(obs_dim, act_dim, sac.pi_arch, env.action_limit(), device,
+                     run.select_episodes);
   }
   LoopCounters c{0, 0, run.log_interval};
   TrainingState state{

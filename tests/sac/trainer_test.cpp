@@ -336,12 +336,16 @@ TEST_F(TrainerTest, EvalInitStartsEveryEvaluationThereAndLogsItsTimes) {
   EXPECT_FALSE(fs::exists(dir_ / "run2" / "config.json")) << "fails before any work";
 }
 
-// With action repeat the policy acts every k env steps and an evaluation still
-// covers exactly one episode: 200 env steps (here 28 held actions of 7, then 4).
-TEST_F(TrainerTest, SelectionKeepsTheBestValidationActorAndTheRunReportsIt) {
-  Config c = tiny_config(1400);
+// Policy selection every 200 transitions on `episodes` validation starts.
+Config selecting(int64_t total, int64_t episodes) {
+  Config c = tiny_config(total);
   c.run.eval_freq = 200;
-  c.run.select_episodes = 4;
+  c.run.select_episodes = episodes;
+  return c;
+}
+
+TEST_F(TrainerTest, SelectionKeepsTheBestValidationActorAndTheRunReportsIt) {
+  const Config c = selecting(1400, 4);
   TrainOptions opt;
   opt.out_dir = dir_;
   opt.quiet = true;
@@ -387,6 +391,19 @@ TEST_F(TrainerTest, SelectionKeepsTheBestValidationActorAndTheRunReportsIt) {
   }
 }
 
+// Scores over another number of starts are not comparable with the stored best one.
+// (SelectedPolicyTest covers the drop itself; this is the path through a resume.)
+TEST_F(TrainerTest, AResumeWithOtherSelectionStartsSelectsAfresh) {
+  TrainOptions opt{dir_, /*quiet=*/true};
+  train(selecting(800, 3), opt);
+  ASSERT_LE(read_json_file(dir_ / "eval.json", "eval").at("selected_step").get<int64_t>(), 800);
+  opt.resume = true;
+  train(selecting(1200, 4), opt);
+  EXPECT_GT(read_json_file(dir_ / "eval.json", "eval").at("selected_step").get<int64_t>(), 800);
+}
+
+// With action repeat the policy acts every k env steps and an evaluation still
+// covers exactly one episode: 200 env steps (here 28 held actions of 7, then 4).
 TEST(EvaluateTest, ActionRepeatHoldsEachActionAndStopsAtTheTimeLimit) {
   Actor actor(2, 1, std::vector<int64_t>{32, 32}, 2.0, make_generator(kCpu, 3));
   EnvParams p;
