@@ -3,20 +3,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "support/cuda_gpu.h"
 #include "vecsac/env/vec_env.h"
 
 namespace vecsac {
 namespace {
-
-void require_gpu() {
-#ifndef VECSAC_WITH_CUDA
-  GTEST_SKIP() << "vecsac was built with VECSAC_CUDA=OFF: no CUDA kernels to test";
-#else
-  if (!at::hasCUDA() || at::getNumGPUs() == 0) {
-    GTEST_SKIP() << "no CUDA GPU visible on this machine: CUDA kernels are compiled but not run";
-  }
-#endif
-}
 
 // The point mass uses only IEEE +, *, and casts (kernels built with --fmad=false),
 // so its trajectories match bit for bit. The pendulum calls sin/cos, whose CUDA
@@ -24,8 +15,7 @@ void require_gpu() {
 // then grows along the (chaotic) trajectory, so there only the first steps are
 // compared, with a tolerance, and the reset draws (pure arithmetic) exactly.
 TEST(VecEnvCudaTest, CudaTrajectoriesAndResetsEqualCpu) {
-  require_gpu();
-  if (::testing::Test::IsSkipped()) return;
+  VECSAC_REQUIRE_CUDA_GPU();
   const c10::Device cuda(c10::kCUDA, 0), cpu(c10::kCPU);
   for (const EnvParams& p :
        {EnvParams{EnvId::kPointMass, 3, 200, 11}, EnvParams{EnvId::kPendulum, 1, 200, 11}}) {

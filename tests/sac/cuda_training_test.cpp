@@ -6,6 +6,7 @@
 #include <cmath>
 #include <fstream>
 
+#include "support/cuda_gpu.h"
 #include "support/temp_dir_test.h"
 #include "support/tiny_config.h"
 #include "vecsac/env/point_mass.h"
@@ -20,18 +21,6 @@ namespace vecsac {
 namespace {
 
 namespace fs = std::filesystem;
-
-bool have_gpu() {
-#ifdef VECSAC_WITH_CUDA
-  return at::hasCUDA() && at::getNumGPUs() > 0;
-#else
-  return false;
-#endif
-}
-#define REQUIRE_GPU()                                                   \
-  if (!have_gpu())                                                      \
-  GTEST_SKIP() << "no CUDA GPU visible (or VECSAC_CUDA=OFF): the CUDA " \
-                  "path is compiled, not run"
 
 // Sizes a multiple of 16 envs, so log and eval points fall on vector steps.
 Config cuda_config(int64_t total) {
@@ -48,7 +37,7 @@ Config cuda_config(int64_t total) {
 
 // Without this, a passing sync-debug run would prove nothing.
 TEST(SyncDebugCudaTest, AHostSyncInsideTheScopeThrows) {
-  REQUIRE_GPU();
+  VECSAC_REQUIRE_CUDA_GPU();
   const at::Tensor x = at::ones({4}, at::TensorOptions().device(c10::kCUDA));
   {
     const SyncDebugScope scope(true);
@@ -60,7 +49,7 @@ TEST(SyncDebugCudaTest, AHostSyncInsideTheScopeThrows) {
 using CudaTrainingTest = testing::TempDirTest;
 
 TEST_F(CudaTrainingTest, TrainsUnderSyncDebugResumesAndItsActorEvaluatesOnTheCpu) {
-  REQUIRE_GPU();
+  VECSAC_REQUIRE_CUDA_GPU();
   TrainOptions opt;
   opt.out_dir = dir_;
   opt.quiet = true;

@@ -7,6 +7,7 @@
 
 #include <vector>
 
+#include "support/cuda_gpu.h"
 #include "vecsac/sac/squashed_gaussian_launch.h"
 #include "vecsac/util/generator.h"
 
@@ -119,7 +120,7 @@ TEST(SquashedGaussianTest, EmulatedCudaGridMatchesTheCpuLoop) {
 }
 
 TEST(SquashedGaussianCudaTest, KernelsMatchTheCpu) {
-  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device: the kernels are compiled, not run";
+  VECSAC_REQUIRE_CUDA_GPU();
   const Inputs in = inputs(40001, 2, 3);
   expect_close(run(in, 2.0, true, true, true, c10::Device(c10::kCUDA, 0)),
                run(in, 2.0, true, true, true), 1e-5, 1e-5);

@@ -18,7 +18,7 @@ struct SquashedGaussianRows {
   int64_t rows, dims;
 };
 
-/// -0.5 log(2 pi)
+/// log(2 pi) / 2, and log 2 for the Jacobian term
 inline constexpr float kHalfLog2Pi = 0.91893853320467274f;
 inline constexpr float kLog2 = 0.69314718055994531f;
 
