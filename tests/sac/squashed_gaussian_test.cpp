@@ -32,10 +32,12 @@ struct Result {
 };
 
 // loss = sum(w_action * action) + sum(w_log_prob * log_prob), with either term optional.
+// Each run differentiates its own copies of the inputs: `.to(kCpu)` of a CPU tensor is the
+// tensor itself, and sharing it would let gradients accumulate (and alias) across runs.
 Result run(const Inputs& in, double scale, bool fused, bool use_action, bool use_log_prob,
            c10::Device device = kCpu) {
-  const at::Tensor mean = in.mean.to(device).requires_grad_(true);
-  const at::Tensor log_std = in.log_std.to(device).requires_grad_(true);
+  const at::Tensor mean = in.mean.to(device).detach().clone().requires_grad_(true);
+  const at::Tensor log_std = in.log_std.to(device).detach().clone().requires_grad_(true);
   const at::Tensor eps = in.eps.to(device);
   SquashedSample s;
   if (fused) {
