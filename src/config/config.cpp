@@ -63,6 +63,10 @@ double as_double(const json& v, const std::string& key) {
   if (!v.is_number()) bad(key + "=" + v.dump() + ": must be a number");
   return v.get<double>();
 }
+bool as_bool(const json& v, const std::string& key) {
+  if (!v.is_boolean()) bad(key + "=" + v.dump() + ": must be true or false");
+  return v.get<bool>();
+}
 std::string as_string(const json& v, const std::string& key) {
   if (!v.is_string()) bad(key + "=" + v.dump() + ": must be a string");
   return v.get<std::string>();
@@ -99,7 +103,8 @@ Field int_field(const std::string& key, int& m) {
 std::vector<Field> env_fields(EnvConfig& c) {
   return {field("name", c.name, as_string), int_field("num_envs", c.num_envs),
           int_field("dim", c.dim), int_field("max_episode_steps", c.max_episode_steps),
-          int_field("action_repeat", c.action_repeat)};
+          int_field("action_repeat", c.action_repeat),
+          field("stagger_time_limits", c.stagger_time_limits, as_bool)};
 }
 
 std::vector<int64_t> parse_widths(const json& v, const std::string& key) {

@@ -4,6 +4,7 @@
 #include <ATen/Parallel.h>
 #include <ATen/ops/empty.h>
 #include <ATen/ops/isfinite.h>
+#include <ATen/ops/arange.h>
 #include <ATen/ops/zeros.h>
 
 #include "vecsac/env/vec_env_launch.h"
@@ -137,7 +138,17 @@ VecEnvBuffers VecEnv::buffers() {
                        episode_return_.data_ptr<double>(),
                        finished_count_.data_ptr<int64_t>(),
                        finished_return_sum_.data_ptr<double>(),
-                       finished_length_sum_.data_ptr<int64_t>()};
+                       finished_length_sum_.data_ptr<int64_t>(),
+                       first_recorded_episode_};
+}
+
+void VecEnv::stagger_time_limits() {
+  const int64_t limit = params_.max_episode_steps;
+  elapsed_.copy_(at::arange(n_, at::TensorOptions().dtype(at::kLong))
+                     .mul_(limit)
+                     .div_(n_, "floor")
+                     .to(at::kInt));
+  first_recorded_episode_ = 1;
 }
 
 // HOT LOOP BEGIN
@@ -170,6 +181,7 @@ void VecEnv::set_state(const at::Tensor& states) {
   TORCH_CHECK(at::isfinite(f32).all().item<bool>(),
               "VecEnv::set_state: states must be finite in float32 (no NaN, Inf or |x| > 3.4e38)");
   state_.copy_(f32.t());
+  first_recorded_episode_ = 0;
   elapsed_.zero_();
   episode_.zero_();
   episode_return_.zero_();

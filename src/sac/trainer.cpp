@@ -124,6 +124,8 @@ TrainResult train(const Config& config, const TrainOptions& options) {
 
   VecEnv env(env_params_of(config, kEnvSeed), config.env.num_envs, device);
   const int64_t n = env.num_envs(), obs_dim = env.obs_dim(), act_dim = env.act_dim();
+  // Before a resume's restore, which keeps it: only the clocks come from the checkpoint.
+  if (config.env.stagger_time_limits) env.stagger_time_limits();
   ReplayBuffer replay(sac.buffer_size, obs_dim, act_dim, device);
   SacLearner learner(sac, obs_dim, act_dim, env.action_limit(), device, run.seed);
   at::Generator replay_gen = make_generator(device, derive_seed(run.seed, kReplaySeed));

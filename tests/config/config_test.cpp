@@ -90,6 +90,7 @@ TEST(ConfigTest, BadConfigsNameKeyValueAndWhatIsAllowed) {
       {R"({"run": {"zzz": 1}})", {}, {"'run.zzz'", "allowed in run:", "total_timesteps"}},
       {R"({"sac": {"batch_size": "big"}})", {}, {"sac.batch_size=\"big\"", "must be an integer"}},
       {R"({"sac": {"batch_size": 2.5}})", {}, {"sac.batch_size=2.5", "must be an integer"}},
+      {R"({"env": {"stagger_time_limits": 1}})", {}, {"env.stagger_time_limits=1", "must be true or false"}},
       {R"({"sac": {"tau": 1.5}})", {}, {"sac.tau=1.5", "(0, 1]"}},
       {R"({"run": {"select_episodes": -1}})", {}, {"run.select_episodes=-1", "must be >= 0"}},
       {R"({"run": {"select_episodes": 8, "eval_freq": 0}})",

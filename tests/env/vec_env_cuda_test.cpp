@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "support/cuda_gpu.h"
 #include "vecsac/env/vec_env.h"
 
@@ -42,6 +44,32 @@ TEST(VecEnvCudaTest, CudaTrajectoriesAndResetsEqualCpu) {
         }
       }
     }
+  }
+}
+
+// Staggered clocks on the device: the same truncations and the same statistics (which
+// leave the shortened first episodes out) as on the CPU.
+TEST(VecEnvCudaTest, StaggeredTimeLimitsEqualCpu) {
+  VECSAC_REQUIRE_CUDA_GPU();
+  const c10::Device cuda(c10::kCUDA, 0), cpu(c10::kCPU);
+  const EnvParams p{EnvId::kPointMass, 1, 200, 11};
+  for (int64_t n : {int64_t{257}, int64_t{40001}}) {
+    VecEnv on_cpu(p, n, cpu), on_gpu(p, n, cuda);
+    on_cpu.stagger_time_limits();
+    on_gpu.stagger_time_limits();
+    for (int t = 0; t < 401; ++t) {
+      const at::Tensor a = at::full({n, 1}, 0.5f);
+      const StepResult rc = on_cpu.step(a);
+      const StepResult rg = on_gpu.step(a.to(cuda));
+      ASSERT_TRUE(at::equal(rc.truncated, rg.truncated.cpu())) << "n=" << n << " t=" << t;
+    }
+    const EpisodeStats sc = on_cpu.take_episode_stats(), sg = on_gpu.take_episode_stats();
+    EXPECT_EQ(sc.count.item<int64_t>(), sg.count.item<int64_t>()) << n;
+    EXPECT_EQ(sc.count.item<int64_t>(), n) << "one full episode per env after the first";
+    EXPECT_EQ(sc.length_sum.item<int64_t>(), sg.length_sum.item<int64_t>()) << n;
+    // Per-env sums are bit-equal; the reduction over envs sums in another order.
+    const double rc_sum = sc.return_sum.item<double>();
+    EXPECT_NEAR(rc_sum, sg.return_sum.item<double>(), 1e-9 * std::abs(rc_sum)) << n;
   }
 }
 

@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <numeric>
 #include <vector>
 
 #include "reference_envs.h"
@@ -195,7 +196,7 @@ TEST(VecEnvTest, EmulatedCudaGridMatchesCpuLoop) {
                     VecEnvBuffers{state.data_ptr<float>(), elapsed.data_ptr<int32_t>(),
                                   episode.data_ptr<int64_t>(), ret.data_ptr<double>(),
                                   count.data_ptr<int64_t>(), ret_sum.data_ptr<double>(),
-                                  len_sum.data_ptr<int64_t>()},
+                                  len_sum.data_ptr<int64_t>(), /*first_recorded_episode=*/0},
                     n,
                     actions.data_ptr<float>(),
                     next_obs.data_ptr<float>(),
@@ -215,6 +216,43 @@ TEST(VecEnvTest, EmulatedCudaGridMatchesCpuLoop) {
     EXPECT_TRUE(at::equal(obs, env.obs())) << "post-reset obs, n=" << n;
     EXPECT_TRUE(at::equal(count, at::ones({n}, at::kLong))) << n;
   }
+}
+
+// Env i's first episode ends after T - floor(i T / N) steps, every later one after T;
+// the statistics count the later ones only; set_state undoes the staggering.
+TEST(VecEnvTest, StaggeredTimeLimitsSpreadTheFirstEpisodesAndLeaveThemOutOfTheStats) {
+  constexpr int kLimit = 10;
+  constexpr int64_t kN = 5;
+  EnvParams p = point_mass(1, 3);
+  p.max_episode_steps = kLimit;
+  VecEnv env(p, kN, kCpu), plain(p, kN, kCpu);
+  env.stagger_time_limits();
+  EXPECT_TRUE(at::equal(env.obs(), plain.obs())) << "staggering must not change the starts";
+  std::vector<std::vector<int>> ends(kN);
+  std::vector<double> later_returns(kN, 0.0);
+  for (int t = 1; t <= 2 * kLimit; ++t) {
+    const StepResult r = env.step(at::full({kN, 1}, 0.5f));
+    for (int64_t i = 0; i < kN; ++i) {
+      if (ends[i].size() == 1) later_returns[i] += r.reward[i].item<double>();
+      if (r.truncated[i].item<bool>()) ends[i].push_back(t);
+    }
+  }
+  for (int64_t i = 0; i < kN; ++i) {
+    const int first = kLimit - static_cast<int>(i * kLimit / kN);
+    ASSERT_EQ(ends[i], (std::vector<int>{first, first + kLimit})) << "env " << i;
+  }
+  const EpisodeStats stats = env.take_episode_stats();
+  EXPECT_EQ(stats.count.item<int64_t>(), kN);
+  EXPECT_EQ(stats.length_sum.item<int64_t>(), kN * kLimit);
+  EXPECT_NEAR(stats.return_sum.item<double>(),
+              std::accumulate(later_returns.begin(), later_returns.end(), 0.0), 1e-4);
+
+  env.set_state(plain.state());
+  for (int t = 1; t <= kLimit; ++t) {
+    const StepResult r = env.step(at::full({kN, 1}, 0.5f));
+    EXPECT_EQ(r.truncated.any().item<bool>(), t == kLimit) << "step " << t;
+  }
+  EXPECT_EQ(env.take_episode_stats().count.item<int64_t>(), kN);
 }
 
 // One step with action_repeat k is k steps of the plain env holding the action:

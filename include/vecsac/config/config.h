@@ -18,6 +18,11 @@ struct EnvConfig {
   /// Env steps per agent step: the action is held and their rewards summed.
   /// Transitions (and every count of steps in "sac" and "run") are agent steps.
   int action_repeat = 1;
+  /// Spread the training envs' first time limits over one episode, so that they do
+  /// not all reset on the same vector step (VecEnv::stagger_time_limits). SB3 has no
+  /// such option; vectorisation needs it: thousands of envs in lockstep fill the
+  /// replay buffer with one phase of the episode at a time. Evaluation never staggers.
+  bool stagger_time_limits = true;
 };
 
 /// Section "sac": SB3 SAC's names and meanings. Counts of steps are env

@@ -46,8 +46,18 @@ class VecEnv {
   StepResult step(const at::Tensor& actions);
 
   /// Sets every env's state ([N, state_dim] float32, any device; layout in
-  /// point_mass.h / pendulum.h) and restarts its episode count and time limit.
+  /// point_mass.h / pendulum.h) and restarts its episode count and time limit
+  /// (unstaggered).
   void set_state(const at::Tensor& states);
+
+  /// Spreads the envs' time limits evenly over one episode: env i's first episode
+  /// is truncated after max_episode_steps - floor(i * max_episode_steps / N) env
+  /// steps, later ones run the full limit. Without it all N envs reset on the
+  /// same vector step, so the newest transitions in a replay buffer all come from
+  /// one phase of the episode. The shortened first episodes (env 0's included,
+  /// for simplicity) stay out of take_episode_stats(). Call before the first step;
+  /// restore() keeps the staggering of the env it is called on.
+  void stagger_time_limits();
 
   /// Current observation of every env: [N, obs_dim] float32, updated in place.
   const at::Tensor& obs() const { return obs_; }
@@ -86,6 +96,7 @@ class VecEnv {
   at::Tensor elapsed_, episode_, episode_return_;
   at::Tensor finished_count_, finished_return_sum_, finished_length_sum_;
   at::Tensor obs_, next_obs_, reward_, terminated_, truncated_;
+  int64_t first_recorded_episode_ = 0;
 };
 
 }  // namespace vecsac

@@ -28,6 +28,9 @@ struct VecEnvBuffers {
   int64_t* finished_count;
   double* finished_return_sum;
   int64_t* finished_length_sum;
+  /// Episodes with a lower index stay out of the finished-episode sums: 1 after
+  /// VecEnv::stagger_time_limits() cut the first episodes short, else 0.
+  int64_t first_recorded_episode;
 };
 
 /// Applies `op.run<Env>(i)` with Env chosen by id; host-side dispatch used by
@@ -93,9 +96,11 @@ struct StepOp {
   /// Phase 2, for an env whose episode just ended: record it, start the next one.
   template <class Env>
   VECSAC_HD void end_episode(int64_t i) const {
-    buf.finished_count[i] += 1;
-    buf.finished_return_sum[i] += buf.episode_return[i];
-    buf.finished_length_sum[i] += buf.elapsed[i];
+    if (buf.episode[i] >= buf.first_recorded_episode) {
+      buf.finished_count[i] += 1;
+      buf.finished_return_sum[i] += buf.episode_return[i];
+      buf.finished_length_sum[i] += buf.elapsed[i];
+    }
     const int64_t e = buf.episode[i] + 1;
     buf.episode[i] = e;
     const StateRef s{buf.state + i, n};
