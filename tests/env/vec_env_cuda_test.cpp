@@ -57,7 +57,9 @@ TEST(VecEnvCudaTest, StaggeredTimeLimitsEqualCpu) {
     VecEnv on_cpu(p, n, cpu), on_gpu(p, n, cuda);
     on_cpu.stagger_time_limits();
     on_gpu.stagger_time_limits();
-    for (int t = 0; t < 401; ++t) {
+    // 400 steps: env i's episodes end at steps 200 - off_i and 400 - off_i, so each
+    // finishes exactly one full episode after its shortened first.
+    for (int t = 0; t < 400; ++t) {
       const at::Tensor a = at::full({n, 1}, 0.5f);
       const StepResult rc = on_cpu.step(a);
       const StepResult rg = on_gpu.step(a.to(cuda));
