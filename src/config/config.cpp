@@ -101,8 +101,10 @@ Field int_field(const std::string& key, int& m) {
 }
 
 std::vector<Field> env_fields(EnvConfig& c) {
-  return {field("name", c.name, as_string), int_field("num_envs", c.num_envs),
-          int_field("dim", c.dim), int_field("max_episode_steps", c.max_episode_steps),
+  return {field("name", c.name, as_string),
+          int_field("num_envs", c.num_envs),
+          int_field("dim", c.dim),
+          int_field("max_episode_steps", c.max_episode_steps),
           int_field("action_repeat", c.action_repeat),
           field("stagger_time_limits", c.stagger_time_limits, as_bool)};
 }

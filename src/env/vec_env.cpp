@@ -2,9 +2,9 @@
 #include "vecsac/env/vec_env.h"
 
 #include <ATen/Parallel.h>
+#include <ATen/ops/arange.h>
 #include <ATen/ops/empty.h>
 #include <ATen/ops/isfinite.h>
-#include <ATen/ops/arange.h>
 #include <ATen/ops/zeros.h>
 
 #include "vecsac/env/vec_env_launch.h"
