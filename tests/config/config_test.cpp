@@ -5,6 +5,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "vecsac/cli/train.h"
 
 namespace vecsac {
@@ -32,6 +34,21 @@ TEST(ConfigTest, DefaultsAreValidAndRoundTrip) {
   const json resolved = config_to_json(c);
   EXPECT_EQ(resolved["sac"]["policy_kwargs"]["net_arch"], json::parse("[256, 256]"));
   EXPECT_EQ(config_to_json(config_from_json(resolved)), resolved);
+}
+
+// Every config shipped in configs/ loads, validates, and survives the round trip through
+// the resolved config.json that a run writes.
+TEST(ConfigTest, ShippedConfigsLoadValidateAndRoundTrip) {
+  int seen = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(VECSAC_SOURCE_DIR "/configs")) {
+    if (entry.path().extension() != ".json") continue;
+    SCOPED_TRACE(entry.path().string());
+    const Config c = load_config(entry.path().string(), {"run.device=cpu"});
+    EXPECT_NO_THROW(validate(c));
+    EXPECT_EQ(config_to_json(config_from_json(config_to_json(c))), config_to_json(c));
+    ++seen;
+  }
+  EXPECT_GE(seen, 3) << "pointmass.json, pointmass_many_envs.json and pendulum.json at least";
 }
 
 TEST(ConfigTest, OverridesAreTyped) {
