@@ -171,6 +171,7 @@ std::vector<Field> sac_fields(SacConfig& c) {
       field("ent_coef", c.ent_coef, as_string_or_number),
       field("target_entropy", c.target_entropy, as_string_or_number),
       int_field("target_update_interval", c.target_update_interval),
+      field("critic_loss_weight", c.critic_loss_weight, as_string),
   };
   // SB3 nests the architecture: policy_kwargs = {"net_arch": [...]}, where the
   // list may also be {"pi": [...], "qf": [...]} (actor and critics apart).
@@ -339,6 +340,11 @@ void validate(const Config& c) {
   } catch (const std::logic_error&) {
     bad("sac.target_entropy=\"" + s.target_entropy + "\": must be \"auto\" or a number");
   }
+  require(s.critic_loss_weight == "uniform" ||
+              (s.critic_loss_weight.rfind("relative_", 0) == 0 &&
+               parse_positive_number(s.critic_loss_weight.substr(9), x)),
+          "sac.critic_loss_weight", "\"" + s.critic_loss_weight + "\"",
+          "must be \"uniform\" or \"relative_<offset > 0>\" (weights 1 / (offset + |target|))");
   require(s.target_update_interval >= 1, "sac.target_update_interval",
           str(s.target_update_interval), "must be >= 1");
   for (const auto& [arch, name] : {std::pair{&s.pi_arch, ".pi"}, std::pair{&s.qf_arch, ".qf"}}) {

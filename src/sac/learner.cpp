@@ -30,13 +30,19 @@ Temperature Temperature::parse(const std::string& ent_coef, const std::string& t
   return t;
 }
 
+double critic_weight_offset(const std::string& critic_loss_weight) {
+  return critic_loss_weight.rfind("relative_", 0) == 0 ? std::stod(critic_loss_weight.substr(9))
+                                                       : 0.0;
+}
+
 SacLearner::SacLearner(const SacConfig& config, int64_t obs_dim, int64_t act_dim,
                        double action_limit, c10::Device device, uint64_t seed)
     : actor(nullptr),
       critic(nullptr),
       critic_target(nullptr),
       config_(config),
-      temperature_(Temperature::parse(config.ent_coef, config.target_entropy, act_dim)) {
+      temperature_(Temperature::parse(config.ent_coef, config.target_entropy, act_dim)),
+      critic_weight_offset_(critic_weight_offset(config.critic_loss_weight)) {
   // Initialise on the CPU from one generator, then move: the same seed gives
   // the same weights on every device.
   at::Generator init = make_generator(c10::Device(c10::kCPU), derive_seed(seed, kInitSeed));
@@ -83,15 +89,16 @@ void SacLearner::update(const Batch& b) {
   }
 
   // 2. Critics against the soft Bellman target from the target critics.
-  at::Tensor target;
+  at::Tensor target, weights;
   {
     const c10::NoGradGuard no_grad;
     const SquashedSample next = actor->sample(b.next_obs, update_gen);
     const at::Tensor next_q = std::get<0>(critic_target->forward(b.next_obs, next.action).min(0));
     target = soft_q_target(b.reward, b.terminated, next_q, next.log_prob, alpha, config_.gamma);
+    if (critic_weight_offset_ > 0) weights = relative_critic_weights(target, critic_weight_offset_);
   }
   const at::Tensor q = critic->forward(b.obs, b.act);
-  const at::Tensor q_loss = critic_loss(q, target);
+  const at::Tensor q_loss = critic_loss(q, target, weights);
   critic_opt->zero_grad();
   q_loss.backward();
   critic_opt->step();

@@ -12,8 +12,14 @@ at::Tensor soft_q_target(const at::Tensor& reward, const at::Tensor& terminated,
   return reward + gamma * (1.0 - terminated) * (next_q_min - alpha * next_log_prob);
 }
 
-at::Tensor critic_loss(const at::Tensor& q, const at::Tensor& target) {
-  return 0.5 * (q - target.unsqueeze(0)).pow(2).mean(/*dim=*/1).sum();
+at::Tensor critic_loss(const at::Tensor& q, const at::Tensor& target, const at::Tensor& weights) {
+  const at::Tensor sq = (q - target.unsqueeze(0)).pow(2);
+  return 0.5 * (weights.defined() ? sq * weights.unsqueeze(0) : sq).mean(/*dim=*/1).sum();
+}
+
+at::Tensor relative_critic_weights(const at::Tensor& target, double offset) {
+  const at::Tensor w = (target.detach().abs() + offset).reciprocal();
+  return w / w.mean();
 }
 
 at::Tensor actor_loss(const at::Tensor& alpha, const at::Tensor& log_prob,

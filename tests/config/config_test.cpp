@@ -59,6 +59,7 @@ TEST(ConfigTest, OverridesAreTyped) {
   apply_override(d, "sac.policy_kwargs.net_arch=[64,64]");
   apply_override(d, "env.num_envs=1e3");
   apply_override(d, "sac.learning_rate=lin_0.002");
+  apply_override(d, "sac.critic_loss_weight=relative_0.3");
   const Config c = config_from_json(d);
   EXPECT_EQ(c.sac.tau, 0.01);
   EXPECT_EQ(c.run.device, "cuda:1");
@@ -70,6 +71,8 @@ TEST(ConfigTest, OverridesAreTyped) {
   EXPECT_TRUE(c.sac.learning_rate_linear);
   EXPECT_EQ(config_to_json(c)["sac"]["learning_rate"], "lin_0.002");
   EXPECT_EQ(config_from_json(config_to_json(c)).sac.learning_rate_linear, true);
+  EXPECT_EQ(c.sac.critic_loss_weight, "relative_0.3");
+  EXPECT_EQ(config_from_json(config_to_json(c)).sac.critic_loss_weight, "relative_0.3");
 }
 
 // SB3's dict form sets the actor's and the critics' widths apart, and the
@@ -123,6 +126,18 @@ TEST(ConfigTest, BadConfigsNameKeyValueAndWhatIsAllowed) {
       {R"({"sac": {"learning_rate": "fast"}})", {}, {"sac.learning_rate=\"fast\"", "a number > 0"}},
       {R"({"sac": {"ent_coef": "automatic"}})", {}, {"sac.ent_coef=\"automatic\"", "auto_<"}},
       {R"({"sac": {"ent_coef": -0.1}})", {}, {"sac.ent_coef=\"-0.1\"", "a number > 0"}},
+      {R"({"sac": {"critic_loss_weight": "relative"}})",
+       {},
+       {"sac.critic_loss_weight=\"relative\"", "\"uniform\" or \"relative_<offset > 0>\""}},
+      {R"({"sac": {"critic_loss_weight": "relative_0"}})",
+       {},
+       {"sac.critic_loss_weight=\"relative_0\"", "relative_<offset > 0>"}},
+      {R"({"sac": {"critic_loss_weight": "relative_inf"}})",
+       {},
+       {"sac.critic_loss_weight=\"relative_inf\"", "relative_<offset > 0>"}},
+      {R"({"sac": {"critic_loss_weigth": "uniform"}})",
+       {},
+       {"'sac.critic_loss_weigth'", "did you mean 'sac.critic_loss_weight'"}},
       {R"({"sac": {"target_entropy": "high"}})",
        {},
        {"sac.target_entropy", "\"auto\" or a number"}},

@@ -83,6 +83,49 @@ TEST(LossesTest, CriticLossIsHalfTheSumOfPerCriticMse) {
   EXPECT_FLOAT_EQ(critic_loss(q, y).item<float>(), 0.5f * (0.5f + 10.0f));
 }
 
+TEST(LossesTest, WeightedCriticLossWeightsEachTransitionsSquaredError) {
+  const at::Tensor q = at::tensor({1.0f, 2.0f, 3.0f, 5.0f}).reshape({2, 2});
+  const at::Tensor y = at::tensor({1.0f, 1.0f});
+  const at::Tensor w = at::tensor({0.5f, 1.5f});
+  // critic 0: (0.5 * 0 + 1.5 * 1) / 2 = 0.75; critic 1: (0.5 * 4 + 1.5 * 16) / 2 = 13.
+  EXPECT_FLOAT_EQ(critic_loss(q, y, w).item<float>(), 0.5f * (0.75f + 13.0f));
+}
+
+TEST(LossesTest, RelativeWeightsAreInverseOffsetPlusAbsTargetWithMeanOne) {
+  const double ys[] = {-0.01, -1.0, -250.0, 0.5};
+  const double offset = 0.1;
+  double sum = 0;
+  for (double y : ys) sum += 1.0 / (offset + std::abs(y));
+  const at::Tensor w = relative_critic_weights(at::tensor({-0.01f, -1.0f, -250.0f, 0.5f}), offset);
+  ASSERT_EQ(w.sizes(), (at::IntArrayRef{4}));
+  for (int i = 0; i < 4; ++i) {
+    const double want = (1.0 / (offset + std::abs(ys[i]))) / (sum / 4);
+    EXPECT_NEAR(w[i].item<double>(), want, 1e-5 * want) << i;
+  }
+  EXPECT_NEAR(w.mean().item<double>(), 1.0, 1e-6);
+  // A transition near the goal outweighs a far one by the ratio of their offset targets.
+  EXPECT_GT(w[0].item<double>() / w[2].item<double>(), 1000.0);
+}
+
+TEST(LossesTest, RelativeWeightingFitsSmallTargetsToTheSameRelativePrecision) {
+  // One q fitted to two targets 1000x apart by gradient descent: it converges to the
+  // weighted mean. Uniform weights put it 500x off the small target, relative weights
+  // (offset ~0) at twice it.
+  const at::Tensor y = at::tensor({-0.01f, -10.0f});
+  const auto fit = [&](const at::Tensor& w) {
+    at::Tensor q = at::zeros({1, 1}).set_requires_grad(true);
+    for (int it = 0; it < 200; ++it) {
+      critic_loss(q.expand({1, 2}), y, w).backward();
+      const c10::NoGradGuard no_grad;
+      q.sub_(q.grad() / w.max());  // step 1 / max weight: stable, and converges
+      q.grad().zero_();
+    }
+    return q.item<double>();
+  };
+  EXPECT_NEAR(fit(at::ones({2})), -5.005, 1e-3);
+  EXPECT_NEAR(fit(relative_critic_weights(y, 1e-6)), -2 * 0.01 * 10 / 10.01, 1e-5);
+}
+
 TEST(LossesTest, PolyakMovesTargetsTauOfTheWay) {
   at::Tensor t1 = at::full({3}, 1.0f), t2 = at::full({2, 2}, -4.0f);
   const at::Tensor s1 = at::full({3}, 3.0f), s2 = at::full({2, 2}, 6.0f);

@@ -42,6 +42,10 @@ struct SacConfig {
   std::string ent_coef = "auto";        ///< "auto" | "auto_<init>" | a number (fixed alpha)
   std::string target_entropy = "auto";  ///< "auto" (= -dim(A)) | a number
   int64_t target_update_interval = 1;   ///< gradient steps between target updates
+  /// "uniform" (SB3) | "relative_<c>": each transition's squared TD error in the
+  /// critic loss is weighted by 1 / (c + |target|), the weights scaled to mean 1
+  /// over the batch (docs/training.md says why).
+  std::string critic_loss_weight = "uniform";
   /// policy_kwargs.net_arch, hidden widths: a list sets both networks; SB3's
   /// {"pi": [...], "qf": [...]} sets the actor's and each critic's apart.
   std::vector<int64_t> pi_arch = {256, 256};

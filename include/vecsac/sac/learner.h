@@ -33,6 +33,9 @@ struct Temperature {
                            int64_t act_dim);
 };
 
+/// The offset c of sac.critic_loss_weight "relative_<c>"; 0 for "uniform".
+double critic_weight_offset(const std::string& critic_loss_weight);
+
 class SacLearner {
  public:
   SacLearner(const SacConfig& config, int64_t obs_dim, int64_t act_dim, double action_limit,
@@ -67,7 +70,8 @@ class SacLearner {
  private:
   SacConfig config_;
   Temperature temperature_;
-  at::Tensor stats_sum_;  // [6] on the device
+  double critic_weight_offset_;  // 0: uniform weights
+  at::Tensor stats_sum_;         // [6] on the device
   int64_t stats_count_ = 0;
 };
 

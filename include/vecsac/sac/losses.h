@@ -16,8 +16,18 @@ at::Tensor soft_q_target(const at::Tensor& reward, const at::Tensor& terminated,
                          const at::Tensor& next_q_min, const at::Tensor& next_log_prob,
                          const at::Tensor& alpha, double gamma);
 
-/// 0.5 * sum over critics of the mean squared error (SB3). q: [E, B], target: [B].
-at::Tensor critic_loss(const at::Tensor& q, const at::Tensor& target);
+/// 0.5 * sum over critics of the mean squared error (SB3). q: [E, B], target: [B];
+/// weights: [B] with mean 1 (relative_critic_weights), or undefined for uniform (SB3).
+at::Tensor critic_loss(const at::Tensor& q, const at::Tensor& target,
+                       const at::Tensor& weights = {});
+
+/// Per-transition weights 1 / (offset + |target|), scaled to mean 1 over the batch
+/// (sac.critic_loss_weight "relative_<offset>"). Q spans orders of magnitude, from
+/// hundreds on the first far-off states to 1e-3 near a goal, and a plain squared error
+/// fits the large ones at the expense of the small differences in action that the
+/// actor follows near the goal; this weighting asks for the same relative precision
+/// everywhere. target: [B], a constant (no gradient flows through the weights).
+at::Tensor relative_critic_weights(const at::Tensor& target, double offset);
 
 /// mean(alpha log pi(a|s) - min_i Q_i(s, a)); alpha is a constant here.
 at::Tensor actor_loss(const at::Tensor& alpha, const at::Tensor& log_prob, const at::Tensor& q_min);
