@@ -166,10 +166,15 @@ def throughput_section(args, rates) -> list:
 
 
 def ttq_stats(summaries: list):
-    """Median time to the bar over seeds (inf when the median seed did not reach it)."""
+    """Median time to the bar over seeds (inf when the median seed did not reach it), how
+    many seeds reached it, and whether every seed that missed trained up to the cap: only
+    then is "not within the cap" a lower bound on its time. A vecsac config whose own
+    total_timesteps ends first (vecsac_stop "finished") gives no such bound."""
     times = [s["time_to_bar_s"] if s["time_to_bar_s"] is not None else float("inf")
              for s in summaries]
-    return statistics.median(times), sum(t != float("inf") for t in times)
+    bounded = all(s["time_to_bar_s"] is not None or s.get("vecsac_stop", "cap") == "cap"
+                  for s in summaries)
+    return statistics.median(times), sum(t != float("inf") for t in times), bounded
 
 
 
@@ -180,7 +185,8 @@ def describe_vecsac_config(name: str) -> str:
     return (f"{c['env']['num_envs']} envs, {c['run']['total_timesteps']} transitions, "
             f"lr {sac['learning_rate']}, {sac['gradient_steps']} gradient steps of batch "
             f"{sac['batch_size']} per vector step, net_arch {sac['policy_kwargs']['net_arch']}, "
-            f"gamma {sac.get('gamma', 0.99)}, target_entropy {sac.get('target_entropy', 'auto')}")
+            f"gamma {sac.get('gamma', 0.99)}, target_entropy {sac.get('target_entropy', 'auto')}, "
+            f"critic_loss_weight {sac.get('critic_loss_weight', 'uniform')}")
 
 def ttq_section(args, results) -> list:
     n = len(args.seeds)
@@ -196,19 +202,20 @@ def ttq_section(args, results) -> list:
         f"the clock, and trains for at most {args.cap:g} s; seeds {', '.join(map(str, args.seeds))}; "
         f"threads: {args.threads}. Time is the median over seeds; a ratio is the entrant's "
         "time ÷ a vecsac config's time (how many times faster that config is); \"> \" marks a "
-        "lower bound, where the entrant did not reach the bar within the cap.", "",
+        "lower bound, where the entrant trained up to the cap without reaching the bar, and "
+        "\"–\" no ratio, where a run ended before the cap without reaching it.", "",
         f"| entrant | time to ≥ {QUALITY_BAR} | reached | "
         + " | ".join(f"ratio to {r}" for r in refs)
         + " | best mean (at s) | final mean | evaluations (their time) |",
         "|---|---:|---:|" + "---:|" * len(refs) + "---:|---:|---:|"]
     ratios = {}  # (entrant, ref) -> (time / ref's time, whether that is only a lower bound)
     for entrant, summaries in results.items():
-        t, reached = ttq_stats(summaries)
+        t, reached, bounded = ttq_stats(summaries)
         cells = []
         for ref, ref_t in refs.items():
             if entrant == ref:
                 cells.append("1×" if t != inf else "–")
-            elif ref_t == inf:
+            elif ref_t == inf or (t == inf and not bounded):
                 cells.append("–")
             else:
                 # Not reached within the cap: it would take longer than the cap, a lower bound.
@@ -220,7 +227,9 @@ def ttq_section(args, results) -> list:
         final = statistics.median(s["final_mean_return"] for s in summaries)
         evals = statistics.median(s["evaluations"] for s in summaries)
         eval_s = statistics.median(s["eval_time_s"] for s in summaries)
-        shown = f"{t:.1f} s" if t != inf else f"not within {args.cap:g} s"
+        ended = max(s["trained_s"] for s in summaries)
+        shown = (f"{t:.1f} s" if t != inf else f"not within {args.cap:g} s" if bounded
+                 else f"not reached (runs ended by {ended:.0f} s)")
         lines.append(f"| {entrant} | {shown} | {reached}/{n} | " + " | ".join(cells)
                      + f" | {best:.3f} ({best_at:.0f}) | {final:.3f} | {evals:.0f} ({eval_s:.1f} s) |")
     lines.append("")
@@ -235,13 +244,13 @@ def ttq_section(args, results) -> list:
         elif ref in results and refs[ref] == inf:
             lines += [f"Goal: vecsac ≥ {GOALS['ttq_sb3']:g}× faster than SB3, with {ref}: "
                       f"**not met** ({ref} did not reach the bar within the cap on the median seed).", ""]
+    why = {"finished": "the config's run.total_timesteps ended first, so the last evaluation "
+           "is the run's final word", "deadline": "it ran 3 × cap + 120 s of wall time"}
     for ref in refs:
-        for s in results[ref]:
-            if s.get("vecsac_stop") not in (None, "cap"):
-                why = {"finished": "its config's run.total_timesteps ended first, so its last "
-                       "evaluation is its final word",
-                       "deadline": "it ran 3 × cap + 120 s of wall time"}.get(s["vecsac_stop"], s["vecsac_stop"])
-                lines += [f"Note: {ref} seed {s['seed']} stopped before the cap: {why}.", ""]
+        for stop, text in why.items():
+            seeds = [str(s["seed"]) for s in results[ref] if s.get("vecsac_stop") == stop]
+            if seeds:
+                lines += [f"Note: {ref}, seed(s) {', '.join(seeds)}: stopped before the cap; {text}.", ""]
     lines += ["Per seed (time to the bar; best mean at s):", ""]
     for entrant, summaries in results.items():
         lines.append(f"- {entrant}: " + "; ".join(
@@ -288,15 +297,21 @@ def ttq_section(args, results) -> list:
     return lines
 
 
-def write_report(args, info, rates, results, log, started, elapsed) -> None:
+def write_report(args, info, rates, results, log, started, elapsed, load_after,
+                 rendered_again=None) -> None:
     lines = ["# Peer benchmarks", ""]
     if args.quick:
         lines += ["> **Quick smoke test (`--quick`): one repetition and short caps. These numbers "
                   "check that the pipeline runs; they are not measurements.**", ""]
     lines += [f"Written by `bench/peers/run.sh` (issue #5 §2) on {started:%Y-%m-%d %H:%M} UTC in "
               f"{elapsed / 60:.1f} min. Load average (1 min) before / after: "
-              f"{args.load_before:.2f} / {os.getloadavg()[0]:.2f}; on a busy machine every "
-              "number here is suspect.", "", "## Machine", "", "| | |", "|---|---|"]
+              f"{args.load_before:.2f} / {load_after:.2f}; on a busy machine every "
+              "number here is suspect."]
+    if rendered_again:
+        lines += ["", f"Rendered again on {rendered_again:%Y-%m-%d %H:%M} UTC from the results that "
+                  "run recorded (`--render-from`), with the report code of the git commit "
+                  "below; the measurements are unchanged."]
+    lines += ["", "## Machine", "", "| | |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in info] + [""]
     if rates:
         lines += throughput_section(args, rates)
@@ -335,7 +350,12 @@ def main():
     build = Path(os.environ.get("VECSAC_BUILD_DIR", REPO / "build"))  # as scripts/setup.sh
     ap.add_argument("--vecsac", type=Path, default=build / "vecsac")
     ap.add_argument("--vecsac-bench", type=Path, default=build / "vecsac_bench")
+    ap.add_argument("--render-from", type=Path, metavar="RESULTS_JSON",
+                    help="measure nothing: write the report again from a run's recorded "
+                    "results (WORK/peers_results.json, which every run writes)")
     args = ap.parse_args()
+    if args.render_from:
+        return render_from(ap, args)
     args.argv = sys.argv[1:]
     for key, value in (QUICK if args.quick else FULL).items():
         if getattr(args, key) is None:
@@ -351,7 +371,40 @@ def main():
     log = []
     rates = None if args.skip_throughput else update_throughput(args, log)
     results = None if args.skip_ttq else time_to_quality(args, log)
-    write_report(args, info, rates, results, log, started, time.monotonic() - t0)
+    elapsed, load_after = time.monotonic() - t0, os.getloadavg()[0]
+    record = {"argv": args.argv, "info": info, "rates": rates, "results": results, "log": log,
+              "started": started.isoformat(), "elapsed_s": elapsed,
+              "load_before": args.load_before, "load_after": load_after,
+              "vecsac_build_dir": os.environ.get("VECSAC_BUILD_DIR")}
+    args.work.mkdir(parents=True, exist_ok=True)
+    tmp = args.work / f".peers_results.json.tmp{os.getpid()}"
+    tmp.write_text(json.dumps(record, indent=1) + "\n")
+    os.replace(tmp, args.work / "peers_results.json")
+    write_report(args, info, rates, results, log, started, elapsed, load_after)
+
+
+def render_from(ap, cli) -> None:
+    """The report of a recorded run, with this code's wording (the numbers are the run's)."""
+    try:
+        record = json.loads(cli.render_from.read_text())
+        args = ap.parse_args(record["argv"])
+    except (OSError, ValueError, KeyError) as e:
+        sys.exit(f"error: --render-from {cli.render_from}: not a peers_results.json ({e})")
+    args.argv, args.out, args.load_before = record["argv"], cli.out, record["load_before"]
+    for key, value in (QUICK if args.quick else FULL).items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    if record.get("vecsac_build_dir"):
+        os.environ["VECSAC_BUILD_DIR"] = record["vecsac_build_dir"]
+    now = dict(machine_info(args))["git commit"]
+    info = [(k, v if k != "git commit" or v == now else f"{v} (measured); {now} (report)")
+            for k, v in record["info"]]
+    rates = record["rates"] and {impl: {int(b): v for b, v in r.items()}
+                                 for impl, r in record["rates"].items()}
+    started = datetime.datetime.fromisoformat(record["started"])
+    write_report(args, info, rates, record["results"], record["log"], started,
+                 record["elapsed_s"], record["load_after"],
+                 rendered_again=datetime.datetime.now(datetime.timezone.utc))
 
 
 if __name__ == "__main__":
