@@ -386,10 +386,15 @@ def main():
 def render_from(ap, cli) -> None:
     """The report of a recorded run, with this code's wording (the numbers are the run's)."""
     try:
-        record = json.loads(cli.render_from.read_text())
+        text = cli.render_from.read_text()
+    except OSError as e:
+        sys.exit(f"error: --render-from {cli.render_from}: cannot read it ({e.strerror})")
+    try:
+        record = json.loads(text)
         args = ap.parse_args(record["argv"])
-    except (OSError, ValueError, KeyError) as e:
-        sys.exit(f"error: --render-from {cli.render_from}: not a peers_results.json ({e})")
+    except (ValueError, KeyError, TypeError) as e:
+        sys.exit(f"error: --render-from {cli.render_from}: not a peers_results.json "
+                 f"(a run's WORK/peers_results.json): {e!r}")
     args.argv, args.out, args.load_before = record["argv"], cli.out, record["load_before"]
     for key, value in (QUICK if args.quick else FULL).items():
         if getattr(args, key) is None:
