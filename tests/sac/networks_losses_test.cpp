@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "vecsac/sac/learner.h"
 #include "vecsac/sac/losses.h"
 #include "vecsac/sac/networks.h"
 #include "vecsac/sac/squashed_gaussian.h"
@@ -124,6 +125,45 @@ TEST(LossesTest, RelativeWeightingFitsSmallTargetsToTheSameRelativePrecision) {
   };
   EXPECT_NEAR(fit(at::ones({2})), -5.005, 1e-3);
   EXPECT_NEAR(fit(relative_critic_weights(y, 1e-6)), -2 * 0.01 * 10 / 10.01, 1e-5);
+}
+
+// The learner's critic step uses sac.critic_loss_weight: with equal |targets| the relative
+// weights are all 1 and training matches uniform's; with targets of different sizes the
+// reported loss and the critic's weights differ. terminated = 1 makes the target the reward
+// alone. Three updates, since Adam's first step has the same size for any gradient scale.
+TEST(LearnerTest, RelativeCriticWeightsReachTheCriticStep) {
+  struct Result {
+    at::Tensor params;  // the critic's parameters, flattened
+    double qf_loss;
+  };
+  const auto train = [](const std::string& weighting, const at::Tensor& reward) {
+    SacConfig c;
+    c.pi_arch = c.qf_arch = {16, 16};
+    c.critic_loss_weight = weighting;
+    SacLearner learner(c, /*obs_dim=*/2, /*act_dim=*/1, /*action_limit=*/2.0,
+                       c10::Device(c10::kCPU), /*seed=*/5);
+    at::Generator gen = cpu_gen(9);
+    const int64_t b = reward.size(0);
+    const Batch batch{at::rand({b, 2}, gen) * 2 - 1, at::rand({b, 1}, gen) * 4 - 2, reward,
+                      at::rand({b, 2}, gen) * 2 - 1, at::ones({b})};
+    for (int i = 0; i < 3; ++i) learner.update(batch);
+    std::vector<at::Tensor> flat;
+    for (const auto& p : learner.critic->parameters()) flat.push_back(p.detach().flatten());
+    return Result{at::cat(flat), learner.take_stats().qf_loss};
+  };
+  const at::Tensor equal_size = at::tensor({-1.0f, -1.0f, -1.0f, -1.0f, 1.0f, -1.0f, -1.0f, 1.0f});
+  const Result u = train("uniform", equal_size), r = train("relative_0.3", equal_size);
+  EXPECT_TRUE(at::allclose(u.params, r.params, /*rtol=*/1e-5, /*atol=*/1e-7));
+  EXPECT_NEAR(u.qf_loss, r.qf_loss, 1e-5 * u.qf_loss);
+
+  const at::Tensor spread =
+      at::tensor({-0.001f, -0.01f, -0.1f, -1.0f, -10.0f, -100.0f, -0.002f, -30.0f});
+  const Result us = train("uniform", spread), rs = train("relative_0.3", spread);
+  EXPECT_GT((us.params - rs.params).abs().max().item<double>(), 1e-5);
+  // The weighted loss discounts the large targets' errors, which dominate the uniform one.
+  EXPECT_LT(rs.qf_loss, 0.5 * us.qf_loss);
+  EXPECT_EQ(critic_weight_offset("relative_0.3"), 0.3);
+  EXPECT_EQ(critic_weight_offset("uniform"), 0.0);
 }
 
 TEST(LossesTest, PolyakMovesTargetsTauOfTheWay) {

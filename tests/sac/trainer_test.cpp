@@ -429,7 +429,9 @@ TEST(EvaluateTest, ActionRepeatHoldsEachActionAndStopsAtTheTimeLimit) {
 }
 
 // The notebook's 8 evaluation starts; its own SAC scored -89.887 there, the
-// optimum is -2.5150.
+// optimum is -2.5150. The bar is -5.0; the default config scored -2.550 to -2.578
+// over 5 seeds (docs/learning.md), so -3.0 catches a regression while leaving room for
+// another machine's round-off to take training elsewhere.
 TEST_F(TrainerTest, LearnsThePointMassOnTheNotebookEvaluationStarts) {
   const Config c = load_config(VECSAC_SOURCE_DIR "/configs/pointmass.json", {"run.device=cpu"});
   TrainOptions opt;
@@ -447,7 +449,7 @@ TEST_F(TrainerTest, LearnsThePointMassOnTheNotebookEvaluationStarts) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf("learning test: %lld transitions in %.1f s, mean return on the 8 starts %.4f\n",
               (long long)r.global_step, secs, e.mean);
-  EXPECT_GE(e.mean, -5.0);
+  EXPECT_GE(e.mean, -3.0);
 }
 
 }  // namespace
