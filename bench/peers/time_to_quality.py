@@ -151,7 +151,7 @@ def calibrate_vecsac(args, out: Path) -> float:
     cap (seconds) into run.eval_freq and run.total_timesteps (transitions)."""
     cfg = json.loads(args.config.read_text())
     n_envs, starts = cfg["env"]["num_envs"], cfg["sac"]["learning_starts"]
-    interval = 16 * n_envs  # 1/3 s (64 envs) to 8 s (16,384 envs) in all on the idle 2-core CPU
+    interval = 16 * n_envs  # about 1/2 s each on the idle 2-core CPU, for either config
     cmd = vecsac_train_cmd(args, out, {"run.total_timesteps": starts + 4 * interval,
                                        "run.log_interval": interval})
     run_checked(cmd, out / "calibration.log")
