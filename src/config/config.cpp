@@ -300,6 +300,14 @@ void apply_override(json& doc, const std::string& assignment) {
   }
 }
 
+double critic_weight_offset(const std::string& critic_loss_weight) {
+  if (critic_loss_weight == "uniform") return 0.0;
+  double c = 0;
+  const bool ok = critic_loss_weight.rfind("relative_", 0) == 0 &&
+                  parse_positive_number(critic_loss_weight.substr(9), c);
+  return ok ? c : -1.0;
+}
+
 void validate(const Config& c) {
   const auto& e = c.env;
   require(e.name == "pointmass" || e.name == "pendulum", "env.name", "\"" + e.name + "\"",
@@ -340,10 +348,8 @@ void validate(const Config& c) {
   } catch (const std::logic_error&) {
     bad("sac.target_entropy=\"" + s.target_entropy + "\": must be \"auto\" or a number");
   }
-  require(s.critic_loss_weight == "uniform" ||
-              (s.critic_loss_weight.rfind("relative_", 0) == 0 &&
-               parse_positive_number(s.critic_loss_weight.substr(9), x)),
-          "sac.critic_loss_weight", "\"" + s.critic_loss_weight + "\"",
+  require(critic_weight_offset(s.critic_loss_weight) >= 0, "sac.critic_loss_weight",
+          "\"" + s.critic_loss_weight + "\"",
           "must be \"uniform\" or \"relative_<offset > 0>\" (weights 1 / (offset + |target|))");
   require(s.target_update_interval >= 1, "sac.target_update_interval",
           str(s.target_update_interval), "must be >= 1");

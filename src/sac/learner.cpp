@@ -30,11 +30,6 @@ Temperature Temperature::parse(const std::string& ent_coef, const std::string& t
   return t;
 }
 
-double critic_weight_offset(const std::string& critic_loss_weight) {
-  return critic_loss_weight.rfind("relative_", 0) == 0 ? std::stod(critic_loss_weight.substr(9))
-                                                       : 0.0;
-}
-
 SacLearner::SacLearner(const SacConfig& config, int64_t obs_dim, int64_t act_dim,
                        double action_limit, c10::Device device, uint64_t seed)
     : actor(nullptr),

@@ -91,4 +91,8 @@ void apply_override(nlohmann::json& doc, const std::string& assignment);
 /// total_timesteps, ...); throws std::invalid_argument naming key and value.
 void validate(const Config& config);
 
+/// The c of sac.critic_loss_weight "relative_<c>", 0 for "uniform", and -1 for
+/// anything else (which validate() refuses).
+double critic_weight_offset(const std::string& critic_loss_weight);
+
 }  // namespace vecsac

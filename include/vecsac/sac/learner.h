@@ -33,9 +33,6 @@ struct Temperature {
                            int64_t act_dim);
 };
 
-/// The offset c of sac.critic_loss_weight "relative_<c>"; 0 for "uniform".
-double critic_weight_offset(const std::string& critic_loss_weight);
-
 class SacLearner {
  public:
   SacLearner(const SacConfig& config, int64_t obs_dim, int64_t act_dim, double action_limit,
