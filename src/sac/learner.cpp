@@ -31,11 +31,12 @@ Temperature Temperature::parse(const std::string& ent_coef, const std::string& t
 }
 
 SacLearner::SacLearner(const SacConfig& config, int64_t obs_dim, int64_t act_dim,
-                       double action_limit, c10::Device device, uint64_t seed)
+                       double action_limit, c10::Device device, uint64_t seed, UpdatePath path)
     : actor(nullptr),
       critic(nullptr),
       critic_target(nullptr),
       config_(config),
+      path_(path),
       temperature_(Temperature::parse(config.ent_coef, config.target_entropy, act_dim)),
       critic_weight_offset_(critic_weight_offset(config.critic_loss_weight)) {
   // Initialise on the CPU from one generator, then move: the same seed gives
@@ -55,6 +56,26 @@ SacLearner::SacLearner(const SacConfig& config, int64_t obs_dim, int64_t act_dim
   }
   for (auto& p : critic_target->parameters()) p.set_requires_grad(false);
 
+  update_gen = make_generator(device, derive_seed(seed, kUpdateSeed));
+  act_gen = make_generator(device, derive_seed(seed, kActSeed));
+  if (path_ == UpdatePath::kFused) {
+    const SacConstants k{static_cast<float>(config.gamma),
+                         static_cast<float>(action_limit),
+                         static_cast<float>(temperature_.target_entropy),
+                         static_cast<float>(critic_weight_offset_),
+                         temperature_.learned,
+                         /*beta1=*/0.9,
+                         /*beta2=*/0.999,
+                         /*adam_eps=*/1e-8f};
+    engine = std::make_unique<FusedSacUpdate>(obs_dim, act_dim, config.pi_arch, config.qf_arch, k,
+                                              static_cast<float>(config.tau), device);
+    adopt_flat_parameters();
+    engine->scalars.select(0, kLogAlpha).fill_(std::log(temperature_.initial));
+    engine->set_learning_rate(config.learning_rate);
+    log_alpha = engine->scalars.select(0, kLogAlpha);
+    stats_sum_ = engine->scalars.narrow(0, kStatQfLoss, kNumSacStats);
+    return;
+  }
   log_alpha = at::full({}, std::log(temperature_.initial),
                        at::TensorOptions().device(device).dtype(at::kFloat));
   actor_opt = std::make_unique<FusedAdam>(actor->parameters(), config.learning_rate);
@@ -64,15 +85,47 @@ SacLearner::SacLearner(const SacConfig& config, int64_t obs_dim, int64_t act_dim
     alpha_opt =
         std::make_unique<FusedAdam>(std::vector<at::Tensor>{log_alpha}, config.learning_rate);
   }
-  update_gen = make_generator(device, derive_seed(seed, kUpdateSeed));
-  act_gen = make_generator(device, derive_seed(seed, kActSeed));
-  stats_sum_ = at::zeros({6}, at::TensorOptions().device(device).dtype(at::kFloat));
+  stats_sum_ = at::zeros({kNumSacStats}, at::TensorOptions().device(device).dtype(at::kFloat));
+}
+
+// The modules keep their parameter tensors (and so every reference to them), now sharing
+// storage with the engine's flat buffers: acting, evaluation, policy selection and
+// checkpoints read the weights the engine trains.
+void SacLearner::adopt_flat_parameters() {
+  const c10::NoGradGuard no_grad;
+  auto adopt = [](torch::nn::Module& module, const FlatMlp& mlp, const at::Tensor& flat) {
+    const std::vector<at::Tensor> views = mlp.parameter_views(flat);
+    std::vector<at::Tensor> params = module.parameters();
+    TORCH_CHECK(params.size() == views.size(), "SacLearner: ", params.size(),
+                " module parameters but ", views.size(), " flat views");
+    for (size_t i = 0; i < params.size(); ++i) {
+      TORCH_CHECK(params[i].sizes() == views[i].sizes(), "SacLearner: parameter ", i, " is ",
+                  params[i].sizes(), ", its flat view ", views[i].sizes());
+      views[i].copy_(params[i]);
+      params[i].set_data(views[i]);
+    }
+  };
+  adopt(*actor, engine->actor_mlp(), engine->actor_params);
+  adopt(*critic, engine->critic_mlp(), engine->critic_params);
+  adopt(*critic_target, engine->critic_mlp(), engine->target_params);
 }
 
 // HOT LOOP BEGIN
 void SacLearner::update(const Batch& b) {
+  if (engine) {
+    engine->update(b, update_gen, ++gradient_steps % config_.target_update_interval == 0);
+    ++stats_count_;
+    return;
+  }
+  update_autograd(b);
+}
+
+void SacLearner::update_autograd(const Batch& b) {
+  // The policy noise for obs and next_obs in one draw, as the fused engine takes it.
+  const at::Tensor eps =
+      at::randn({2, b.obs.size(0), actor->act_dim()}, update_gen, b.obs.options());
   // 1. Temperature, from a fresh policy sample on the batch's observations.
-  const SquashedSample pi = actor->sample(b.obs, update_gen);
+  const SquashedSample pi = actor->sample_from(b.obs, eps[0]);
   // SB3 reads the temperature before stepping it; this step's losses use that value.
   const at::Tensor alpha = log_alpha.detach().exp();
   at::Tensor a_loss = at::zeros({}, log_alpha.options().requires_grad(false));
@@ -87,7 +140,7 @@ void SacLearner::update(const Batch& b) {
   at::Tensor target, weights;
   {
     const c10::NoGradGuard no_grad;
-    const SquashedSample next = actor->sample(b.next_obs, update_gen);
+    const SquashedSample next = actor->sample_from(b.next_obs, eps[1]);
     const at::Tensor next_q = std::get<0>(critic_target->forward(b.next_obs, next.action).min(0));
     target = soft_q_target(b.reward, b.terminated, next_q, next.log_prob, alpha, config_.gamma);
     if (critic_weight_offset_ > 0) weights = relative_critic_weights(target, critic_weight_offset_);
@@ -119,6 +172,10 @@ void SacLearner::update(const Batch& b) {
 }
 
 void SacLearner::set_learning_rate(double lr) {
+  if (engine) {
+    engine->set_learning_rate(lr);
+    return;
+  }
   for (auto* opt : {actor_opt.get(), critic_opt.get(), alpha_opt.get()}) {
     if (opt != nullptr) opt->set_lr(lr);
   }
@@ -149,63 +206,181 @@ UpdateStats SacLearner::take_stats() {
 
 namespace {
 
+using torch::serialize::InputArchive;
+using torch::serialize::OutputArchive;
+
+// A module's parameters in Module::save's layout (children as nested archives), each
+// written as its own contiguous tensor: on the fused path they are views of one buffer.
+void save_module(OutputArchive& archive, const torch::nn::Module& module) {
+  for (const auto& p : module.named_parameters(/*recurse=*/false)) {
+    archive.write(p.key(), p.value().detach().contiguous());
+  }
+  for (const auto& child : module.named_children()) {
+    OutputArchive sub;
+    save_module(sub, *child.value());
+    archive.write(child.key(), sub);
+  }
+}
+
+at::Tensor read_tensor(InputArchive& archive, const std::string& key) {
+  at::Tensor t;  // a fresh tensor: reading into a defined one would alias it
+  archive.read(key, t);
+  return t;
+}
+
+// Copies a saved value into `dst` (Module::load would instead re-point the parameter at
+// the loaded tensor, cutting it loose from the engine's flat buffer). c10::Error on a
+// shape mismatch, which checkpoint loading reports as a config mismatch.
+void copy_into(const at::Tensor& dst, const at::Tensor& src, const std::string& key) {
+  TORCH_CHECK(src.sizes().equals(dst.sizes()), "'", key, "' has shape ", src.sizes(), ", expected ",
+              dst.sizes());
+  const c10::NoGradGuard no_grad;
+  dst.copy_(src);
+}
+
+void load_module(InputArchive& archive, torch::nn::Module& module) {
+  for (const auto& p : module.named_parameters(/*recurse=*/false)) {
+    copy_into(p.value(), read_tensor(archive, p.key()), p.key());
+  }
+  for (const auto& child : module.named_children()) {
+    InputArchive sub;
+    archive.read(child.key(), sub);
+    load_module(sub, *child.value());
+  }
+}
+
+// FusedAdam's archive layout (exp_avg.i, exp_avg_sq.i, step.i per parameter), so that
+// checkpoints read the same on both update paths.
+void save_adam(OutputArchive& root, const std::string& key, const std::vector<at::Tensor>& m,
+               const std::vector<at::Tensor>& v, const at::Tensor& step) {
+  OutputArchive a;
+  for (size_t i = 0; i < m.size(); ++i) {
+    const std::string k = std::to_string(i);
+    a.write("exp_avg." + k, m[i].contiguous());
+    a.write("exp_avg_sq." + k, v[i].contiguous());
+    a.write("step." + k, step.clone());
+  }
+  root.write(key, a);
+}
+
+// Every step count of the archive must agree: the engine keeps one for all optimizers.
+void load_adam(InputArchive& root, const std::string& key, const std::vector<at::Tensor>& m,
+               const std::vector<at::Tensor>& v, const at::Tensor& step) {
+  InputArchive a;
+  root.read(key, a);
+  for (size_t i = 0; i < m.size(); ++i) {
+    const std::string k = std::to_string(i);
+    copy_into(m[i], read_tensor(a, "exp_avg." + k), key + ".exp_avg." + k);
+    copy_into(v[i], read_tensor(a, "exp_avg_sq." + k), key + ".exp_avg_sq." + k);
+    const at::Tensor s = read_tensor(a, "step." + k);
+    if (i == 0) copy_into(step, s, key + ".step.0");
+    TORCH_CHECK(s.cpu().equal(step.cpu()), "'", key, ".step.", k, "' differs from step.0");
+  }
+}
+
+std::vector<std::pair<std::string, torch::nn::Module*>> named_modules(const SacLearner& l) {
+  return {{"actor", l.actor.ptr().get()},
+          {"critic", l.critic.ptr().get()},
+          {"critic_target", l.critic_target.ptr().get()}};
+}
+
 template <class Saveable>
-void save_child(torch::serialize::OutputArchive& root, const std::string& key, const Saveable& x) {
-  torch::serialize::OutputArchive child;
+void save_child(OutputArchive& root, const std::string& key, const Saveable& x) {
+  OutputArchive child;
   x.save(child);
   root.write(key, child);
 }
 template <class Loadable>
-void load_child(torch::serialize::InputArchive& root, const std::string& key, Loadable& x) {
-  torch::serialize::InputArchive child;
+void load_child(InputArchive& root, const std::string& key, Loadable& x) {
+  InputArchive child;
   root.read(key, child);
   x.load(child);
 }
 
 }  // namespace
 
-void SacLearner::save(torch::serialize::OutputArchive& a) const {
-  save_child(a, "actor", *actor);
-  save_child(a, "critic", *critic);
-  save_child(a, "critic_target", *critic_target);
-  save_child(a, "actor_opt", *actor_opt);
-  save_child(a, "critic_opt", *critic_opt);
-  if (alpha_opt) save_child(a, "alpha_opt", *alpha_opt);
-  a.write("log_alpha", log_alpha.detach());
+void SacLearner::save(OutputArchive& a) const {
+  for (const auto& [key, module] : named_modules(*this)) {
+    OutputArchive child;
+    save_module(child, *module);
+    a.write(key, child);
+  }
+  if (engine) {
+    const at::Tensor step = engine->scalars.select(0, kAdamStep);
+    const FlatMlp& am = engine->actor_mlp();
+    const FlatMlp& cm = engine->critic_mlp();
+    save_adam(a, "actor_opt", am.parameter_views(engine->actor_exp_avg),
+              am.parameter_views(engine->actor_exp_avg_sq), step);
+    save_adam(a, "critic_opt", cm.parameter_views(engine->critic_exp_avg),
+              cm.parameter_views(engine->critic_exp_avg_sq), step);
+    if (temperature_.learned) {
+      save_adam(a, "alpha_opt", {engine->scalars.select(0, kAlphaExpAvg)},
+                {engine->scalars.select(0, kAlphaExpAvgSq)}, step);
+    }
+  } else {
+    save_child(a, "actor_opt", *actor_opt);
+    save_child(a, "critic_opt", *critic_opt);
+    if (alpha_opt) save_child(a, "alpha_opt", *alpha_opt);
+  }
+  a.write("log_alpha", log_alpha.detach().clone());
   a.write("update_gen", update_gen.get_state());
   a.write("act_gen", act_gen.get_state());
   a.write("gradient_steps", c10::IValue(gradient_steps));
-  a.write("stats_sum", stats_sum_);
+  a.write("stats_sum", stats_sum_.clone());
   a.write("stats_count", c10::IValue(stats_count_));
 }
 
-void SacLearner::load(torch::serialize::InputArchive& a) {
-  load_child(a, "actor", *actor);
-  load_child(a, "critic", *critic);
-  load_child(a, "critic_target", *critic_target);
-  load_child(a, "actor_opt", *actor_opt);
-  load_child(a, "critic_opt", *critic_opt);
-  if (alpha_opt) load_child(a, "alpha_opt", *alpha_opt);
-  // A fresh tensor per read: reading into a defined one would alias it.
-  auto tensor = [&a](const std::string& key) {
-    at::Tensor t;
-    a.read(key, t);
-    return t;
-  };
+void SacLearner::load(InputArchive& a) {
+  for (const auto& [key, module] : named_modules(*this)) {
+    InputArchive child;
+    a.read(key, child);
+    load_module(child, *module);
+  }
+  if (engine) {
+    const at::Tensor step = engine->scalars.select(0, kAdamStep);
+    const FlatMlp& am = engine->actor_mlp();
+    const FlatMlp& cm = engine->critic_mlp();
+    load_adam(a, "actor_opt", am.parameter_views(engine->actor_exp_avg),
+              am.parameter_views(engine->actor_exp_avg_sq), step);
+    load_adam(a, "critic_opt", cm.parameter_views(engine->critic_exp_avg),
+              cm.parameter_views(engine->critic_exp_avg_sq), step);
+    if (temperature_.learned) {
+      load_adam(a, "alpha_opt", {engine->scalars.select(0, kAlphaExpAvg)},
+                {engine->scalars.select(0, kAlphaExpAvgSq)}, step);
+    }
+  } else {
+    load_child(a, "actor_opt", *actor_opt);
+    load_child(a, "critic_opt", *critic_opt);
+    if (alpha_opt) load_child(a, "alpha_opt", *alpha_opt);
+  }
   auto integer = [&a](const std::string& key) {
     c10::IValue v;
     a.read(key, v);
     return v.toInt();
   };
-  {
-    const c10::NoGradGuard no_grad;
-    log_alpha.copy_(tensor("log_alpha"));
-  }
-  update_gen.set_state(tensor("update_gen").cpu());  // generator states are CPU byte tensors
-  act_gen.set_state(tensor("act_gen").cpu());
+  copy_into(log_alpha, read_tensor(a, "log_alpha"), "log_alpha");
+  update_gen.set_state(read_tensor(a, "update_gen").cpu());  // generator states are CPU bytes
+  act_gen.set_state(read_tensor(a, "act_gen").cpu());
   gradient_steps = integer("gradient_steps");
-  stats_sum_.copy_(tensor("stats_sum"));
+  copy_into(stats_sum_, read_tensor(a, "stats_sum"), "stats_sum");
   stats_count_ = integer("stats_count");
+}
+
+std::vector<at::Tensor> SacLearner::optimizer_state() const {
+  if (!engine) {
+    std::vector<at::Tensor> all;
+    for (const FusedAdam* opt : {actor_opt.get(), critic_opt.get(), alpha_opt.get()}) {
+      if (opt == nullptr) continue;
+      for (const at::Tensor& t : opt->state_tensors()) all.push_back(t);
+    }
+    return all;
+  }
+  std::vector<at::Tensor> all{engine->actor_exp_avg, engine->actor_exp_avg_sq,
+                              engine->critic_exp_avg, engine->critic_exp_avg_sq};
+  for (const SacScalar s : {kAlphaExpAvg, kAlphaExpAvgSq, kAdamStep}) {
+    all.push_back(engine->scalars.select(0, s));
+  }
+  return all;
 }
 
 }  // namespace vecsac

@@ -34,6 +34,11 @@ SquashedSample ActorImpl::sample(const at::Tensor& obs, at::Generator& gen) cons
   return squashed_gaussian_sample(mean, log_std, action_limit_, gen);
 }
 
+SquashedSample ActorImpl::sample_from(const at::Tensor& obs, const at::Tensor& eps) const {
+  const auto [mean, log_std] = forward(obs);
+  return squashed_gaussian_sample_from(mean, log_std, eps, action_limit_);
+}
+
 at::Tensor ActorImpl::deterministic(const at::Tensor& obs) const {
   return action_limit_ * at::tanh(forward(obs).first);
 }

@@ -54,11 +54,7 @@ struct OwnedState {
       for (const auto& p : m->parameters()) t.push_back(p.detach());
     }
     t.push_back(learner.log_alpha.detach());
-    for (const auto* opt :
-         {learner.actor_opt.get(), learner.critic_opt.get(), learner.alpha_opt.get()}) {
-      if (opt == nullptr) continue;  // alpha_opt: only with a learned temperature
-      for (const auto& x : opt->state_tensors()) t.push_back(x);
-    }
+    for (const auto& x : learner.optimizer_state()) t.push_back(x);
     const Batch s = replay.storage();
     t.insert(t.end(), {s.obs, s.act, s.reward, s.next_obs, s.terminated});
     const VecEnvSnapshot e = env.snapshot();

@@ -14,6 +14,7 @@
 #include "vecsac/config/config.h"
 #include "vecsac/nn/fused_adam.h"
 #include "vecsac/replay/replay_buffer.h"
+#include "vecsac/sac/fused_update.h"
 #include "vecsac/sac/networks.h"
 
 namespace vecsac {
@@ -33,14 +34,22 @@ struct Temperature {
                            int64_t act_dim);
 };
 
+/// How SacLearner::update computes a gradient step.
+enum class UpdatePath {
+  kFused,    ///< FusedSacUpdate: flat buffers, explicit backward, fused kernels (the default)
+  kAutograd  ///< LibTorch modules, autograd and FusedAdam: the oracle the tests hold kFused to
+};
+
 class SacLearner {
  public:
   SacLearner(const SacConfig& config, int64_t obs_dim, int64_t act_dim, double action_limit,
-             c10::Device device, uint64_t seed);
+             c10::Device device, uint64_t seed, UpdatePath path = UpdatePath::kFused);
 
   /// One gradient step on `batch`, in SB3's order: temperature, critics, actor,
   /// then the Polyak target update every target_update_interval steps.
-  /// Diagnostics accumulate on the device; nothing is read back.
+  /// Diagnostics accumulate on the device; nothing is read back. Both paths draw the
+  /// policy noise of pi(obs) and pi(next_obs) as one [2, B, act] normal draw, so they
+  /// consume update_gen identically.
   void update(const Batch& batch);
 
   /// Sets the step size of all three optimizers (for learning-rate schedules).
@@ -57,15 +66,31 @@ class SacLearner {
   void save(torch::serialize::OutputArchive& archive) const;
   void load(torch::serialize::InputArchive& archive);
 
+  /// Every optimizer state tensor (Adam moments, then step counts), for exact comparisons.
+  std::vector<at::Tensor> optimizer_state() const;
+
+  UpdatePath path() const { return path_; }
+
+  /// The modules act, evaluate and checkpoint; on the fused path their parameters are
+  /// views of the engine's flat buffers.
   Actor actor;
   TwinCritic critic, critic_target;
-  at::Tensor log_alpha;  ///< 0-d; a leaf with grad when the temperature is learned
-  std::unique_ptr<FusedAdam> actor_opt, critic_opt, alpha_opt;  ///< alpha_opt may be null
+  /// 0-d. Autograd path: a leaf with grad when the temperature is learned; fused path: a
+  /// view of the engine's scalar buffer.
+  at::Tensor log_alpha;
+  std::unique_ptr<FusedSacUpdate> engine;  ///< the fused path's engine, else null
+  /// The autograd path's optimizers (alpha_opt only with a learned temperature); null on
+  /// the fused path.
+  std::unique_ptr<FusedAdam> actor_opt, critic_opt, alpha_opt;
   at::Generator update_gen, act_gen;
   int64_t gradient_steps = 0;  ///< total, for target_update_interval
 
  private:
+  void update_autograd(const Batch& batch);
+  void adopt_flat_parameters();
+
   SacConfig config_;
+  UpdatePath path_;
   Temperature temperature_;
   double critic_weight_offset_;  // 0: uniform weights
   at::Tensor stats_sum_;         // [6] on the device

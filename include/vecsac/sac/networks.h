@@ -25,6 +25,8 @@ class ActorImpl : public torch::nn::Module {
   /// (mean, clamped log_std), each [B, A].
   std::pair<at::Tensor, at::Tensor> forward(const at::Tensor& obs) const;
   SquashedSample sample(const at::Tensor& obs, at::Generator& gen) const;
+  /// The same with the standard normal draws `eps` ([B, A]) given.
+  SquashedSample sample_from(const at::Tensor& obs, const at::Tensor& eps) const;
   /// The squashed mean: the deterministic policy.
   at::Tensor deterministic(const at::Tensor& obs) const;
 

@@ -22,38 +22,54 @@ struct SquashedGaussianRows {
 inline constexpr float kHalfLog2Pi = 0.91893853320467274f;
 inline constexpr float kLog2 = 0.69314718055994531f;
 
-/// u = mean + exp(log_std) * eps, a = scale * tanh(u), and the row's log-density of
-/// tanh(u): sum_j [-eps_j^2 / 2 - log_std_j - log(2 pi) / 2 - log(1 - tanh(u_j)^2)],
-/// the Jacobian in the stable form 2 (log 2 - u - softplus(-2u)). (u - mean) / std is
-/// eps itself, so the Gaussian term uses eps directly, with no cancellation.
+/// One dimension of a sample: u = mean + exp(log_std) * eps, *action = scale * tanh(u),
+/// and returns its term of the log-density of tanh(u):
+/// -eps^2 / 2 - log_std - log(2 pi) / 2 - log(1 - tanh(u)^2), the Jacobian in the stable
+/// form 2 (log 2 - u - softplus(-2u)). (u - mean) / std is eps itself, so the Gaussian term
+/// uses eps directly, with no cancellation.
+VECSAC_HD inline float squashed_gaussian_element(float mean, float log_std, float eps, float scale,
+                                                 float* action) {
+  const float u = mean + expf(log_std) * eps;
+  *action = scale * tanhf(u);
+  const float x = -2.0f * u;  // softplus(x) = max(x, 0) + log1p(exp(-|x|))
+  const float softplus = fmaxf(x, 0.0f) + log1pf(expf(-fabsf(x)));
+  return -0.5f * eps * eps - log_std - kHalfLog2Pi - 2.0f * (kLog2 - u - softplus);
+}
+
+/// The element's gradients given d loss / d action (grad_action) and d loss / d log_prob
+/// (grad_log_prob): with t = tanh(u), d/du = grad_action * scale * (1 - t^2) +
+/// grad_log_prob * 2 t (the Jacobian term's derivative is -2 t), d/dmean = d/du,
+/// d/dlog_std = d/du * exp(log_std) * eps - grad_log_prob.
+VECSAC_HD inline void squashed_gaussian_element_backward(float mean, float log_std, float eps,
+                                                         float scale, float grad_action,
+                                                         float grad_log_prob, float* grad_mean,
+                                                         float* grad_log_std) {
+  const float std_dev = expf(log_std);
+  const float t = tanhf(mean + std_dev * eps);
+  const float du = grad_action * scale * (1.0f - t * t) + grad_log_prob * 2.0f * t;
+  *grad_mean = du;
+  *grad_log_std = du * std_dev * eps - grad_log_prob;
+}
+
+/// Row i: squashed_gaussian_element over its dims; returns the row's log-density.
 VECSAC_HD inline float squashed_gaussian_row(const SquashedGaussianRows& r, int64_t i,
                                              float* action) {
   float log_prob = 0.0f;
   for (int64_t j = i * r.dims; j < (i + 1) * r.dims; ++j) {
-    const float s = r.log_std[j], e = r.eps[j];
-    const float u = r.mean[j] + expf(s) * e;
-    action[j] = r.scale * tanhf(u);
-    const float x = -2.0f * u;  // softplus(x) = max(x, 0) + log1p(exp(-|x|))
-    const float softplus = fmaxf(x, 0.0f) + log1pf(expf(-fabsf(x)));
-    log_prob += -0.5f * e * e - s - kHalfLog2Pi - 2.0f * (kLog2 - u - softplus);
+    log_prob += squashed_gaussian_element(r.mean[j], r.log_std[j], r.eps[j], r.scale, &action[j]);
   }
   return log_prob;
 }
 
-/// Gradients of row i given d loss / d action (grad_action, [rows, dims]) and
-/// d loss / d log_prob (grad_log_prob[i]): with t = tanh(u),
-/// d/du = grad_action * scale * (1 - t^2) + grad_log_prob * 2 t (the Jacobian term's
-/// derivative is -2 t), d/dmean = d/du, d/dlog_std = d/du * exp(log_std) * eps - grad_log_prob.
+/// Gradients of row i given d loss / d action (grad_action, [rows, dims], or null) and
+/// d loss / d log_prob (grad_log_prob[i]).
 VECSAC_HD inline void squashed_gaussian_row_backward(const SquashedGaussianRows& r, int64_t i,
                                                      const float* grad_action, float grad_log_prob,
                                                      float* grad_mean, float* grad_log_std) {
   for (int64_t j = i * r.dims; j < (i + 1) * r.dims; ++j) {
-    const float std_dev = expf(r.log_std[j]), e = r.eps[j];
-    const float t = tanhf(r.mean[j] + std_dev * e);
-    const float ga = grad_action != nullptr ? grad_action[j] : 0.0f;
-    const float du = ga * r.scale * (1.0f - t * t) + grad_log_prob * 2.0f * t;
-    grad_mean[j] = du;
-    grad_log_std[j] = du * std_dev * e - grad_log_prob;
+    squashed_gaussian_element_backward(r.mean[j], r.log_std[j], r.eps[j], r.scale,
+                                       grad_action != nullptr ? grad_action[j] : 0.0f,
+                                       grad_log_prob, &grad_mean[j], &grad_log_std[j]);
   }
 }
 

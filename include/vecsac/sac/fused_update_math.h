@@ -1,0 +1,236 @@
+/// @brief Per-row math of the fused SAC update, between its GEMMs: batch staging, the
+/// policy sample, the soft Bellman target and critic-loss gradient, the actor-loss gradient,
+/// the policy backward, Adam and Polyak. Shared by the CPU loops and the CUDA kernels
+/// (torch-free, so kernels/ can include it).
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+
+#include "vecsac/detail/hd.h"
+#include "vecsac/sac/squashed_gaussian_math.h"
+
+namespace vecsac {
+
+/// Slots of the engine's float32 scalar buffer on the device. Everything that changes per
+/// update lives here, so the host enqueues the same work every update (and a CUDA graph
+/// could replay it).
+enum SacScalar : int {
+  kLogAlpha = 0,
+  kAlphaUsed,    ///< exp(log alpha) before this update's temperature step
+  kAlphaExpAvg,  ///< Adam moments of log alpha
+  kAlphaExpAvgSq,
+  kAdamStep,      ///< steps taken by each optimizer (they all step once per update)
+  kLearningRate,  ///< set by the host between updates (schedules)
+  kAdamStepSize,  ///< lr / (1 - beta1^step), for this update
+  kAdamBc2Sqrt,   ///< sqrt(1 - beta2^step)
+  kStatQfLoss,    ///< kStat*: sums over updates since the last take_stats
+  kStatActorLoss,
+  kStatAlphaLoss,
+  kStatAlpha,
+  kStatEntropy,
+  kStatQMean,
+  kNumSacScalars
+};
+inline constexpr int kNumSacStats = 6;
+
+/// Hyperparameters fixed for a run.
+struct SacConstants {
+  float gamma, action_scale, target_entropy;
+  float weight_offset;  ///< c of relative_<c> critic weights; 0: uniform
+  bool learn_alpha;
+  double beta1, beta2;  ///< Adam's, double as torch passes them (bias corrections use them)
+  float adam_eps;
+};
+
+/// Device pointers of one update. B = batch, O = obs dim, A = act dim. Critic inputs are
+/// [B, O + A + 1] rows [obs, act, 1]; the actor's are [2B, O + 1]: obs rows, then next_obs.
+struct SacRows {
+  int64_t batch, obs_dim, act_dim;
+  // The sampled batch, row-major and contiguous.
+  const float *obs, *act, *reward, *next_obs, *terminated;
+  float* actor_in;         ///< [2B, O + 1]
+  const float* actor_out;  ///< [2B, 2A]: mean, then log_std before its clamp
+  const float* eps;        ///< [2B, A] standard normal draws: pi(obs), then pi(next_obs)
+  float* log_prob;         ///< [2B]
+  float *q_in_data, *q_in_pi, *q_in_next;  ///< [B, O + A + 1]
+  const float *q_target, *q_data, *q_pi;   ///< [2, B] critic outputs
+  float* q_data_grad;                      ///< [2, B] d critic loss / d q_data
+  float* q_pi_grad;                        ///< [2, B] d actor loss / d q_pi
+  const float* q_in_grad;  ///< [2, B, O + A] d actor loss / d (obs, act) through each critic
+  float* actor_out_grad;   ///< [B, 2A]
+  float *target, *weight;  ///< [B] scratch: the Bellman target and the unnormalised weight
+  float* scalars;          ///< [kNumSacScalars]
+  SacConstants k;
+};
+
+inline constexpr float kLogStdLo = -20.0f, kLogStdHi = 2.0f;
+
+VECSAC_HD inline int64_t q_in_width(const SacRows& p) { return p.obs_dim + p.act_dim + 1; }
+
+/// Row i < B: copies the batch into the actor's and the critics' input rows, with the
+/// ones columns that carry the biases (nn/flat_mlp.h).
+VECSAC_HD inline void stage_row(const SacRows& p, int64_t i) {
+  const int64_t o = p.obs_dim, a = p.act_dim, ldq = q_in_width(p);
+  float* self = p.actor_in + i * (o + 1);
+  float* next = p.actor_in + (p.batch + i) * (o + 1);
+  float* data = p.q_in_data + i * ldq;
+  float* pi = p.q_in_pi + i * ldq;
+  float* q_next = p.q_in_next + i * ldq;
+  for (int64_t j = 0; j < o; ++j) {
+    const float x = p.obs[i * o + j], y = p.next_obs[i * o + j];
+    self[j] = x, data[j] = x, pi[j] = x;
+    next[j] = y, q_next[j] = y;
+  }
+  for (int64_t j = 0; j < a; ++j) data[o + j] = p.act[i * a + j];
+  self[o] = 1.0f, next[o] = 1.0f;
+  data[ldq - 1] = 1.0f, pi[ldq - 1] = 1.0f, q_next[ldq - 1] = 1.0f;
+}
+
+VECSAC_HD inline float clamp_log_std(float s) { return fminf(fmaxf(s, kLogStdLo), kLogStdHi); }
+
+/// Row i < 2B of the actor's output: the squashed-Gaussian sample, written into the
+/// action columns of q_in_pi (i < B) or q_in_next (i >= B), and its log-density.
+VECSAC_HD inline void policy_row(const SacRows& p, int64_t i) {
+  const int64_t a = p.act_dim;
+  const float* z = p.actor_out + i * 2 * a;
+  const float* e = p.eps + i * a;
+  float* action =
+      (i < p.batch ? p.q_in_pi + i * q_in_width(p) : p.q_in_next + (i - p.batch) * q_in_width(p)) +
+      p.obs_dim;
+  float log_prob = 0.0f;
+  for (int64_t j = 0; j < a; ++j) {
+    log_prob += squashed_gaussian_element(z[j], clamp_log_std(z[a + j]), e[j], p.k.action_scale,
+                                          &action[j]);
+  }
+  p.log_prob[i] = log_prob;
+}
+
+/// Row i of the critic loss, first pass: the soft Bellman target
+/// y = r + gamma (1 - terminated) (min of the target critics - alpha log pi(a'|s')),
+/// stored with its unnormalised weight 1 / (c + |y|) (1 for uniform weights), which the
+/// row returns for the batch mean.
+VECSAC_HD inline float critic_target_row(const SacRows& p, int64_t i, float alpha) {
+  const float next_q = fminf(p.q_target[i], p.q_target[p.batch + i]);
+  const float y = p.reward[i] +
+                  p.k.gamma * (1.0f - p.terminated[i]) * (next_q - alpha * p.log_prob[p.batch + i]);
+  const float w = p.k.weight_offset > 0.0f ? 1.0f / (fabsf(y) + p.k.weight_offset) : 1.0f;
+  p.target[i] = y;
+  p.weight[i] = w;
+  return w;
+}
+
+/// Second pass: d loss / d q for loss = 0.5 sum_critics mean_i w_i (q - y)^2, with the
+/// weights scaled to mean 1 (inv_mean_weight). Returns the row's sum of w (q - y)^2.
+VECSAC_HD inline float critic_grad_row(const SacRows& p, int64_t i, float inv_mean_weight) {
+  const float w = p.weight[i] * inv_mean_weight, inv_b = 1.0f / static_cast<float>(p.batch);
+  float loss = 0.0f;
+  for (int64_t c = 0; c < 2; ++c) {
+    const float d = p.q_data[c * p.batch + i] - p.target[i];
+    p.q_data_grad[c * p.batch + i] = w * d * inv_b;
+    loss += w * d * d;
+  }
+  return loss;
+}
+
+/// Adam's per-update scalars and the temperature's own step, once per update after the
+/// critic loss's reductions (sum_log_prob over pi(obs), qf_sum from critic_grad_row).
+VECSAC_HD inline void finish_critic_loss(const SacRows& p, float sum_log_prob, float qf_sum) {
+  float* s = p.scalars;
+  const float inv_b = 1.0f / static_cast<float>(p.batch);
+  const float log_alpha = s[kLogAlpha], alpha = s[kAlphaUsed];
+  const double step = static_cast<double>(s[kAdamStep]) + 1.0;
+  s[kAdamStep] = static_cast<float>(step);
+  s[kAdamStepSize] =
+      static_cast<float>(static_cast<double>(s[kLearningRate]) / (1.0 - pow(p.k.beta1, step)));
+  s[kAdamBc2Sqrt] = static_cast<float>(sqrt(1.0 - pow(p.k.beta2, step)));
+  const float mean_log_prob = sum_log_prob * inv_b;
+  float alpha_loss = 0.0f;
+  if (p.k.learn_alpha) {  // loss -log_alpha (log pi + target entropy): one Adam step
+    const float g = -(mean_log_prob + p.k.target_entropy);
+    alpha_loss = log_alpha * g;
+    float& m = s[kAlphaExpAvg];
+    float& v = s[kAlphaExpAvgSq];
+    const float b1 = static_cast<float>(p.k.beta1), b2 = static_cast<float>(p.k.beta2);
+    m = m * b1 + g * (1.0f - b1);
+    v = v * b2 + g * g * (1.0f - b2);
+    s[kLogAlpha] = log_alpha - s[kAdamStepSize] * m / (sqrtf(v) / s[kAdamBc2Sqrt] + p.k.adam_eps);
+  }
+  s[kStatQfLoss] += 0.5f * qf_sum * inv_b;
+  s[kStatAlphaLoss] += alpha_loss;
+  s[kStatAlpha] += alpha;
+  s[kStatEntropy] += -mean_log_prob;
+}
+
+/// The actor loss's statistics, once per update after its reductions.
+VECSAC_HD inline void finish_actor_loss(const SacRows& p, float loss_sum, float q_min_sum) {
+  const float inv_b = 1.0f / static_cast<float>(p.batch);
+  p.scalars[kStatActorLoss] += loss_sum * inv_b;
+  p.scalars[kStatQMean] += q_min_sum * inv_b;
+}
+
+/// Row i < B of the actor loss mean(alpha log pi - min of the critics): d loss / d q_pi
+/// (-1/B on the smaller critic, as torch's min sends the gradient to the first minimum);
+/// returns the row's loss term, and its min in *q_min.
+VECSAC_HD inline float actor_loss_row(const SacRows& p, int64_t i, float alpha, float* q_min) {
+  const float q0 = p.q_pi[i], q1 = p.q_pi[p.batch + i];
+  const float g = -1.0f / static_cast<float>(p.batch);
+  const bool first = q0 <= q1;
+  p.q_pi_grad[i] = first ? g : 0.0f;
+  p.q_pi_grad[p.batch + i] = first ? 0.0f : g;
+  *q_min = first ? q0 : q1;
+  return alpha * p.log_prob[i] - *q_min;
+}
+
+/// Row i < B: d actor loss / d (mean, raw log_std), from the action's gradient through both
+/// critics and the log-density's alpha / B; the clamp passes gradient inside [lo, hi].
+VECSAC_HD inline void policy_backward_row(const SacRows& p, int64_t i) {
+  const int64_t a = p.act_dim, width = p.obs_dim + a;
+  const float* z = p.actor_out + i * 2 * a;
+  const float* e = p.eps + i * a;
+  const float* g0 = p.q_in_grad + i * width + p.obs_dim;
+  const float* g1 = g0 + p.batch * width;
+  const float grad_log_prob = p.scalars[kAlphaUsed] / static_cast<float>(p.batch);
+  float* out = p.actor_out_grad + i * 2 * a;
+  for (int64_t j = 0; j < a; ++j) {
+    const float raw = z[a + j];
+    float gm, gs;
+    squashed_gaussian_element_backward(z[j], clamp_log_std(raw), e[j], p.k.action_scale,
+                                       g0[j] + g1[j], grad_log_prob, &gm, &gs);
+    out[j] = gm;
+    out[a + j] = raw >= kLogStdLo && raw <= kLogStdHi ? gs : 0.0f;
+  }
+}
+
+/// One optimizer's flat buffers.
+struct AdamRows {
+  float* param;
+  const float* grad;
+  float *exp_avg, *exp_avg_sq;
+  int64_t n;
+};
+
+/// torch's fused Adam (no weight decay, no amsgrad) on element i, with this update's
+/// step size lr / (1 - beta1^t) and sqrt(1 - beta2^t) from the scalar buffer.
+VECSAC_HD inline void adam_element(const AdamRows& r, int64_t i, float step_size, float bc2_sqrt,
+                                   const SacConstants& k) {
+  const float g = r.grad[i], b1 = static_cast<float>(k.beta1), b2 = static_cast<float>(k.beta2);
+  const float m = r.exp_avg[i] * b1 + g * (1.0f - b1);
+  const float v = r.exp_avg_sq[i] * b2 + g * g * (1.0f - b2);
+  r.exp_avg[i] = m;
+  r.exp_avg_sq[i] = v;
+  r.param[i] -= step_size * m / (sqrtf(v) / bc2_sqrt + k.adam_eps);
+}
+
+/// target <- (1 - tau) target + tau source on element i.
+struct PolyakRows {
+  float* target;
+  const float* source;
+  int64_t n;
+  float tau;
+};
+VECSAC_HD inline void polyak_element(const PolyakRows& r, int64_t i) {
+  r.target[i] = r.target[i] * (1.0f - r.tau) + r.tau * r.source[i];
+}
+
+}  // namespace vecsac

@@ -1,0 +1,287 @@
+/// @brief FusedSacUpdate: the update's sequence of GEMMs and fused kernels, and the CPU
+/// drivers of those kernels.
+#include "vecsac/sac/fused_update.h"
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+
+#include "vecsac/nn/launch_count.h"
+#include "vecsac/sac/fused_update_launch.h"
+
+#ifdef VECSAC_WITH_CUDA
+#include <c10/cuda/CUDAGuard.h>
+#include <c10/cuda/CUDAStream.h>
+#endif
+
+namespace vecsac {
+namespace {
+
+std::vector<int64_t> layer_sizes(int64_t in, const std::vector<int64_t>& hidden, int64_t out) {
+  std::vector<int64_t> s{in};
+  s.insert(s.end(), hidden.begin(), hidden.end());
+  s.push_back(out);
+  return s;
+}
+
+// Rows per CPU task of the row kernels: a policy row costs a few scalar transcendental
+// calls per action dimension (~50 ns), so a batch of 1024 splits across two cores.
+constexpr int64_t kCpuRowGrain = 256;
+// Elements per CPU task of Adam and Polyak (a few ns each).
+constexpr int64_t kCpuElementGrain = 32768;
+
+float* ptr(const at::Tensor& t) { return t.data_ptr<float>(); }
+
+// Which of the update's kernels a launch is.
+enum class Kernel { kStage, kPolicy, kCriticLoss, kActorLoss, kPolicyBackward };
+
+// HOT LOOP BEGIN: every gradient step runs these (tools/check_hot_loop.sh)
+void run_cpu(Kernel kernel, const SacRows& p) {
+  switch (kernel) {
+    case Kernel::kStage:
+      at::parallel_for(0, p.batch, kCpuRowGrain, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) stage_row(p, i);
+      });
+      return;
+    case Kernel::kPolicy:
+      at::parallel_for(0, 2 * p.batch, kCpuRowGrain, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) policy_row(p, i);
+      });
+      return;
+    case Kernel::kPolicyBackward:
+      at::parallel_for(0, p.batch, kCpuRowGrain, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) policy_backward_row(p, i);
+      });
+      return;
+    case Kernel::kCriticLoss: {  // serial: the reductions' order is fixed, and rows are cheap
+      const float alpha = std::exp(p.scalars[kLogAlpha]);
+      float weight_sum = 0.0f, log_prob_sum = 0.0f, loss_sum = 0.0f;
+      for (int64_t i = 0; i < p.batch; ++i) {
+        weight_sum += critic_target_row(p, i, alpha);
+        log_prob_sum += p.log_prob[i];
+      }
+      const float inv_mean_weight = static_cast<float>(p.batch) / weight_sum;
+      for (int64_t i = 0; i < p.batch; ++i) loss_sum += critic_grad_row(p, i, inv_mean_weight);
+      p.scalars[kAlphaUsed] = alpha;
+      finish_critic_loss(p, log_prob_sum, loss_sum);
+      return;
+    }
+    case Kernel::kActorLoss: {
+      const float alpha = p.scalars[kAlphaUsed];
+      float loss_sum = 0.0f, q_sum = 0.0f;
+      for (int64_t i = 0; i < p.batch; ++i) {
+        float q = 0.0f;
+        loss_sum += actor_loss_row(p, i, alpha, &q);
+        q_sum += q;
+      }
+      finish_actor_loss(p, loss_sum, q_sum);
+      return;
+    }
+  }
+}
+
+void run(Kernel kernel, const SacRows& p, c10::Device device) {
+  count_launch();
+  if (device.is_cpu()) {
+    run_cpu(kernel, p);
+    return;
+  }
+#ifdef VECSAC_WITH_CUDA
+  CudaStream stream = c10::cuda::getCurrentCUDAStream(device.index()).stream();
+  switch (kernel) {
+    case Kernel::kStage:
+      launch_stage(p, stream);
+      return;
+    case Kernel::kPolicy:
+      launch_policy(p, stream);
+      return;
+    case Kernel::kCriticLoss:
+      launch_critic_loss(p, stream);
+      return;
+    case Kernel::kActorLoss:
+      launch_actor_loss(p, stream);
+      return;
+    case Kernel::kPolicyBackward:
+      launch_policy_backward(p, stream);
+      return;
+  }
+#else
+  TORCH_CHECK(false, "FusedSacUpdate: device ", device,
+              " needs CUDA, but this vecsac was built with VECSAC_CUDA=OFF");
+#endif
+}
+
+void adam_polyak(const AdamRows& adam, const PolyakRows& polyak, const float* scalars,
+                 const SacConstants& k, c10::Device device) {
+  count_launch();
+  if (device.is_cpu()) {
+    const float step_size = scalars[kAdamStepSize], bc2_sqrt = scalars[kAdamBc2Sqrt];
+    at::parallel_for(0, adam.n, kCpuElementGrain, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) adam_element(adam, i, step_size, bc2_sqrt, k);
+    });
+    at::parallel_for(0, polyak.n, kCpuElementGrain, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) polyak_element(polyak, i);
+    });
+    return;
+  }
+#ifdef VECSAC_WITH_CUDA
+  launch_adam_polyak(adam, polyak, scalars, k,
+                     c10::cuda::getCurrentCUDAStream(device.index()).stream());
+#else
+  TORCH_CHECK(false, "FusedSacUpdate: device ", device,
+              " needs CUDA, but this vecsac was built with VECSAC_CUDA=OFF");
+#endif
+}
+// HOT LOOP END
+
+void check_input(const at::Tensor& t, const char* name, int64_t rows, int64_t cols,
+                 c10::Device device) {
+  TORCH_CHECK(
+      t.defined() && t.scalar_type() == at::kFloat && t.device() == device && t.is_contiguous(),
+      "FusedSacUpdate: batch.", name, " must be a contiguous float32 tensor on ", device, ", got ",
+      t.defined() ? t.toString() : std::string("undefined"), " on ",
+      t.defined() ? t.device().str() : std::string("-"));
+  const bool ok = cols == 0 ? (t.dim() == 1 && t.size(0) == rows)
+                            : (t.dim() == 2 && t.size(0) == rows && t.size(1) == cols);
+  TORCH_CHECK(ok, "FusedSacUpdate: batch.", name, " must be [", rows, cols ? ", " : "",
+              cols ? std::to_string(cols) : std::string(), "], got ", t.sizes());
+}
+
+}  // namespace
+
+FusedSacUpdate::FusedSacUpdate(int64_t obs_dim, int64_t act_dim,
+                               const std::vector<int64_t>& pi_arch,
+                               const std::vector<int64_t>& qf_arch, const SacConstants& constants,
+                               float tau, c10::Device device)
+    : obs_dim_(obs_dim),
+      act_dim_(act_dim),
+      actor_mlp_(1, layer_sizes(obs_dim, pi_arch, 2 * act_dim)),
+      critic_mlp_(2, layer_sizes(obs_dim + act_dim, qf_arch, 1)),
+      constants_(constants),
+      tau_(tau),
+      device_(device) {
+  const auto f32 = at::TensorOptions().device(device).dtype(at::kFloat);
+  actor_params = at::zeros({actor_mlp_.num_params()}, f32);
+  critic_params = at::zeros({critic_mlp_.num_params()}, f32);
+  target_params = at::zeros({critic_mlp_.num_params()}, f32);
+  actor_grad = at::zeros_like(actor_params);
+  critic_grad = at::zeros_like(critic_params);
+  actor_exp_avg = at::zeros_like(actor_params);
+  actor_exp_avg_sq = at::zeros_like(actor_params);
+  critic_exp_avg = at::zeros_like(critic_params);
+  critic_exp_avg_sq = at::zeros_like(critic_params);
+  scalars = at::zeros({kNumSacScalars}, f32);
+}
+
+void FusedSacUpdate::allocate(int64_t batch) {
+  const auto f32 = at::TensorOptions().device(device_).dtype(at::kFloat);
+  batch_ = batch;
+  actor_ws_ = actor_mlp_.workspace(2 * batch, f32);
+  target_ws_ = critic_mlp_.workspace(batch, f32);
+  data_ws_ = critic_mlp_.workspace(batch, f32);
+  pi_ws_ = critic_mlp_.workspace(batch, f32);
+  actor_in_ = at::zeros({2 * batch, obs_dim_ + 1}, f32);
+  eps_ = at::zeros({2 * batch, act_dim_}, f32);
+  log_prob_ = at::zeros({2 * batch}, f32);
+  q_in_data_ = at::zeros({batch, obs_dim_ + act_dim_ + 1}, f32);
+  q_in_pi_ = at::zeros_like(q_in_data_);
+  q_in_next_ = at::zeros_like(q_in_data_);
+  q_in_grad_ = at::zeros({2, batch, obs_dim_ + act_dim_}, f32);
+  target_ = at::zeros({batch}, f32);
+  weight_ = at::zeros({batch}, f32);
+}
+
+SacRows FusedSacUpdate::rows(const Batch& b) {
+  SacRows p;
+  p.batch = batch_, p.obs_dim = obs_dim_, p.act_dim = act_dim_;
+  p.obs = ptr(b.obs), p.act = ptr(b.act), p.reward = ptr(b.reward);
+  p.next_obs = ptr(b.next_obs), p.terminated = ptr(b.terminated);
+  p.actor_in = ptr(actor_in_);
+  p.actor_out = ptr(actor_ws_.output);
+  p.eps = ptr(eps_);
+  p.log_prob = ptr(log_prob_);
+  p.q_in_data = ptr(q_in_data_), p.q_in_pi = ptr(q_in_pi_), p.q_in_next = ptr(q_in_next_);
+  p.q_target = ptr(target_ws_.output), p.q_data = ptr(data_ws_.output);
+  p.q_pi = ptr(pi_ws_.output);
+  p.q_data_grad = ptr(data_ws_.grad.back()), p.q_pi_grad = ptr(pi_ws_.grad.back());
+  p.q_in_grad = ptr(q_in_grad_);
+  p.actor_out_grad = ptr(actor_ws_.grad.back());
+  p.target = ptr(target_), p.weight = ptr(weight_);
+  p.scalars = ptr(scalars);
+  p.k = constants_;
+  return p;
+}
+
+void FusedSacUpdate::set_learning_rate(double lr) { scalars.select(0, kLearningRate).fill_(lr); }
+
+// HOT LOOP BEGIN
+void FusedSacUpdate::update(const Batch& b, at::Generator& gen, bool update_targets) {
+  prepare(b);
+  eps_.normal_(0.0, 1.0, gen);
+  run_update(b, update_targets);
+}
+
+void FusedSacUpdate::update_with_noise(const Batch& b, const at::Tensor& eps, bool update_targets) {
+  prepare(b);
+  TORCH_CHECK(eps.numel() == eps_.numel(), "FusedSacUpdate: noise must hold 2 x ", batch_, " x ",
+              act_dim_, " values, got ", eps.sizes());
+  eps_.copy_(eps.reshape(eps_.sizes()));
+  run_update(b, update_targets);
+}
+
+void FusedSacUpdate::prepare(const Batch& b) {
+  const int64_t batch = b.obs.defined() ? b.obs.size(0) : 0;
+  TORCH_CHECK(batch >= 1, "FusedSacUpdate: empty batch");
+  check_input(b.obs, "obs", batch, obs_dim_, device_);
+  check_input(b.act, "act", batch, act_dim_, device_);
+  check_input(b.reward, "reward", batch, 0, device_);
+  check_input(b.next_obs, "next_obs", batch, obs_dim_, device_);
+  check_input(b.terminated, "terminated", batch, 0, device_);
+  if (batch != batch_) allocate(batch);
+}
+
+void FusedSacUpdate::run_update(const Batch& b, bool update_targets) {
+#ifdef VECSAC_WITH_CUDA
+  const c10::OptionalDeviceGuard guard(device_.is_cuda() ? std::optional<c10::Device>(device_)
+                                                         : std::nullopt);
+#endif
+  const int64_t batch = batch_;
+  const SacRows p = rows(b);
+  const c10::Device d = device_;
+  const float* actor = ptr(actor_params);
+  const float* critic = ptr(critic_params);
+  const Rows actor_in = actor_mlp_.input_rows(ptr(actor_in_), 2 * batch, /*shared=*/true);
+  const Rows q_data = critic_mlp_.input_rows(ptr(q_in_data_), batch, true);
+  const Rows q_pi = critic_mlp_.input_rows(ptr(q_in_pi_), batch, true);
+
+  // Policy samples on obs and next_obs in one pass of 2B rows, then the Bellman target from
+  // the target critics and the critic loss (whose kernel also steps the temperature).
+  run(Kernel::kStage, p, d);
+  actor_mlp_.forward(actor, actor_in, actor_ws_, d);
+  run(Kernel::kPolicy, p, d);
+  critic_mlp_.forward(ptr(target_params), critic_mlp_.input_rows(ptr(q_in_next_), batch, true),
+                      target_ws_, d);
+  critic_mlp_.forward(critic, q_data, data_ws_, d);
+  run(Kernel::kCriticLoss, p, d);
+  critic_mlp_.backward(critic, q_data, data_ws_, ptr(critic_grad), nullptr, d);
+  adam_polyak({ptr(critic_params), ptr(critic_grad), ptr(critic_exp_avg), ptr(critic_exp_avg_sq),
+               critic_params.numel()},
+              {nullptr, nullptr, 0, 0.0f}, p.scalars, constants_, d);
+
+  // The actor through the updated critics, whose weights get no gradient.
+  critic_mlp_.forward(critic, q_pi, pi_ws_, d);
+  run(Kernel::kActorLoss, p, d);
+  critic_mlp_.backward(critic, q_pi, pi_ws_, nullptr, ptr(q_in_grad_), d);
+  run(Kernel::kPolicyBackward, p, d);
+  actor_mlp_.backward(actor, actor_mlp_.input_rows(ptr(actor_in_), batch, true), actor_ws_,
+                      ptr(actor_grad), nullptr, d);
+  adam_polyak(
+      {ptr(actor_params), ptr(actor_grad), ptr(actor_exp_avg), ptr(actor_exp_avg_sq),
+       actor_params.numel()},
+      {ptr(target_params), ptr(critic_params), update_targets ? critic_params.numel() : 0, tau_},
+      p.scalars, constants_, d);
+}
+// HOT LOOP END
+
+}  // namespace vecsac

@@ -1,0 +1,472 @@
+/// @brief The fused update engine against its oracle, SacLearner's autograd path: losses,
+/// every gradient and the parameters after 1 and after 50 steps over a grid of shapes and
+/// settings; zero allocations per update; its launch count; the kernels' emulated CUDA
+/// grids against the CPU loops; and the CUDA engine against the CPU one where a GPU is.
+#include "vecsac/sac/fused_update.h"
+
+#include <ATen/ATen.h>
+#include <ATen/record_function.h>
+#include <c10/core/CPUAllocator.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <string>
+#include <vector>
+
+#include "support/cuda_gpu.h"
+#include "vecsac/nn/activation_launch.h"
+#include "vecsac/nn/launch_count.h"
+#include "vecsac/sac/fused_update_launch.h"
+#include "vecsac/sac/learner.h"
+#include "vecsac/util/generator.h"
+
+namespace vecsac {
+namespace {
+
+const c10::Device kCpu(c10::kCPU);
+
+struct Case {
+  std::string name;
+  int64_t obs, act;
+  std::vector<int64_t> pi, qf;
+  int64_t batch;
+  std::string weight, ent_coef;
+};
+
+std::ostream& operator<<(std::ostream& os, const Case& c) { return os << c.name; }
+
+SacConfig config_of(const Case& c) {
+  SacConfig s;
+  s.pi_arch = c.pi;
+  s.qf_arch = c.qf;
+  s.batch_size = c.batch;
+  s.critic_loss_weight = c.weight;
+  s.ent_coef = c.ent_coef;
+  s.learning_rate = 1e-3;
+  s.tau = 0.05;  // large enough that a wrong target update shows within 50 steps
+  s.gamma = 0.95;
+  return s;
+}
+
+constexpr double kActionLimit = 2.0;
+
+// A random batch of plausible values: terminal flags on about 1 in 5 rows.
+Batch random_batch(const Case& c, at::Generator& gen, c10::Device device = kCpu) {
+  const auto f32 = at::TensorOptions().dtype(at::kFloat);
+  Batch b;
+  b.obs = at::randn({c.batch, c.obs}, gen, f32);
+  b.act = (at::rand({c.batch, c.act}, gen, f32) * 2 - 1) * kActionLimit;
+  b.reward = -at::rand({c.batch}, gen, f32) * 3;
+  b.next_obs = b.obs + 0.1 * at::randn({c.batch, c.obs}, gen, f32);
+  b.terminated = (at::rand({c.batch}, gen, f32) < 0.2).to(at::kFloat);
+  if (!device.is_cpu()) {
+    for (at::Tensor* t : {&b.obs, &b.act, &b.reward, &b.next_obs, &b.terminated}) {
+      *t = t->to(device);
+    }
+  }
+  return b;
+}
+
+// max |a - b| over max |b|: one scale per tensor, so entries near zero are judged
+// against the tensor's size, not their own (float round-off is absolute, not relative).
+double rel_err(const at::Tensor& a, const at::Tensor& b) {
+  const double scale = b.abs().max().item<double>();
+  return (a - b).abs().max().item<double>() / (scale > 0 ? scale : 1.0);
+}
+
+std::vector<at::Tensor> params(const SacLearner& l) {
+  std::vector<at::Tensor> out;
+  for (auto* m : {static_cast<torch::nn::Module*>(l.actor.ptr().get()),
+                  static_cast<torch::nn::Module*>(l.critic.ptr().get()),
+                  static_cast<torch::nn::Module*>(l.critic_target.ptr().get())}) {
+    for (const auto& p : m->parameters()) out.push_back(p.detach().cpu());
+  }
+  out.push_back(l.log_alpha.detach().cpu().reshape({1}));
+  return out;
+}
+
+// The oracle's gradients in the engine's parameter order.
+std::vector<at::Tensor> oracle_grads(const SacLearner& l) {
+  std::vector<at::Tensor> out;
+  for (auto* m : {static_cast<torch::nn::Module*>(l.actor.ptr().get()),
+                  static_cast<torch::nn::Module*>(l.critic.ptr().get())}) {
+    for (const auto& p : m->parameters()) out.push_back(p.grad());
+  }
+  return out;
+}
+
+std::vector<at::Tensor> engine_grads(const SacLearner& l) {
+  std::vector<at::Tensor> out = l.engine->actor_mlp().parameter_views(l.engine->actor_grad);
+  for (const at::Tensor& g : l.engine->critic_mlp().parameter_views(l.engine->critic_grad)) {
+    out.push_back(g);
+  }
+  return out;
+}
+
+// Adam's first step moves each parameter by about -lr sign(g): where |g| is well above
+// round-off the two paths must move it alike (to 1e-3 lr), and nowhere by more than lr
+// apart (entries with round-off-sized gradients step either way).
+void expect_same_adam_step(const at::Tensor& fused, const at::Tensor& oracle,
+                           const at::Tensor& before, const at::Tensor& grad, double lr,
+                           const std::string& what) {
+  const at::Tensor strong = grad.abs() > 1e-3 * grad.abs().max();
+  const at::Tensor diff = ((fused - before) - (oracle - before)).abs();
+  EXPECT_LT(diff.masked_select(strong).max().item<double>(), 1e-3 * lr) << what;
+  EXPECT_LE(diff.max().item<double>(), 1.01 * lr) << what;
+}
+
+class FusedUpdateOracle : public ::testing::TestWithParam<Case> {};
+
+// One step from the same initialisation: losses and every gradient agree to 2e-5 of
+// their size, float32 round-off of differently ordered sums (the engine folds the bias
+// into its GEMMs; its reductions run in another order). Fifty steps: the paths part
+// further wherever round-off moves a hidden unit's pre-activation across the ReLU's kink
+// for one row (seen here at step 7 of the default shapes: that row's share of a critic
+// gradient, 1e-3 of it), and Adam, which divides each gradient by its own running
+// magnitude, carries such differences on. So after 50 steps the check is coarser: the
+// mean losses over the 50 steps to 1e-3, the parameters to 5 % of each tensor's size,
+// still far below what a wrong formula gives (a missing target update, a wrong bias
+// correction or temperature step moves them by tens of percent in 50 steps).
+TEST_P(FusedUpdateOracle, MatchesAutogradAfterOneAndFiftySteps) {
+  const Case& c = GetParam();
+  const SacConfig config = config_of(c);
+  SacLearner fused(config, c.obs, c.act, kActionLimit, kCpu, /*seed=*/7, UpdatePath::kFused);
+  SacLearner oracle(config, c.obs, c.act, kActionLimit, kCpu, 7, UpdatePath::kAutograd);
+  ASSERT_NE(fused.engine, nullptr);
+  ASSERT_EQ(oracle.engine, nullptr);
+  const auto initial = params(oracle);
+  {
+    const auto a = params(fused);
+    for (size_t i = 0; i < a.size(); ++i)
+      ASSERT_TRUE(at::equal(a[i], initial[i])) << "initial " << i;
+  }
+  at::Generator data = make_generator(kCpu, 99);
+  const Batch first = random_batch(c, data);
+  fused.update(first);
+  oracle.update(first);
+
+  const UpdateStats fs = fused.take_stats(), os = oracle.take_stats();
+  EXPECT_EQ(fs.updates, 1);
+  auto near = [](double a, double b) {
+    return std::abs(a - b) <= 2e-5 * std::max(1.0, std::abs(b));
+  };
+  EXPECT_PRED2(near, fs.qf_loss, os.qf_loss);
+  EXPECT_PRED2(near, fs.actor_loss, os.actor_loss);
+  EXPECT_PRED2(near, fs.alpha_loss, os.alpha_loss);
+  EXPECT_PRED2(near, fs.alpha, os.alpha);
+  EXPECT_PRED2(near, fs.entropy, os.entropy);
+  EXPECT_PRED2(near, fs.q_mean, os.q_mean);
+
+  const auto fg = engine_grads(fused), og = oracle_grads(oracle);
+  ASSERT_EQ(fg.size(), og.size());
+  for (size_t i = 0; i < fg.size(); ++i) {
+    ASSERT_TRUE(og[i].defined()) << "oracle gradient " << i;
+    EXPECT_LT(rel_err(fg[i], og[i]), 2e-5) << "gradient " << i;
+  }
+  {
+    const auto a = params(fused), b = params(oracle);
+    for (size_t i = 0; i < og.size(); ++i) {
+      expect_same_adam_step(a[i], b[i], initial[i], og[i], config.learning_rate,
+                            "param " + std::to_string(i));
+    }
+    // The targets move by tau times the critics' step, and the temperature by one step.
+    for (size_t i = og.size(); i < a.size(); ++i) {
+      EXPECT_LE((a[i] - b[i]).abs().max().item<double>(), 1.01 * config.learning_rate) << i;
+    }
+    EXPECT_NEAR(a.back().item<double>(), b.back().item<double>(), 1e-6) << "log alpha";
+  }
+
+  for (int step = 1; step < 50; ++step) {
+    const Batch b = random_batch(c, data);
+    fused.update(b);
+    oracle.update(b);
+  }
+  const auto a = params(fused), b = params(oracle);
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_LT(rel_err(a[i], b[i]), 5e-2) << "param " << i << " after 50 steps";
+  }
+  const UpdateStats f50 = fused.take_stats(), o50 = oracle.take_stats();
+  EXPECT_EQ(f50.updates, 49);
+  for (auto [x, y] : {std::pair{f50.qf_loss, o50.qf_loss},
+                      {f50.actor_loss, o50.actor_loss},
+                      {f50.alpha, o50.alpha},
+                      {f50.entropy, o50.entropy},
+                      {f50.q_mean, o50.q_mean}}) {
+    EXPECT_NEAR(x, y, 1e-3 * std::max(1.0, std::abs(y)));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, FusedUpdateOracle,
+    ::testing::Values(
+        Case{"PointMass64x64", 2, 1, {64, 64}, {64, 64}, 256, "uniform", "auto"},
+        Case{"DefaultShapesRelative", 2, 1, {96, 96}, {64, 64}, 1024, "relative_0.3", "auto"},
+        Case{"BatchOneOneLayer", 3, 1, {16}, {32}, 1, "relative_0.3", "auto_0.1"},
+        Case{"SixDimsThreeLayersFixedAlpha",
+             6,
+             6,
+             {48, 40, 32},
+             {64, 24, 16},
+             100,
+             "uniform",
+             "0.2"},
+        Case{"ObsOneActTwoOddBatch", 1, 2, {32, 48}, {40}, 17, "relative_1", "auto"},
+        Case{"Wide256", 3, 1, {256, 256}, {256, 256}, 64, "uniform", "auto_0.5"}),
+    [](const ::testing::TestParamInfo<Case>& info) { return info.param.name; });
+
+// A large batch once: the reductions over 4096 rows.
+TEST(FusedUpdateTest, LargeBatchMatchesAutogradAfterOneStep) {
+  const Case c{"Batch4096", 4, 2, {64, 64}, {64, 64}, 4096, "relative_0.3", "auto"};
+  const SacConfig config = config_of(c);
+  SacLearner fused(config, c.obs, c.act, kActionLimit, kCpu, 3, UpdatePath::kFused);
+  SacLearner oracle(config, c.obs, c.act, kActionLimit, kCpu, 3, UpdatePath::kAutograd);
+  at::Generator data = make_generator(kCpu, 5);
+  const Batch b = random_batch(c, data);
+  fused.update(b);
+  oracle.update(b);
+  const auto fg = engine_grads(fused), og = oracle_grads(oracle);
+  for (size_t i = 0; i < fg.size(); ++i) EXPECT_LT(rel_err(fg[i], og[i]), 5e-5) << "gradient " << i;
+  EXPECT_NEAR(fused.log_alpha.item<double>(), oracle.log_alpha.item<double>(), 1e-6);
+}
+
+// Counts the CPU allocator's allocations while installed.
+struct CountingAllocator final : c10::Allocator {
+  explicit CountingAllocator(c10::Allocator* base) : base(base) {}
+  c10::DataPtr allocate(size_t n) override {
+    count.fetch_add(1);
+    return base->allocate(n);
+  }
+  c10::DeleterFnPtr raw_deleter() const override { return base->raw_deleter(); }
+  void copy_data(void* dest, const void* src, std::size_t n) const override {
+    base->copy_data(dest, src, n);
+  }
+  c10::Allocator* base;
+  std::atomic<int64_t> count{0};
+};
+
+TEST(FusedUpdateTest, AllocatesNothingPerUpdateAfterTheFirst) {
+  const Case c{"", 2, 1, {96, 96}, {64, 64}, 256, "relative_0.3", "auto"};
+  SacLearner learner(config_of(c), c.obs, c.act, kActionLimit, kCpu, 1);
+  at::Generator data = make_generator(kCpu, 2);
+  std::vector<Batch> batches;
+  for (int i = 0; i < 4; ++i) batches.push_back(random_batch(c, data));
+  learner.update(batches[0]);  // allocates the workspaces for this batch size
+
+  c10::Allocator* base = c10::GetCPUAllocator();
+  CountingAllocator counting(base);
+  c10::SetCPUAllocator(&counting, /*priority=*/100);
+  ASSERT_EQ(c10::GetCPUAllocator(), &counting);
+  for (int i = 0; i < 20; ++i) learner.update(batches[i % batches.size()]);
+  learner.set_learning_rate(5e-4);
+  for (int i = 0; i < 5; ++i) learner.update(batches[i % batches.size()]);
+  const int64_t during = counting.count.load();
+  // A control: the allocator does see tensor allocations.
+  const at::Tensor control = at::empty({16});
+  const int64_t after_control = counting.count.load();
+  c10::SetCPUAllocator(base, /*priority=*/101);
+  EXPECT_EQ(during, 0) << "allocations in 25 updates";
+  EXPECT_EQ(after_control, during + 1);
+}
+
+// Every ATen op the update dispatches, as bench/sac_bench.cpp counts them.
+int64_t aten_ops(const std::function<void()>& fn) {
+  static int64_t ops = 0;
+  ops = 0;
+  auto count = [](const at::RecordFunction&) -> std::unique_ptr<at::ObserverContext> {
+    ++ops;
+    return nullptr;
+  };
+  const auto handle = at::addThreadLocalCallback(
+      at::RecordFunctionCallback(count).scopes({at::RecordScope::FUNCTION}));
+  fn();
+  at::removeCallback(handle);
+  return ops;
+}
+
+// The launch count is a formula of the depths (5 L_actor + 11 L_critic - 2 wrapper calls
+// plus the noise draw), so an op added to the update fails here first.
+TEST(FusedUpdateTest, LaunchCountFollowsTheLayerCounts) {
+  for (const auto& [pi, qf] : std::vector<std::pair<std::vector<int64_t>, std::vector<int64_t>>>{
+           {{96, 96}, {64, 64}}, {{32}, {32, 32, 32}}}) {
+    const Case c{"", 2, 1, pi, qf, 64, "relative_0.3", "auto"};
+    SacLearner learner(config_of(c), c.obs, c.act, kActionLimit, kCpu, 1);
+    at::Generator data = make_generator(kCpu, 2);
+    const Batch b = random_batch(c, data);
+    learner.update(b);
+    const int64_t before = launch_count().load();
+    const int64_t aten = aten_ops([&] { learner.update(b); });
+    const int64_t launches = launch_count().load() - before;
+    const int64_t la = static_cast<int64_t>(pi.size()) + 1,
+                  lc = static_cast<int64_t>(qf.size()) + 1;
+    EXPECT_EQ(launches, 5 * la + 11 * lc - 2);
+    EXPECT_LE(aten, 2) << "ATen ops in one fused update (the noise draw)";
+  }
+}
+
+TEST(FusedUpdateTest, RefusesABatchOfTheWrongShapeOrDtype) {
+  const Case c{"", 2, 1, {16}, {16}, 8, "uniform", "auto"};
+  SacLearner learner(config_of(c), c.obs, c.act, kActionLimit, kCpu, 1);
+  at::Generator data = make_generator(kCpu, 2);
+  Batch b = random_batch(c, data);
+  b.act = at::zeros({8, 2});
+  EXPECT_THROW(
+      {
+        try {
+          learner.update(b);
+        } catch (const c10::Error& e) {
+          EXPECT_NE(std::string(e.what()).find("batch.act must be [8, 1]"), std::string::npos)
+              << e.what();
+          throw;
+        }
+      },
+      c10::Error);
+  b = random_batch(c, data);
+  b.reward = b.reward.to(at::kDouble);
+  EXPECT_THROW(learner.update(b), c10::Error);
+}
+
+// Emulates a kernel's grid on the CPU: every (block, thread) of the launch.
+template <class Body>
+void emulate(int64_t blocks, int64_t threads, Body body) {
+  for (int64_t block = 0; block < blocks; ++block) {
+    for (int64_t thread = 0; thread < threads; ++thread) body(block, thread);
+  }
+}
+
+TEST(FusedUpdateTest, ReluGridsEqualTheCpuLoops) {
+  // Two members of 5 rows of width 7 padded to ld 8, with a member stride of 6 rows.
+  at::Tensor base = at::randn({2, 6, 8});
+  auto rows_of_tensor = [](at::Tensor& t) { return Rows{t.data_ptr<float>(), 2, 5, 7, 8, 48}; };
+  at::Tensor grid = base.clone(), loop = base.clone();
+  Rows g = rows_of_tensor(grid), l = rows_of_tensor(loop);
+  emulate(g.members * g.rows, kRowThreads,
+          [&](int64_t b, int64_t t) { relu_thread(g, b, kRowThreads, t); });
+  for (int64_t r = 0; r < l.members * l.rows; ++r) {
+    for (int64_t j = 0; j < l.cols; ++j) relu_element(row_of(l, r), j);
+  }
+  EXPECT_TRUE(at::equal(grid, loop));
+  // Untouched: the padding column and the rows past `rows` in each member.
+  EXPECT_TRUE(at::equal(grid.narrow(2, 7, 1), base.narrow(2, 7, 1)));
+  EXPECT_TRUE(at::equal(grid.narrow(1, 5, 1), base.narrow(1, 5, 1)));
+  EXPECT_TRUE(
+      at::equal(grid.narrow(1, 0, 5).narrow(2, 0, 7), base.narrow(1, 0, 5).narrow(2, 0, 7).relu()));
+
+  at::Tensor grad_grid = at::randn({2, 6, 8}), act = at::randn({2, 6, 8}).relu();
+  at::Tensor grad_loop = grad_grid.clone();
+  Rows gg = rows_of_tensor(grad_grid), gl = rows_of_tensor(grad_loop), a = rows_of_tensor(act);
+  emulate(gg.members * gg.rows, 3,
+          [&](int64_t b, int64_t t) { relu_backward_thread(gg, a, b, 3, t); });
+  for (int64_t r = 0; r < gl.members * gl.rows; ++r) {
+    for (int64_t j = 0; j < gl.cols; ++j) relu_backward_element(row_of(gl, r), row_of(a, r), j);
+  }
+  EXPECT_TRUE(at::equal(grad_grid, grad_loop));
+}
+
+// The row kernels' grids (kThreadsPerBlock threads, rows not a multiple of it) equal
+// their CPU loops, and touch no row past the batch.
+TEST(FusedUpdateTest, RowKernelGridsEqualTheCpuLoops) {
+  const int64_t batch = 300, obs = 3, act = 2, ldq = obs + act + 1;
+  auto f = [](std::vector<int64_t> s) { return at::randn(s); };
+  at::Tensor o = f({batch, obs}), a = f({batch, act}), r = f({batch}), n = f({batch, obs});
+  at::Tensor d = (at::rand({batch}) < 0.3).to(at::kFloat);
+  at::Tensor actor_out = f({2 * batch, 2 * act}), eps = f({2 * batch, act});
+  at::Tensor q_in_grad = f({2, batch, obs + act});
+  at::Tensor scalars = at::zeros({kNumSacScalars});
+  scalars[kAlphaUsed] = 0.3;
+  struct Outputs {
+    at::Tensor actor_in, log_prob, q_data, q_pi, q_next, actor_out_grad;
+  };
+  auto make = [&] {
+    return Outputs{at::full({2 * batch + 1, obs + 1}, 7.0), at::full({2 * batch + 1}, 7.0),
+                   at::full({batch + 1, ldq}, 7.0),         at::full({batch + 1, ldq}, 7.0),
+                   at::full({batch + 1, ldq}, 7.0),         at::full({batch + 1, 2 * act}, 7.0)};
+  };
+  auto rows = [&](Outputs& out) {
+    SacRows p{};
+    p.batch = batch, p.obs_dim = obs, p.act_dim = act;
+    p.obs = o.data_ptr<float>(), p.act = a.data_ptr<float>(), p.reward = r.data_ptr<float>();
+    p.next_obs = n.data_ptr<float>(), p.terminated = d.data_ptr<float>();
+    p.actor_in = out.actor_in.data_ptr<float>(), p.actor_out = actor_out.data_ptr<float>();
+    p.eps = eps.data_ptr<float>(), p.log_prob = out.log_prob.data_ptr<float>();
+    p.q_in_data = out.q_data.data_ptr<float>(), p.q_in_pi = out.q_pi.data_ptr<float>();
+    p.q_in_next = out.q_next.data_ptr<float>(), p.q_in_grad = q_in_grad.data_ptr<float>();
+    p.actor_out_grad = out.actor_out_grad.data_ptr<float>(), p.scalars = scalars.data_ptr<float>();
+    p.k = SacConstants{0.99f, 2.0f, -1.0f, 0.0f, true, 0.9, 0.999, 1e-8f};
+    return p;
+  };
+  Outputs grid = make(), loop = make();
+  const SacRows pg = rows(grid), pl = rows(loop);
+  const int64_t t = kThreadsPerBlock;
+  emulate(blocks_for(batch, t), t, [&](int64_t b, int64_t i) { stage_thread(pg, b, t, i); });
+  emulate(blocks_for(2 * batch, t), t, [&](int64_t b, int64_t i) { policy_thread(pg, b, t, i); });
+  emulate(blocks_for(batch, t), t,
+          [&](int64_t b, int64_t i) { policy_backward_thread(pg, b, t, i); });
+  for (int64_t i = 0; i < batch; ++i) stage_row(pl, i);
+  for (int64_t i = 0; i < 2 * batch; ++i) policy_row(pl, i);
+  for (int64_t i = 0; i < batch; ++i) policy_backward_row(pl, i);
+  for (auto [x, y] : {std::pair{grid.actor_in, loop.actor_in},
+                      {grid.log_prob, loop.log_prob},
+                      {grid.q_data, loop.q_data},
+                      {grid.q_pi, loop.q_pi},
+                      {grid.q_next, loop.q_next},
+                      {grid.actor_out_grad, loop.actor_out_grad}}) {
+    EXPECT_TRUE(at::equal(x, y));
+    EXPECT_TRUE(at::equal(x[-1], at::full_like(x[-1], 7.0))) << "a row past the batch was written";
+  }
+  // The staged rows are the batch with the ones columns.
+  EXPECT_TRUE(at::equal(grid.actor_in.narrow(0, 0, batch).narrow(1, 0, obs), o));
+  EXPECT_TRUE(at::equal(grid.actor_in.narrow(0, batch, batch).narrow(1, 0, obs), n));
+  EXPECT_TRUE(at::equal(grid.q_data.narrow(0, 0, batch).narrow(1, obs, act), a));
+  EXPECT_TRUE(at::equal(grid.q_pi.narrow(0, 0, batch).narrow(1, ldq - 1, 1), at::ones({batch, 1})));
+
+  // Adam and Polyak over elements not a multiple of the block.
+  const int64_t elems = 1000, polyak_elems = 700;
+  at::Tensor p0 = f({elems}), g0 = f({elems}), m0 = f({elems}).abs(), v0 = f({elems}).abs();
+  at::Tensor tgt = f({polyak_elems}), src = f({polyak_elems});
+  std::vector<at::Tensor> sg{p0.clone(), m0.clone(), v0.clone(), tgt.clone()};
+  std::vector<at::Tensor> sl{p0.clone(), m0.clone(), v0.clone(), tgt.clone()};
+  scalars[kAdamStepSize] = 1e-3;
+  scalars[kAdamBc2Sqrt] = 0.05;
+  const SacConstants k = pg.k;
+  auto adam = [&](std::vector<at::Tensor>& s) {
+    return AdamRows{s[0].data_ptr<float>(), g0.data_ptr<float>(), s[1].data_ptr<float>(),
+                    s[2].data_ptr<float>(), elems};
+  };
+  auto polyak = [&](std::vector<at::Tensor>& s) {
+    return PolyakRows{s[3].data_ptr<float>(), src.data_ptr<float>(), polyak_elems, 0.1f};
+  };
+  const AdamRows ag = adam(sg), al = adam(sl);
+  const PolyakRows yg = polyak(sg), yl = polyak(sl);
+  emulate(blocks_for(elems, t), t, [&](int64_t b, int64_t i) {
+    adam_polyak_thread(ag, yg, scalars.data_ptr<float>(), k, b, t, i);
+  });
+  for (int64_t i = 0; i < elems; ++i) adam_element(al, i, 1e-3f, 0.05f, k);
+  for (int64_t i = 0; i < polyak_elems; ++i) polyak_element(yl, i);
+  for (size_t i = 0; i < sg.size(); ++i) EXPECT_TRUE(at::equal(sg[i], sl[i])) << i;
+  EXPECT_TRUE(at::allclose(sg[3], tgt * 0.9 + src * 0.1));
+}
+
+// Where a GPU is: the CUDA engine against the CPU engine, fed the same batches and noise.
+TEST(FusedUpdateCudaTest, MatchesTheCpuEngine) {
+  VECSAC_REQUIRE_CUDA_GPU();
+  const c10::Device cuda(c10::kCUDA, 0);
+  const Case c{"", 3, 2, {96, 96}, {64, 64}, 1000, "relative_0.3", "auto"};
+  SacLearner cpu(config_of(c), c.obs, c.act, kActionLimit, kCpu, 4);
+  SacLearner gpu(config_of(c), c.obs, c.act, kActionLimit, cuda, 4);
+  at::Generator data = make_generator(kCpu, 6);
+  for (int step = 0; step < 10; ++step) {
+    const Batch b = random_batch(c, data);
+    const at::Tensor eps = at::randn({2, c.batch, c.act}, data);
+    Batch bg = b;
+    for (at::Tensor* t : {&bg.obs, &bg.act, &bg.reward, &bg.next_obs, &bg.terminated})
+      *t = t->to(cuda);
+    cpu.engine->update_with_noise(b, eps, true);
+    gpu.engine->update_with_noise(bg, eps.to(cuda), true);
+  }
+  const auto a = params(cpu), b = params(gpu);
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_LT(rel_err(b[i], a[i]), 1e-3) << "param " << i;
+  EXPECT_LT(rel_err(gpu.engine->scalars.cpu(), cpu.engine->scalars), 1e-3);
+}
+
+}  // namespace
+}  // namespace vecsac
