@@ -50,6 +50,15 @@ const Config& update_config() {
   return config;
 }
 
+const Config& small_config() {
+  static const Config config = [] {
+    Config c = pointmass_config();
+    c.sac.pi_arch = c.sac.qf_arch = {64, 64};
+    return c;
+  }();
+  return config;
+}
+
 Fixture& fixture(c10::Device device, const Config& config) {
   // Never destroyed: freeing CUDA tensors from a static destructor could run
   // after the CUDA runtime has shut down.
@@ -74,7 +83,8 @@ Fixture& fixture(c10::Device device, const Config& config) {
             std::move(replay),
             std::move(learner),
             make_generator(device, derive_seed(config.run.seed, kReplaySeed)),
-            make_generator(device, derive_seed(config.run.seed, kExploreSeed))};
+            make_generator(device, derive_seed(config.run.seed, kExploreSeed)),
+            env.action_limit()};
 
   // Filled as the trainer's learning_starts phase fills it: the loop's own
   // iteration, with every step before learning_starts (random actions, no updates).

@@ -87,6 +87,10 @@ const Config& pointmass_config();
 /// comparable across config changes and with the peers' 256-256 updates.
 const Config& update_config();
 
+/// The update benchmarks' small shapes: 64-64 networks (RLtools's default SAC) on the
+/// point mass.
+const Config& small_config();
+
 /// Training state on one device for one config, built on first use and then
 /// shared by every family that asks for it (a 200k-transition fill per
 /// benchmark run would dominate short runs). Families mutate it (inserts,
@@ -96,6 +100,7 @@ struct Fixture {
   std::unique_ptr<ReplayBuffer> replay;  ///< full: sac.buffer_size transitions from random actions
   std::unique_ptr<SacLearner> learner;
   at::Generator replay_gen, explore_gen;
+  double action_limit;
 };
 Fixture& fixture(c10::Device device, const Config& config);
 

@@ -9,11 +9,16 @@
 
 #include <cstdio>
 #include <functional>
+#include <map>
+#include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "bench_util.h"
 #include "vecsac/env/vec_env.h"
+#include "vecsac/nn/gemm.h"
+#include "vecsac/nn/launch_count.h"
 #include "vecsac/sac/train_iteration.h"
 #include "vecsac/sac/trainer.h"
 
@@ -24,7 +29,7 @@ const std::vector<int64_t> kBatches = {256, 1024, 4096};
 
 /// out[E, M, N] = A[E, M, K] · B[E, K, N]; a_t / b_t: that operand is a
 /// transposed view, as the MLP's backward passes it to bmm.
-struct Gemm {
+struct GemmShape {
   int64_t e, m, k, n;
   bool a_t, b_t;
   double flops() const { return 2.0 * e * m * k * n; }
@@ -36,8 +41,8 @@ enum class InputGrad { kNone, kHidden, kAll };
 // and its backward: weight gradients hᵀ·g when the weights train, input
 // gradients g·Wᵀ for the hidden layers, and for the first layer only when the
 // input itself needs a gradient (the actor's action through the critics).
-void add_mlp(std::vector<Gemm>& out, int64_t e, const std::vector<int64_t>& sizes, int64_t rows,
-             bool weight_grads, InputGrad input_grads) {
+void add_mlp(std::vector<GemmShape>& out, int64_t e, const std::vector<int64_t>& sizes,
+             int64_t rows, bool weight_grads, InputGrad input_grads) {
   for (size_t l = 0; l + 1 < sizes.size(); ++l) {
     const int64_t in = sizes[l], o = sizes[l + 1];
     out.push_back({e, rows, in, o, false, false});
@@ -49,14 +54,14 @@ void add_mlp(std::vector<Gemm>& out, int64_t e, const std::vector<int64_t>& size
 }
 
 /// Every GEMM of one SacLearner::update on a batch of B (src/sac/learner.cpp).
-std::vector<Gemm> update_gemms(int64_t batch, int64_t obs_dim, int64_t act_dim,
-                               const SacConfig& sac) {
+std::vector<GemmShape> update_gemms(int64_t batch, int64_t obs_dim, int64_t act_dim,
+                                    const SacConfig& sac) {
   std::vector<int64_t> actor{obs_dim}, critic{obs_dim + act_dim};
   actor.insert(actor.end(), sac.pi_arch.begin(), sac.pi_arch.end());
   critic.insert(critic.end(), sac.qf_arch.begin(), sac.qf_arch.end());
   actor.push_back(2 * act_dim);  // mean and log std
   critic.push_back(1);
-  std::vector<Gemm> g;
+  std::vector<GemmShape> g;
   // π(obs): feeds the temperature and actor losses; the actor loss trains it.
   add_mlp(g, /*e=*/1, actor, batch, /*weight_grads=*/true, InputGrad::kHidden);
   // π(next_obs) and the target critics, under no_grad: the Bellman target.
@@ -69,14 +74,10 @@ std::vector<Gemm> update_gemms(int64_t batch, int64_t obs_dim, int64_t act_dim,
   return g;
 }
 
-double total_flops(const std::vector<Gemm>& gemms) {
+double total_flops(const std::vector<GemmShape>& gemms) {
   double f = 0;
-  for (const Gemm& g : gemms) f += g.flops();
+  for (const GemmShape& g : gemms) f += g.flops();
   return f;
-}
-
-std::vector<Gemm> update_gemms(const Fixture& f, int64_t batch) {
-  return update_gemms(batch, f.obs_dim, f.act_dim, update_config().sac);
 }
 
 // GEMM FLOPs that torch actually ran inside fn(), from the dispatcher's
@@ -107,55 +108,112 @@ void report_flops(benchmark::State& state, double flops_per_update) {
       flops_per_update * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 
-// One gradient step as the trainer calls it. Sampling stays outside the timed
-// region (BM_ReplaySample measures it): a few batches drawn up front, in turn.
-void sac_update(benchmark::State& state, c10::DeviceType type) {
-  const auto device = device_or_skip(state, type);
-  if (!device) return;
-  Fixture& f = fixture(*device, update_config());
-  const int64_t batch = state.range(0);
+// Ops that only re-describe memory: no kernel on any device.
+bool is_view_op(const std::string& name) {
+  static const std::set<std::string> views = {
+      "aten::view",   "aten::reshape",    "aten::_reshape_alias", "aten::select",
+      "aten::slice",  "aten::narrow",     "aten::expand",         "aten::transpose",
+      "aten::t",      "aten::squeeze",    "aten::unsqueeze",      "aten::detach",
+      "aten::alias",  "aten::as_strided", "aten::_unsafe_view",   "aten::permute",
+      "aten::unbind", "aten::expand_as",  "aten::view_as",        "aten::lift_fresh"};
+  return views.count(name) > 0;
+}
+
+// The launch count one call of fn() would have on a GPU, counted on any device: every
+// ATen op it dispatches that is not a view (RecordFunction sees nested ops and
+// autograd's backward ops too), plus every vecsac GEMM or kernel wrapper call.
+int64_t ops_in(const std::function<void()>& fn) {
+  static int64_t ops = 0;
+  ops = 0;
+  auto count = [](const at::RecordFunction& rf) -> std::unique_ptr<at::ObserverContext> {
+    if (!is_view_op(rf.name())) ++ops;
+    return nullptr;
+  };
+  const auto handle = at::addThreadLocalCallback(
+      at::RecordFunctionCallback(count).scopes({at::RecordScope::FUNCTION}));
+  const int64_t launches_before = launch_count().load();
+  fn();
+  const int64_t launches = launch_count().load() - launches_before;
+  at::removeCallback(handle);
+  return ops + launches;
+}
+
+// Batches drawn up front, used in turn: sampling stays outside the timed region
+// (BM_ReplaySample measures it).
+std::vector<Batch> batches_of(Fixture& f, int64_t batch) {
   std::vector<Batch> batches;
   for (int i = 0; i < 8; ++i) batches.push_back(f.replay->sample(batch, f.replay_gen));
-  size_t next = 0;
-  auto update = [&] { f.learner->update(batches[next++ % batches.size()]); };
+  return batches;
+}
 
-  // The FLOP count is a formula of the shapes; check it against what one
-  // update really runs, so a change to the learner cannot leave it stale.
-  const double flops = total_flops(update_gemms(f, batch));
-  const double traced = traced_gemm_flops(update);
-  if (traced != flops) {
-    char msg[160];
-    std::snprintf(msg, sizeof msg,
-                  "update_gemms() is stale: %.0f GEMM FLOPs per update, traced %.0f", flops,
-                  traced);
-    state.SkipWithError(msg);
-    return;
+// The autograd path's learner (the oracle), built beside the fixture's fused one.
+SacLearner& autograd_learner(c10::Device device, const Config& config, const Fixture& f) {
+  static auto* const built =
+      new std::map<std::pair<std::string, const Config*>, std::unique_ptr<SacLearner>>;
+  auto& slot = (*built)[{device.str(), &config}];
+  if (!slot) {
+    slot = std::make_unique<SacLearner>(config.sac, f.obs_dim, f.act_dim, f.action_limit, device,
+                                        config.run.seed, UpdatePath::kAutograd);
   }
+  return *slot;
+}
+
+// One gradient step as the trainer calls it, on the fused engine (or the autograd
+// oracle), at `config`'s network widths and the benchmark's batch size.
+void sac_update(benchmark::State& state, c10::DeviceType type, const Config& config,
+                UpdatePath path) {
+  const auto device = device_or_skip(state, type);
+  if (!device) return;
+  Fixture& f = fixture(*device, config);
+  SacLearner& learner =
+      path == UpdatePath::kFused ? *f.learner : autograd_learner(*device, config, f);
+  const int64_t batch = state.range(0);
+  const std::vector<Batch> batches = batches_of(f, batch);
+  size_t next = 0;
+  auto update = [&] { learner.update(batches[next++ % batches.size()]); };
+  update();  // the first update of a batch size allocates the engine's buffers
+
+  const double flops = total_flops(update_gemms(batch, f.obs_dim, f.act_dim, config.sac));
+  if (path == UpdatePath::kAutograd) {
+    // The FLOP count is a formula of the shapes; check it against what the autograd
+    // update really runs (its GEMMs are ATen ops), so a change cannot leave it stale.
+    const double traced = traced_gemm_flops(update);
+    if (traced != flops) {
+      char msg[160];
+      std::snprintf(msg, sizeof msg,
+                    "update_gemms() is stale: %.0f GEMM FLOPs per update, traced %.0f", flops,
+                    traced);
+      state.SkipWithError(msg);
+      return;
+    }
+  }
+  state.counters["ops_per_update"] = static_cast<double>(ops_in(update));
   time_iterations(state, *device, update);
   state.SetItemsProcessed(state.iterations());
   report_flops(state, flops);
 }
 
-// The GEMM rate the update could reach: each GEMM of one update, at its shape
-// and operand layout, into preallocated outputs, nothing else.
-void gemm_reference(benchmark::State& state, c10::DeviceType type) {
+// The GEMM time the update could reach: the fused engine's own GEMM calls of one update
+// (recorded from it), at their shapes, layouts and buffers, replayed with nothing else.
+// BM_SacUpdate time / this time is the update's overhead over its GEMMs.
+void gemm_reference(benchmark::State& state, c10::DeviceType type, const Config& config) {
   const auto device = device_or_skip(state, type);
   if (!device) return;
-  const std::vector<Gemm> gemms = update_gemms(fixture(*device, update_config()), state.range(0));
-  const auto f32 = at::TensorOptions().device(*device).dtype(at::kFloat);
-  std::vector<at::Tensor> a, b, out;
-  for (const Gemm& g : gemms) {
-    a.push_back(g.a_t ? at::randn({g.e, g.k, g.m}, f32).transpose(1, 2)
-                      : at::randn({g.e, g.m, g.k}, f32));
-    b.push_back(g.b_t ? at::randn({g.e, g.n, g.k}, f32).transpose(1, 2)
-                      : at::randn({g.e, g.k, g.n}, f32));
-    out.push_back(at::empty({g.e, g.m, g.n}, f32));
-  }
+  Fixture& f = fixture(*device, config);
+  const std::vector<Batch> batches = batches_of(f, state.range(0));
+  f.learner->update(batches[0]);
+  std::vector<vecsac::Gemm> gemms;
+  gemm_recorder() = &gemms;
+  f.learner->update(batches[1]);
+  gemm_recorder() = nullptr;
+  double flops = 0;
+  for (const vecsac::Gemm& g : gemms) flops += 2.0 * g.batch * g.m * g.n * g.k;
   time_iterations(state, *device, [&] {
-    for (size_t i = 0; i < gemms.size(); ++i) at::bmm_out(out[i], a[i], b[i]);
+    for (const vecsac::Gemm& g : gemms) gemm(g, *device);
   });
   state.SetItemsProcessed(state.iterations());
-  report_flops(state, total_flops(gemms));
+  state.counters["gemms_per_update"] = static_cast<double>(gemms.size());
+  report_flops(state, flops);
 }
 
 // One iteration of train()'s loop after learning_starts, the loop's own body
@@ -171,6 +229,8 @@ void train_iteration_bench(benchmark::State& state, c10::DeviceType type) {
   LoopCounters counters{config.sac.learning_starts, 0, 0};
   TrainingState training{*f.learner, *f.replay, env, f.replay_gen, f.explore_gen, counters};
   const at::Tensor obs_before = at::empty_like(env.obs());
+  state.counters["ops_per_iteration"] =
+      static_cast<double>(ops_in([&] { train_iteration(training, config, obs_before); }));
   time_iterations(state, *device, [&] { train_iteration(training, config, obs_before); });
   state.SetItemsProcessed(state.iterations() * n);  // env transitions
   state.counters["updates_per_iteration"] =
@@ -178,9 +238,36 @@ void train_iteration_bench(benchmark::State& state, c10::DeviceType type) {
   state.counters["batch_size"] = static_cast<double>(config.sac.batch_size);
 }
 
+template <UpdatePath path>
+auto update_at(const Config& (*config)()) {
+  return [config](benchmark::State& state, c10::DeviceType type) {
+    sac_update(state, type, config(), path);
+  };
+}
+auto reference_at(const Config& (*config)()) {
+  return [config](benchmark::State& state, c10::DeviceType type) {
+    gemm_reference(state, type, config());
+  };
+}
+
+// 256-256 at three batch sizes (the peers' shapes); the default config's networks and
+// batch (Default); RLtools's default SAC, 64-64 at batch 100 (Small). Each update family
+// has its GEMM reference at the same shapes, and the autograd oracle runs beside the
+// 256-256 one, so every speed is a ratio within one run.
 const int kRegistered[] = {
-    register_cpu_and_cuda("BM_SacUpdate", sac_update, kBatches),
-    register_cpu_and_cuda("BM_GemmReference", gemm_reference, kBatches),
+    register_cpu_and_cuda("BM_SacUpdate", update_at<UpdatePath::kFused>(update_config), kBatches),
+    register_cpu_and_cuda("BM_SacUpdateAutograd", update_at<UpdatePath::kAutograd>(update_config),
+                          kBatches),
+    register_cpu_and_cuda("BM_GemmReference", reference_at(update_config), kBatches),
+    register_cpu_and_cuda("BM_SacUpdateDefault", update_at<UpdatePath::kFused>(pointmass_config),
+                          {1024}),
+    register_cpu_and_cuda("BM_SacUpdateAutogradDefault",
+                          update_at<UpdatePath::kAutograd>(pointmass_config), {1024}),
+    register_cpu_and_cuda("BM_GemmReferenceDefault", reference_at(pointmass_config), {1024}),
+    register_cpu_and_cuda("BM_SacUpdateSmall", update_at<UpdatePath::kFused>(small_config), {100}),
+    register_cpu_and_cuda("BM_SacUpdateAutogradSmall",
+                          update_at<UpdatePath::kAutograd>(small_config), {100}),
+    register_cpu_and_cuda("BM_GemmReferenceSmall", reference_at(small_config), {100}),
     register_cpu_and_cuda("BM_TrainIteration", train_iteration_bench, {64, 1024, 16384}),
 };
 

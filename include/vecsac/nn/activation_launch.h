@@ -11,7 +11,11 @@
 
 namespace vecsac {
 
-VECSAC_HD inline void relu_element(float* row, int64_t j) { row[j] = fmaxf(row[j], 0.0f); }
+/// A compare, not fmaxf: GCC calls libm's fmaxf per element (NaN rules) instead of
+/// vectorising; NaN still propagates, as in torch's relu.
+VECSAC_HD inline void relu_element(float* row, int64_t j) {
+  row[j] = row[j] < 0.0f ? 0.0f : row[j];
+}
 
 /// Backpropagates through a ReLU in place: the gradient survives where the layer's
 /// output (`act`, post-ReLU) is positive, as torch's threshold_backward.

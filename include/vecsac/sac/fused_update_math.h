@@ -87,7 +87,9 @@ VECSAC_HD inline void stage_row(const SacRows& p, int64_t i) {
   data[ldq - 1] = 1.0f, pi[ldq - 1] = 1.0f, q_next[ldq - 1] = 1.0f;
 }
 
-VECSAC_HD inline float clamp_log_std(float s) { return fminf(fmaxf(s, kLogStdLo), kLogStdHi); }
+VECSAC_HD inline float clamp_log_std(float s) {
+  return s < kLogStdLo ? kLogStdLo : (s > kLogStdHi ? kLogStdHi : s);
+}
 
 /// Row i < 2B of the actor's output: the squashed-Gaussian sample, written into the
 /// action columns of q_in_pi (i < B) or q_in_next (i >= B), and its log-density.
@@ -111,7 +113,8 @@ VECSAC_HD inline void policy_row(const SacRows& p, int64_t i) {
 /// stored with its unnormalised weight 1 / (c + |y|) (1 for uniform weights), which the
 /// row returns for the batch mean.
 VECSAC_HD inline float critic_target_row(const SacRows& p, int64_t i, float alpha) {
-  const float next_q = fminf(p.q_target[i], p.q_target[p.batch + i]);
+  const float q0 = p.q_target[i], q1 = p.q_target[p.batch + i];
+  const float next_q = q1 < q0 ? q1 : q0;
   const float y = p.reward[i] +
                   p.k.gamma * (1.0f - p.terminated[i]) * (next_q - alpha * p.log_prob[p.batch + i]);
   const float w = p.k.weight_offset > 0.0f ? 1.0f / (fabsf(y) + p.k.weight_offset) : 1.0f;

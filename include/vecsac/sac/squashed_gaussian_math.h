@@ -32,7 +32,7 @@ VECSAC_HD inline float squashed_gaussian_element(float mean, float log_std, floa
   const float u = mean + expf(log_std) * eps;
   *action = scale * tanhf(u);
   const float x = -2.0f * u;  // softplus(x) = max(x, 0) + log1p(exp(-|x|))
-  const float softplus = fmaxf(x, 0.0f) + log1pf(expf(-fabsf(x)));
+  const float softplus = (x > 0.0f ? x : 0.0f) + log1pf(expf(-fabsf(x)));
   return -0.5f * eps * eps - log_std - kHalfLog2Pi - 2.0f * (kLog2 - u - softplus);
 }
 
