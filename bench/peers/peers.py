@@ -4,8 +4,11 @@
 Every measurement runs in its own process with the same thread count, by the
 commands that the report lists: update throughput interleaved (each repetition
 runs every implementation at every batch size, in an order rotated between
-repetitions), then time to quality for each seed and entrant. Start it through
-bench/peers/run.sh, which checks the build and installs stable-baselines3.
+repetitions), then time to quality for each seed and entrant, then the Pendulum
+race of issue #14 §7 (vecsac, RLtools and SB3 each train their own recipe, timed
+without evaluation, and are scored on 100 episodes). --race pendulum runs only the
+race, and writes its own report and results (see --out). Start it through
+bench/peers/run.sh, which checks the build and installs bench/peers/requirements.txt.
 """
 import argparse
 import datetime
@@ -23,13 +26,21 @@ from pointmass_env import QUALITY_BAR
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
-IMPLS = ("vecsac", "eager", "sb3")
+IMPLS = ("vecsac", "eager", "sb3", "sbx")
+SBX_GRADIENT_STEPS = 16  # fused into one sbx _train call: the default config's gradient_steps
+# The default config's shapes (actor 96-96, critics 64-64, batch 1024), issue #14 §7: only
+# sbx and vecsac take part (update_throughput.py --shapes default says how each is measured).
+DEFAULT_SHAPES = ("vecsac", "sbx")
+DEFAULT_SHAPES_BATCH = 1024
 ENTRANTS = ("vecsac", "vecsac-many-envs", "sb3-default", "sb3-tuned", "notebook")
 VECSAC_ENTRANTS = {"vecsac": "pointmass.json", "vecsac-many-envs": "pointmass_many_envs.json"}
+RACE = ("vecsac-pendulum", "rltools-pendulum", "sb3-pendulum")  # time_to_quality.py entrants
+PENDULUM_BAR = -160.0  # as time_to_quality.py's, which each summary also carries
 GOALS = {"eager": 1.3, "sb3": 2.0, "ttq_sb3": 10.0}  # issue #5 §2, on the 2-core CPU at batch 256
 
-FULL = dict(reps=5, min_time=3.0, warmup=1.0, cap=300.0, every=5.0)
-QUICK = dict(reps=1, min_time=1.0, warmup=0.3, cap=10.0, every=2.0)
+# race_steps: each race entrant's own steps when None; --quick trains a few hundred only.
+FULL = dict(reps=5, min_time=3.0, warmup=1.0, cap=300.0, every=5.0, race_steps=None)
+QUICK = dict(reps=1, min_time=1.0, warmup=0.3, cap=10.0, every=2.0, race_steps=500)
 
 
 def rel(path) -> str:
@@ -50,21 +61,38 @@ def run_json(cmd: list, log: list) -> dict:
 
 
 def update_throughput(args, log: list) -> dict:
-    """{impl: {batch: [updates/s per repetition]}}"""
+    """{impl: {batch: [updates/s per repetition]}}; the default config's shapes are the
+    keys "IMPL@default", at DEFAULT_SHAPES_BATCH."""
     rates = {impl: {b: [] for b in args.batches} for impl in IMPLS}
+    rates.update({f"{impl}@default": {DEFAULT_SHAPES_BATCH: []} for impl in DEFAULT_SHAPES})
     for rep in range(args.reps):
-        order = IMPLS[rep % len(IMPLS):] + IMPLS[:rep % len(IMPLS)]  # no impl always goes first
         for batch in args.batches:
-            for impl in order:
-                cmd = [sys.executable, rel(HERE / "update_throughput.py"), "--impl", impl,
-                       "--batch", str(batch), "--min-time", str(args.min_time),
-                       "--warmup", str(args.warmup), "--threads", str(args.threads)]
-                if impl == "vecsac":
-                    cmd += ["--vecsac-bench", rel(args.vecsac_bench)]
-                result = run_json(cmd, log)
-                log_inner(result, args, log)
-                rates[impl][batch].append(result["updates_per_s"])
+            for impl in rotated(IMPLS, rep):
+                rates[impl][batch].append(throughput_once(args, log, impl, batch, "256"))
+        for impl in rotated(DEFAULT_SHAPES, rep):
+            rates[f"{impl}@default"][DEFAULT_SHAPES_BATCH].append(
+                throughput_once(args, log, impl, DEFAULT_SHAPES_BATCH, "default"))
     return rates
+
+
+def rotated(items: tuple, rep: int) -> tuple:
+    """The order of repetition `rep`: no implementation always goes first."""
+    return items[rep % len(items):] + items[:rep % len(items)]
+
+
+def throughput_once(args, log: list, impl: str, batch: int, shapes: str) -> float:
+    cmd = [sys.executable, rel(HERE / "update_throughput.py"), "--impl", impl,
+           "--batch", str(batch), "--min-time", str(args.min_time),
+           "--warmup", str(args.warmup), "--threads", str(args.threads)]
+    if shapes != "256":
+        cmd += ["--shapes", shapes]
+    if impl == "vecsac":
+        cmd += ["--vecsac-bench", rel(args.vecsac_bench)]
+    if impl == "sbx":
+        cmd += ["--gradient-steps", str(SBX_GRADIENT_STEPS)]
+    result = run_json(cmd, log)
+    log_inner(result, args, log)
+    return result["updates_per_s"]
 
 
 def time_to_quality(args, log: list) -> dict:
@@ -77,6 +105,24 @@ def time_to_quality(args, log: list) -> dict:
                    "--threads", str(args.threads), "--out", rel(args.work / f"{entrant}-seed{seed}")]
             if entrant in VECSAC_ENTRANTS:
                 cmd += ["--vecsac", rel(args.vecsac)]
+            summary = run_json(cmd, log)
+            log_inner(summary, args, log)
+            results[entrant].append(summary)
+    return results
+
+
+def pendulum_race(args, log: list) -> dict:
+    """{entrant: [summary per seed]} from time_to_quality.py's Pendulum entrants."""
+    results = {e: [] for e in RACE}
+    for seed in args.seeds:
+        for entrant in RACE:
+            cmd = [sys.executable, rel(HERE / "time_to_quality.py"), "--entrant", entrant,
+                   "--seed", str(seed), "--threads", str(args.threads),
+                   "--out", rel(args.work / f"{entrant}-seed{seed}")]
+            if entrant == "vecsac-pendulum":
+                cmd += ["--vecsac", rel(args.vecsac)]
+            if args.race_steps is not None:
+                cmd += ["--steps", str(args.race_steps)]
             summary = run_json(cmd, log)
             log_inner(summary, args, log)
             results[entrant].append(summary)
@@ -109,9 +155,16 @@ def machine_info(args) -> list:
     return [("CPU", cpu), ("cores (nproc)", str(len(os.sched_getaffinity(0)))),
             ("threads", f"{args.threads} (torch.set_num_threads; OMP_NUM_THREADS for vecsac)"),
             ("torch", torch.__version__),
-            ("stable-baselines3", importlib.metadata.version("stable-baselines3")),
-            ("gymnasium", importlib.metadata.version("gymnasium")),
+            *[(name, version(name)) for name in ("stable-baselines3", "gymnasium", "sbx-rl",
+                                                 "jax", "jaxlib", "rltools", "mkl")],
             ("Python", sys.version.split()[0]), ("git commit", commit)]
+
+
+def version(package: str) -> str:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
 
 
 def fmt_ratio(x: float) -> str:
@@ -126,27 +179,34 @@ def verdict(value: float, goal: float, lower_bound=False) -> str:
 
 def throughput_section(args, rates) -> list:
     med = {i: {b: statistics.median(v) for b, v in r.items()} for i, r in rates.items()}
+    has_sbx = "sbx" in rates  # results recorded before sbx joined have no sbx column
     lines = [
         "## Update throughput", "",
         f"SAC updates per second on the CPU, 256-256 networks, float32, threads: {args.threads}; "
         f"median of {args.reps} repetition(s), each of at least {args.min_time:g} s after a "
         f"{args.warmup:g} s warm-up. The implementations run interleaved, one process per "
         "measurement.", "",
-        "| batch | vecsac | eager PyTorch (notebook) | SB3 `SAC.train()` | vecsac / eager | vecsac / SB3 |",
-        "|---:|---:|---:|---:|---:|---:|"]
+        "| batch | vecsac | eager PyTorch (notebook) | SB3 `SAC.train()` | "
+        + (f"sbx `_train` ({SBX_GRADIENT_STEPS} fused) | " if has_sbx else "")
+        + "vecsac / eager | vecsac / SB3 |" + (" vecsac / sbx |" if has_sbx else ""),
+        "|---:|---:|---:|---:|---:|---:|" + ("---:|---:|" if has_sbx else "")]
     for b in args.batches:
         v, e, s = med["vecsac"][b], med["eager"][b], med["sb3"][b]
-        lines.append(f"| {b} | {v:.1f} | {e:.1f} | {s:.1f} | {fmt_ratio(v / e)} | {fmt_ratio(v / s)} |")
+        x = med["sbx"][b] if has_sbx else None
+        lines.append(f"| {b} | {v:.1f} | {e:.1f} | {s:.1f} | " + (f"{x:.1f} | " if has_sbx else "")
+                     + f"{fmt_ratio(v / e)} | {fmt_ratio(v / s)} |"
+                     + (f" {fmt_ratio(v / x)} |" if has_sbx else ""))
     lines.append("")
     if 256 in args.batches:
         v, e, s = med["vecsac"][256], med["eager"][256], med["sb3"][256]
         lines += [f"Goals at batch 256: vecsac / eager ≥ {GOALS['eager']}×: "
                   f"**{verdict(v / e, GOALS['eager'])}** ({fmt_ratio(v / e)}); vecsac / SB3 ≥ "
                   f"{GOALS['sb3']}×: **{verdict(v / s, GOALS['sb3'])}** ({fmt_ratio(v / s)}).", ""]
+    lines += default_shapes_lines(med) if "sbx@default" in rates else []
     lines += ["Every repetition, updates/s:", ""]
-    for impl in IMPLS:
-        for b in args.batches:
-            lines.append(f"- {impl}, batch {b}: " + ", ".join(f"{x:.1f}" for x in rates[impl][b]))
+    for impl, by_batch in rates.items():
+        for b, values in by_batch.items():
+            lines.append(f"- {impl}, batch {b}: " + ", ".join(f"{x:.1f}" for x in values))
     lines += ["", "- **vecsac**: `BM_SacUpdate_Cpu/B` of `vecsac_bench`, `items_per_second` "
               "(wall clock). One `SacLearner::update` (temperature, critics, actor, Polyak) on "
               "batches sampled before the timed region.",
@@ -161,8 +221,37 @@ def throughput_section(args, rates) -> list:
               "(SB3's default train_freq 1 / gradient_steps 1). The logger is "
               "`Logger(folder=None, output_formats=[])`: values are recorded in memory, nothing "
               "is written. SB3 samples its replay buffer inside `train()`, so its time includes "
-              "sampling B transitions, which the other two leave out.", ""]
-    return lines
+              "sampling B transitions, which the others leave out."]
+    if has_sbx:
+        lines.append(
+            f"- **sbx**: sbx-rl's (SB3's JAX port) jitted `SAC._train`, {SBX_GRADIENT_STEPS} "
+            "gradient steps of batch B fused into one call (a `lax.fori_loop`), as sbx's "
+            "`SAC.train()` runs them when `gradient_steps` > 1: "
+            "`SAC(\"MlpPolicy\", env, policy_kwargs=dict(net_arch=[256, 256]), batch_size=B, "
+            f"gradient_steps={SBX_GRADIENT_STEPS})` on the point-mass wrapper, fed 8 chunks of "
+            f"{SBX_GRADIENT_STEPS} × B random transitions placed on the device before timing "
+            "and used in turn; each call waits for its result (`jax.block_until_ready`). "
+            "Updates/s = gradient steps ÷ s. JAX on the CPU; XLA has no thread-count setting, "
+            f"so where {args.threads} thread(s) are fewer than the cores, the process is pinned "
+            "to that many cores.")
+    return lines + [""]
+
+
+def default_shapes_lines(med) -> list:
+    """The default config's shapes (issue #14 §7 (b)): sbx's fused update beside vecsac's
+    update at the same widths and batch."""
+    b = DEFAULT_SHAPES_BATCH
+    v, x = med["vecsac@default"][b], med["sbx@default"][b]
+    return [
+        f"At the default config's shapes (`configs/pointmass.json`: actor 96-96, critics "
+        f"64-64, batch {b}, {SBX_GRADIENT_STEPS} gradient steps per call), gradient steps per "
+        "second:", "",
+        f"| batch | vecsac `BM_SacUpdateDefault_Cpu/{b}` | sbx `_train` ({SBX_GRADIENT_STEPS} fused) "
+        "| vecsac / sbx |",
+        "|---:|---:|---:|---:|",
+        f"| {b} | {v:.1f} | {x:.1f} | {fmt_ratio(v / x)} |", "",
+        "Both are the update alone on batches sampled beforehand: vecsac's one call per "
+        f"gradient step, sbx's {SBX_GRADIENT_STEPS} steps per jitted call.", ""]
 
 
 def ttq_stats(summaries: list):
@@ -297,8 +386,72 @@ def ttq_section(args, results) -> list:
     return lines
 
 
+def race_section(args, race) -> list:
+    """The Pendulum race (issue #14 §7): training time, score, and vecsac's time ÷ each
+    entrant's, medians over seeds."""
+    stats = {e: (statistics.median(s["train_s"] for s in runs),
+                 statistics.median(s["mean_return"] for s in runs),
+                 sum(s["reached"] for s in runs), statistics.median(s["steps"] for s in runs))
+             for e, runs in race.items()}
+    n = len(args.seeds)
+    vecsac_t, _, vecsac_ok, _ = stats["vecsac-pendulum"]
+    lines = [
+        "## Pendulum time-to-quality race", "",
+        "Each entrant trains its own default recipe on `Pendulum-v1` for its own number of "
+        "steps (the steps column: `--race-steps`, and `--quick`, override them all); the "
+        "clock covers training only (no evaluation during it, and no start-up or "
+        "compilation). The trained deterministic policy is then scored once: the mean return "
+        f"of {race['vecsac-pendulum'][0]['episodes']} episodes, each to its 200-step truncation. "
+        f"The bar is a mean ≥ {PENDULUM_BAR:g} (rl-zoo reports −157 ± 89 for SB3's SAC at 20k "
+        f"steps). Medians over seeds {', '.join(map(str, args.seeds))}; threads: "
+        f"{args.threads}, except RLtools (MKL on 1 thread, its default). A ratio below 1× means "
+        "vecsac trained faster; a ratio is marked † where either side's median score missed "
+        "the bar (then it compares times, not times to quality).", "",
+        f"| entrant | steps | training time | mean return | ≥ {PENDULUM_BAR:g} | "
+        "vecsac time ÷ its time |",
+        "|---|---:|---:|---:|---:|---:|"]
+    for entrant, (t, score, reached, steps) in stats.items():
+        missed = score < PENDULUM_BAR or stats["vecsac-pendulum"][1] < PENDULUM_BAR
+        ratio = fmt_ratio(vecsac_t / t) + (" †" if missed else "")
+        lines.append(f"| {entrant} | {steps:.0f} | {t:.1f} s | {score:.1f} | {reached}/{n} | "
+                     f"{'1×' if entrant == 'vecsac-pendulum' else ratio} |")
+    rt, rscore, rreached, _ = stats["rltools-pendulum"]
+    lines += ["", f"**vecsac time ÷ RLtools time: {fmt_ratio(vecsac_t / rt)}** "
+              f"(vecsac {vecsac_t:.1f} s, {vecsac_ok}/{n} seeds at the bar; RLtools {rt:.1f} s, "
+              f"{rreached}/{n}).", "", "Per seed (training s, mean return):", ""]
+    for entrant, runs in race.items():
+        lines.append(f"- {entrant}: " + "; ".join(
+            f"seed {s['seed']}: {s['train_s']:.1f} s, {s['mean_return']:.1f}" for s in runs))
+    r0 = race["rltools-pendulum"][0]
+    lines += [
+        "", "Entrants:", "",
+        "- **vecsac-pendulum**: `vecsac train --config configs/pendulum.json` (rl-zoo's SAC "
+        "entry: lr 1e-3, 256-256 nets, 4 envs × 4 gradient steps of batch 256 per vector step, "
+        "20k transitions) on the CPU, then `vecsac eval --episodes 100 --seed 1000`. Its time "
+        "is `time_s` of the last `metrics.jsonl` line, the training loop's own clock at its "
+        "final step (the whole process took "
+        f"{statistics.median(s['wall_s'] for s in race['vecsac-pendulum']):.1f} s, median, "
+        "with start-up, the final checkpoint and `eval.json`).",
+        "- **rltools-pendulum**: RLtools' default SAC from its Python package "
+        "(`rltools.SAC(env_factory)`: 64-64 actor and critics, batch 100, 1 env, 10k steps, "
+        "lr 1e-3, adaptive α) with `enable_evaluation=False` (its default evaluates 10 "
+        "episodes every 1000 steps inside `step()`, on the clock), on gymnasium's "
+        "`Pendulum-v1` behind `RescaleAction(env, -1, 1)` as RLtools' example trains it; "
+        f"BLAS: {r0.get('blas', '?')}, {r0.get('mkl_threads', '?')} thread. The clock covers "
+        "`while not state.step()`: the package compiles the loop for these shapes just in time "
+        f"(up to {max(s['compile_s'] for s in race['rltools-pendulum']):.0f} s in this run, "
+        "under a second once cached in /tmp/rltools; not counted). It steps the Python env through pybind11, so the gymnasium "
+        "env's Python cost is on its clock. Scored by `state.action(obs)` (the tanh of the "
+        "mean) on the same wrapped env, 100 episodes from `reset(seed=1000)`.",
+        "- **sb3-pendulum**: SB3 `SAC(\"MlpPolicy\", \"Pendulum-v1\", learning_rate=1e-3)` "
+        "(rl-zoo's entry; the rest SB3's defaults: 256-256 nets, batch 256, 1 env, one "
+        "gradient step per step, 20k steps), `learn()` timed; scored with "
+        "`predict(deterministic=True)`, 100 episodes from `reset(seed=1000)`.", ""]
+    return lines
+
+
 def write_report(args, info, rates, results, log, started, elapsed, load_after,
-                 rendered_again=None) -> None:
+                 rendered_again=None, race=None) -> None:
     lines = ["# Peer benchmarks", ""]
     if args.quick:
         lines += ["> **Quick smoke test (`--quick`): one repetition and short caps. These numbers "
@@ -317,6 +470,8 @@ def write_report(args, info, rates, results, log, started, elapsed, load_after,
         lines += throughput_section(args, rates)
     if results:
         lines += ttq_section(args, results)
+    if race:
+        lines += race_section(args, race)
     lines += ["## Commands", "", "From the repository root:", "", "```",
               ("VECSAC_BUILD_DIR=" + shlex.quote(os.environ["VECSAC_BUILD_DIR"]) + " "
                if "VECSAC_BUILD_DIR" in os.environ else "")
@@ -344,9 +499,18 @@ def main():
     ap.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)))
     ap.add_argument("--skip-throughput", action="store_true")
     ap.add_argument("--skip-ttq", action="store_true")
-    ap.add_argument("--out", type=Path, default=REPO / "docs" / "benchmarks.md")
+    ap.add_argument("--skip-race", action="store_true", help="leave out the Pendulum race")
+    ap.add_argument("--race", choices=("pendulum",),
+                    help="run only this race (issue #14 §7); it writes WORK/pendulum_race.md "
+                    "and WORK/pendulum_race_results.json, so the full report and its results "
+                    "stay as they are")
+    ap.add_argument("--race-steps", type=int,
+                    help="training steps of every race entrant instead of each one's own "
+                    f"(default: their own; --quick: {QUICK['race_steps']})")
+    ap.add_argument("--out", type=Path,
+                    help="the report (default docs/benchmarks.md; WORK/pendulum_race.md with --race)")
     ap.add_argument("--work", type=Path, default=REPO / "runs" / "peers",
-                    help="run directories of the time-to-quality entrants")
+                    help="run directories of the time-to-quality and race entrants")
     build = Path(os.environ.get("VECSAC_BUILD_DIR", REPO / "build"))  # as scripts/setup.sh
     ap.add_argument("--vecsac", type=Path, default=build / "vecsac")
     ap.add_argument("--vecsac-bench", type=Path, default=build / "vecsac_bench")
@@ -358,9 +522,12 @@ def main():
         return render_from(ap, args)
     args.argv = sys.argv[1:]
     fill_mode_defaults(args)
+    if args.race:  # the race alone
+        args.skip_throughput = args.skip_ttq = True
+        args.skip_race = False
     if not set(VECSAC_ENTRANTS) & set(args.entrants) and not args.skip_ttq:
         ap.error(f"--entrants must include one of {', '.join(VECSAC_ENTRANTS)}: the ratios are to vecsac")
-    for exe in (args.vecsac, args.vecsac_bench):
+    for exe in (args.vecsac,) + (() if args.skip_throughput else (args.vecsac_bench,)):
         if not exe.is_file():
             sys.exit(f"error: {exe} not found; build it first (scripts/setup.sh)")
     args.load_before = os.getloadavg()[0]
@@ -369,16 +536,18 @@ def main():
     log = []
     rates = None if args.skip_throughput else update_throughput(args, log)
     results = None if args.skip_ttq else time_to_quality(args, log)
+    race = None if args.skip_race else pendulum_race(args, log)
     elapsed, load_after = time.monotonic() - t0, os.getloadavg()[0]
-    record = {"argv": args.argv, "info": info, "rates": rates, "results": results, "log": log,
-              "started": started.isoformat(), "elapsed_s": elapsed,
+    record = {"argv": args.argv, "info": info, "rates": rates, "results": results, "race": race,
+              "log": log, "started": started.isoformat(), "elapsed_s": elapsed,
               "load_before": args.load_before, "load_after": load_after,
               "vecsac_build_dir": os.environ.get("VECSAC_BUILD_DIR")}
     args.work.mkdir(parents=True, exist_ok=True)
-    tmp = args.work / f".peers_results.json.tmp{os.getpid()}"
+    results_name = "pendulum_race_results.json" if args.race else "peers_results.json"
+    tmp = args.work / f".{results_name}.tmp{os.getpid()}"
     tmp.write_text(json.dumps(record, indent=1) + "\n")
-    os.replace(tmp, args.work / "peers_results.json")
-    write_report(args, info, rates, results, log, started, elapsed, load_after)
+    os.replace(tmp, args.work / results_name)
+    write_report(args, info, rates, results, log, started, elapsed, load_after, race=race)
 
 
 def fill_mode_defaults(args) -> None:
@@ -386,6 +555,8 @@ def fill_mode_defaults(args) -> None:
     for key, value in (QUICK if args.quick else FULL).items():
         if getattr(args, key) is None:
             setattr(args, key, value)
+    if args.out is None:  # a race alone must not overwrite the full report
+        args.out = args.work / "pendulum_race.md" if args.race else REPO / "docs" / "benchmarks.md"
 
 
 def render_from(ap, cli) -> None:
@@ -412,7 +583,8 @@ def render_from(ap, cli) -> None:
     started = datetime.datetime.fromisoformat(record["started"])
     write_report(args, info, rates, record["results"], record["log"], started,
                  record["elapsed_s"], record["load_after"],
-                 rendered_again=datetime.datetime.now(datetime.timezone.utc))
+                 rendered_again=datetime.datetime.now(datetime.timezone.utc),
+                 race=record.get("race"))
 
 
 if __name__ == "__main__":

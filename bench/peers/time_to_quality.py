@@ -19,6 +19,16 @@ Entrants:
 
 The Python entrants evaluate a last time when their clock reaches the cap, then
 stop. vecsac is stopped at its first evaluation past the cap, which is not counted.
+
+Pendulum race (issue #14 §7): each entrant trains its own fixed number of steps on
+Pendulum-v1, timed without evaluation, then is scored once on 100 deterministic
+episodes (mean return; the bar is -160). --cap and --every do not apply.
+  vecsac-pendulum   build/vecsac train on configs/pendulum.json (rl-zoo's SAC entry:
+                    20k transitions), then `vecsac eval --episodes 100`
+  rltools-pendulum  RLtools' default SAC (pip rltools; 64-64 nets, batch 100, 1 env,
+                    10k steps, MKL on 1 thread) on gymnasium's Pendulum-v1 behind
+                    RescaleAction(-1, 1), as RLtools' own example trains it
+  sb3-pendulum      SB3 SAC with rl-zoo's Pendulum-v1 hyperparameters (lr 1e-3, 20k steps)
 """
 import argparse
 import json
@@ -35,12 +45,23 @@ import numpy as np
 
 from pointmass_env import QUALITY_BAR, REPO, EVAL_STARTS, PointMassEnv, evaluate, load_starts
 
-ENTRANTS = ("vecsac", "vecsac-many-envs", "sb3-default", "sb3-tuned", "notebook")
+PENDULUM_ENTRANTS = ("vecsac-pendulum", "rltools-pendulum", "sb3-pendulum")
+ENTRANTS = ("vecsac", "vecsac-many-envs", "sb3-default", "sb3-tuned", "notebook", *PENDULUM_ENTRANTS)
 VECSAC_CONFIGS = {"vecsac": REPO / "configs" / "pointmass.json",
                   "vecsac-many-envs": REPO / "configs" / "pointmass_many_envs.json"}
 # rl-baselines3-zoo's hyperparams/sac.yml, Pendulum-v1: 1-D torque, quadratic cost and
 # 200-step episodes, the zoo's nearest task to the point mass. It sets only this.
 SB3_TUNED = dict(learning_rate=1e-3)
+
+# The Pendulum race. rl-zoo reports -157 ± 89 for SB3's SAC at 20k steps; docs/learning.md
+# holds vecsac's configs/pendulum.json to the same bar, a mean over 100 episodes.
+PENDULUM_BAR = -160.0
+PENDULUM_EPISODES = 100
+PENDULUM_EVAL_SEED = 1000  # the --seed of docs/learning.md's `vecsac eval` runs
+PENDULUM_STEPS = {"vecsac-pendulum": None,      # the config's own run.total_timesteps (20k)
+                  "rltools-pendulum": 10_000,   # RLtools' default STEP_LIMIT
+                  "sb3-pendulum": 20_000}       # rl-zoo's n_timesteps for Pendulum-v1
+RLTOOLS_MODULE = "vecsac_peers"  # RLtools' interface_name: its compile cache under /tmp/rltools
 
 
 class EvalCadence:
@@ -213,6 +234,127 @@ def run_vecsac(args, out: Path):
             "commands": [calibration_cmd, cmd]}
 
 
+
+# --- Pendulum race ----------------------------------------------------------------
+
+def rescaled_pendulum(seed=None):
+    """gymnasium's Pendulum-v1 with actions in [-1, 1], as RLtools' example trains it
+    (its tanh policy outputs that range); reset once with `seed` when given."""
+    import gymnasium as gym
+    # float32 bounds: Python floats make gymnasium warn that it casts float64 to the space's float32.
+    env = gym.wrappers.RescaleAction(gym.make("Pendulum-v1"), np.float32(-1), np.float32(1))
+    if seed is not None:
+        env.reset(seed=seed)
+    return env
+
+
+def pendulum_returns(act, env, episodes=PENDULUM_EPISODES, seed=PENDULUM_EVAL_SEED) -> list:
+    """Returns of `episodes` episodes of the deterministic policy act(obs) -> action, each
+    to its 200-step truncation; the first reset is seeded, the rest continue its stream."""
+    returns = []
+    for i in range(episodes):
+        obs, _ = env.reset(seed=seed if i == 0 else None)
+        total, done = 0.0, False
+        while not done:
+            obs, reward, terminated, truncated, _ = env.step(act(obs))
+            total += float(reward)
+            done = terminated or truncated
+        returns.append(total)
+    return returns
+
+
+def run_rltools_pendulum(args, steps: int) -> dict:
+    # RLtools' own default is MKL on one thread (rltools/src/link_mkl.py sets it when unset);
+    # set it here so an MKL_NUM_THREADS in the caller's environment cannot change that.
+    os.environ["MKL_NUM_THREADS"] = "1"
+    os.environ["RL_TOOLS_FORCE_MKL"] = "1"  # a missing mkl package fails instead of falling back
+    import rltools  # (after the variables above: it reads them on import)
+    seed = args.seed
+    t0 = time.perf_counter()
+    # Compiled just in time for these shapes and parameters (cached between runs).
+    # Evaluation is off: RLtools' default evaluates 10 episodes every 1000 steps inside
+    # step(), which would land on the training clock.
+    sac = rltools.SAC(lambda: rescaled_pendulum(seed), STEP_LIMIT=steps, enable_evaluation=False,
+                      interface_name=RLTOOLS_MODULE)
+    compile_s = time.perf_counter() - t0
+    state = sac.State(seed)
+    t0 = time.perf_counter()
+    while not state.step():
+        pass
+    train_s = time.perf_counter() - t0
+    returns = pendulum_returns(state.action, rescaled_pendulum())
+    return {"train_s": train_s, "steps": steps, "returns": returns, "compile_s": compile_s,
+            "blas": rltools_backend(), "mkl_threads": os.environ["MKL_NUM_THREADS"]}
+
+
+def rltools_backend() -> str:
+    """The BLAS backend the RLtools module was compiled with, from its cached command line
+    (rltools/src/compile.py writes it next to the module)."""
+    import rltools
+    cmd = Path(rltools.CACHE_PATH) / "build" / f"rltools_sac_{RLTOOLS_MODULE}" / "cmd.txt"
+    text = cmd.read_text() if cmd.exists() else ""
+    return ("MKL" if "RL_TOOLS_BACKEND_ENABLE_MKL" in text else
+            "OpenBLAS" if "RL_TOOLS_BACKEND_ENABLE_OPENBLAS" in text else
+            "unknown" if not text else "none (plain loops)")
+
+
+def run_sb3_pendulum(args, steps: int) -> dict:
+    import gymnasium as gym
+    import torch
+    from stable_baselines3 import SAC
+    from stable_baselines3.common.logger import Logger
+    torch.set_num_threads(args.threads)
+    model = SAC("MlpPolicy", gym.make("Pendulum-v1"), seed=args.seed, device="cpu", verbose=0,
+                **SB3_TUNED)  # rl-zoo's Pendulum-v1 entry: lr 1e-3, the rest SB3's defaults
+    model.set_logger(Logger(folder=None, output_formats=[]))  # records in memory, writes nothing
+    t0 = time.perf_counter()
+    model.learn(total_timesteps=steps)
+    train_s = time.perf_counter() - t0
+    returns = pendulum_returns(lambda obs: model.predict(obs, deterministic=True)[0],
+                               gym.make("Pendulum-v1"))
+    return {"train_s": train_s, "steps": steps, "returns": returns}
+
+
+def run_vecsac_pendulum(args, steps) -> dict:
+    """Trains with `vecsac train`, then scores with `vecsac eval`. The training time is
+    the time_s of the last metrics.jsonl line, which vecsac writes at its final step:
+    the training loop's own clock, without start-up, the final checkpoint or eval.json's
+    evaluation (configs/pendulum.json has no periodic evaluations)."""
+    if not Path(args.vecsac).is_file():
+        sys.exit(f"error: {args.vecsac} not found; build it first (scripts/setup.sh)")
+    run = args.out / "run"
+    shutil.rmtree(run, ignore_errors=True)  # a stale metrics.jsonl would give a stale time
+    train = [str(args.vecsac), "train", "--config", str(REPO / "configs" / "pendulum.json"),
+             "--out", str(run), "--set", "run.device=cpu", "--set", f"run.seed={args.seed}"]
+    if steps is not None:
+        train += ["--set", f"run.total_timesteps={steps}"]
+    t0 = time.perf_counter()
+    run_checked(train, args.out / "train.log")
+    wall_s = time.perf_counter() - t0
+    last = json.loads((run / "metrics.jsonl").read_text().splitlines()[-1])
+    score = args.out / "eval100.json"
+    evaluate_cmd = [str(args.vecsac), "eval", "--run", str(run), "--episodes",
+                    str(PENDULUM_EPISODES), "--seed", str(PENDULUM_EVAL_SEED), "--device", "cpu",
+                    "--json", str(score)]
+    run_checked(evaluate_cmd, args.out / "eval.log")
+    return {"train_s": last["time_s"], "steps": last["global_step"], "wall_s": wall_s,
+            "returns": json.loads(score.read_text())["returns"], "commands": [train, evaluate_cmd]}
+
+
+def run_pendulum(args) -> dict:
+    """One race entrant: trains, scores, and returns its summary."""
+    steps = args.steps if args.steps is not None else PENDULUM_STEPS[args.entrant]
+    run = {"vecsac-pendulum": run_vecsac_pendulum, "rltools-pendulum": run_rltools_pendulum,
+           "sb3-pendulum": run_sb3_pendulum}[args.entrant]
+    result = run(args, steps)
+    returns = result.pop("returns")
+    mean = float(np.mean(returns))
+    (args.out / "returns.json").write_text(json.dumps(returns) + "\n")
+    return {"entrant": args.entrant, "seed": args.seed, "threads": args.threads,
+            "episodes": len(returns), "mean_return": mean, "std_return": float(np.std(returns)),
+            "bar": PENDULUM_BAR, "reached": mean >= PENDULUM_BAR, **result}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--entrant", choices=ENTRANTS, required=True)
@@ -225,10 +367,19 @@ def main():
     ap.add_argument("--vecsac", type=Path, default=REPO / "build" / "vecsac")
     ap.add_argument("--notebook-full", action="store_true",
                     help="notebook entrant: FAST_RUN = False config (the notebook ran FAST_RUN = True)")
+    ap.add_argument("--steps", type=int,
+                    help="Pendulum entrants: training steps instead of each one's own "
+                    "(" + ", ".join(f"{e} {s or 'its config'}" for e, s in PENDULUM_STEPS.items())
+                    + "); for smoke tests")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     os.environ["OMP_NUM_THREADS"] = str(args.threads)
     extra = {}
+    if args.entrant in PENDULUM_ENTRANTS:
+        summary = run_pendulum(args)
+        (args.out / "summary.json").write_text(json.dumps(summary, default=str) + "\n")
+        print(json.dumps(summary, default=str))
+        return
     if args.entrant in VECSAC_CONFIGS:
         args.config = VECSAC_CONFIGS[args.entrant]
         extra = run_vecsac(args, args.out)

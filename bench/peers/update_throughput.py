@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""SAC updates per second at batch B, 256-256 nets, float32 on the CPU, for:
+"""SAC updates per second at batch B, 256-256 nets (or --shapes default), float32 on the CPU, for:
 
   vecsac  BM_SacUpdate_Cpu/B of build/vecsac_bench (one SacLearner::update; batches
           sampled before the timed region), its items_per_second
@@ -8,12 +8,21 @@
   sb3     stable-baselines3's SAC.train(gradient_steps=G, batch_size=B) on a replay
           buffer holding 10k random transitions; its time includes SB3's own replay
           sampling, which cannot be separated from train()
+  sbx     sbx-rl's (SB3's JAX port) jitted SAC._train, which fuses --gradient-steps
+          gradient steps into one call (a lax.fori_loop), as sbx's SAC.train() runs it when
+          gradient_steps > 1; fed 8 chunks of gradient_steps x B transitions sampled before
+          timing, used in turn. JAX on the CPU.
 
 All on point-mass shapes (obs 2, act 1, actions in [-2, 2]). Each measurement
 warms up for --warmup seconds, then runs whole calls for at least --min-time
 seconds and reports calls x updates per call / elapsed wall time.
 
+--shapes default uses configs/pointmass.json's networks (actor 96-96, critics 64-64); it
+is for sbx and vecsac only: vecsac runs BM_SacUpdateDefault_Cpu/B (one update at those
+widths on pre-sampled batches, as BM_SacUpdate does at 256-256).
+
   update_throughput.py --impl eager --batch 256 [--min-time 2 --warmup 0.5 --threads N]
+  update_throughput.py --impl sbx --shapes default --batch 1024 --gradient-steps 16
 """
 import argparse
 import itertools
@@ -31,6 +40,10 @@ from pointmass_env import REPO, PointMassEnv
 REPLAY_FILL = 10_000  # random transitions in the replay buffers the batches are drawn from
 EAGER_BATCHES = 8     # as BM_SacUpdate: a few distinct batches, used in turn
 SB3_GRADIENT_STEPS = 1  # per train() call: SB3's default train_freq 1 / gradient_steps 1
+# Per sbx _train() call: the default config's gradient_steps, which sbx fuses into one call.
+SBX_GRADIENT_STEPS = 16
+NET_ARCH = {"256": [256, 256],  # the width the update is specified and compared with peers at
+            "default": {"pi": [96, 96], "qf": [64, 64]}}  # configs/pointmass.json's
 
 
 def random_transitions(n: int, seed: int = 0):
@@ -90,21 +103,72 @@ def sb3_update(batch_size: int, gradient_steps: int = SB3_GRADIENT_STEPS):
     return call
 
 
-def vecsac_cmd(bench: Path, batch_size: int, min_time: float, warmup: float) -> list:
-    return [str(bench), f"--benchmark_filter=^BM_SacUpdate_Cpu/{batch_size}/",
+def sbx_update(batch_size: int, gradient_steps: int, net_arch):
+    """A call that runs sbx's jitted SAC._train once: gradient_steps updates of batch B,
+    on chunks sampled before timing. The states it returns feed the next call, as in
+    training, so the optimizers' moments and the target nets evolve."""
+    os.environ.setdefault("JAX_PLATFORMS", "cpu")  # CPU, as the others; no accelerator probing
+    import jax
+    from sbx import SAC
+    model = SAC("MlpPolicy", PointMassEnv(), policy_kwargs=dict(net_arch=net_arch),
+                batch_size=batch_size, gradient_steps=gradient_steps, seed=0, verbose=0)
+    obs, act, rew, next_obs, done = random_transitions(REPLAY_FILL)
+    scaled_act = act / 2.0  # SB3's buffers, and so sbx's, store actions scaled to [-1, 1]
+    rng = np.random.default_rng(1)
+    chunks = []
+    for _ in range(EAGER_BATCHES):
+        i = rng.integers(0, REPLAY_FILL, batch_size * gradient_steps)
+        # The layout SAC.train() hands _train, already on the device, so no host copy is timed.
+        chunks.append(jax.device_put(_sbx_samples(obs[i], scaled_act[i], next_obs[i], done[i],
+                                                  rew[i], model.gamma)))
+    chunks = itertools.cycle(chunks)
+    state = {"qf": model.policy.qf_state, "actor": model.policy.actor_state,
+             "ent": model.ent_coef_state, "key": model.key}
+
+    def call():
+        qf, actor, ent, key, losses = SAC._train(
+            model.tau, model.target_entropy, gradient_steps, next(chunks), model.policy_delay,
+            0, state["qf"], state["actor"], state["ent"], state["key"])  # policy_delay 1: offset 0
+        # JAX dispatches asynchronously: wait for the result, or only the launch is timed.
+        jax.block_until_ready((qf, actor, ent, key, losses))
+        state.update(qf=qf, actor=actor, ent=ent, key=key)
+        return gradient_steps
+    call()  # the jit compiles here (seconds), so that --warmup warms up rather than compiles
+    return call
+
+
+def limit_cpus(threads: int) -> None:
+    """XLA sizes its CPU thread pool itself and has no thread-count setting; pinning the
+    process to `threads` cores bounds its parallelism to what the others get."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if threads < len(cpus):
+        os.sched_setaffinity(0, cpus[:threads])
+
+
+def _sbx_samples(obs, act, next_obs, done, rew, gamma):
+    from sbx.common.type_aliases import ReplayBufferSamplesNp
+    return ReplayBufferSamplesNp(obs, act, next_obs, done, rew, np.full(len(rew), gamma, np.float32))
+
+
+def vecsac_cmd(bench: Path, batch_size: int, min_time: float, warmup: float,
+               shapes: str = "256") -> list:
+    family = (f"BM_SacUpdate_Cpu/{batch_size}" if shapes == "256"
+              else f"BM_SacUpdateDefault_Cpu/{batch_size}")
+    return [str(bench), f"--benchmark_filter=^{family}/",
             "--benchmark_format=json", f"--benchmark_min_time={min_time}",
             f"--benchmark_min_warmup_time={warmup}", "--benchmark_repetitions=1"]
 
 
 def vecsac_update_rate(bench: Path, batch_size: int, min_time: float, warmup: float,
-                       threads: int) -> float:
-    """items_per_second of BM_SacUpdate_Cpu/B, run with `threads` torch threads
-    (vecsac_bench sizes its pool from OMP_NUM_THREADS)."""
+                       threads: int, shapes: str = "256") -> float:
+    """items_per_second of BM_SacUpdate_Cpu/B (BM_SacUpdateDefault_Cpu/B with shapes
+    "default"), run with `threads` torch threads (vecsac_bench sizes its pool from
+    OMP_NUM_THREADS)."""
     if not Path(bench).is_file():
         raise SystemExit(f"error: {bench} not found; build it first (scripts/setup.sh)")
     env = dict(os.environ, OMP_NUM_THREADS=str(threads))
-    out = subprocess.run(vecsac_cmd(bench, batch_size, min_time, warmup), env=env, check=True,
-                         stdout=subprocess.PIPE, text=True).stdout
+    out = subprocess.run(vecsac_cmd(bench, batch_size, min_time, warmup, shapes), env=env,
+                         check=True, stdout=subprocess.PIPE, text=True).stdout
     report = json.loads(out)
     got = report["context"].get("torch_threads")
     if got != str(threads):
@@ -117,19 +181,32 @@ def vecsac_update_rate(bench: Path, batch_size: int, min_time: float, warmup: fl
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--impl", choices=("vecsac", "eager", "sb3"), required=True)
+    ap.add_argument("--impl", choices=("vecsac", "eager", "sb3", "sbx"), required=True)
     ap.add_argument("--batch", type=int, default=256)
+    ap.add_argument("--shapes", choices=tuple(NET_ARCH), default="256",
+                    help="networks: 256-256, or configs/pointmass.json's (sbx and vecsac only)")
+    ap.add_argument("--gradient-steps", type=int, default=SBX_GRADIENT_STEPS,
+                    help="sbx: gradient steps fused into one _train call")
     ap.add_argument("--min-time", type=float, default=2.0)
     ap.add_argument("--warmup", type=float, default=0.5)
     ap.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)))
     ap.add_argument("--vecsac-bench", type=Path, default=REPO / "build" / "vecsac_bench")
     args = ap.parse_args()
+    if args.shapes != "256" and args.impl not in ("vecsac", "sbx"):
+        ap.error(f"--shapes {args.shapes} is for --impl vecsac or sbx")
     torch.set_num_threads(args.threads)
-    result = {"impl": args.impl, "batch": args.batch, "threads": args.threads}
+    result = {"impl": args.impl, "batch": args.batch, "shapes": args.shapes, "threads": args.threads}
     if args.impl == "vecsac":
         result["updates_per_s"] = vecsac_update_rate(args.vecsac_bench, args.batch, args.min_time,
-                                                     args.warmup, args.threads)
-        result["commands"] = [vecsac_cmd(args.vecsac_bench, args.batch, args.min_time, args.warmup)]
+                                                     args.warmup, args.threads, args.shapes)
+        result["commands"] = [vecsac_cmd(args.vecsac_bench, args.batch, args.min_time, args.warmup,
+                                         args.shapes)]
+    elif args.impl == "sbx":
+        limit_cpus(args.threads)
+        result["gradient_steps"] = args.gradient_steps
+        result["updates_per_s"] = measure(sbx_update(args.batch, args.gradient_steps,
+                                                     NET_ARCH[args.shapes]),
+                                          args.min_time, args.warmup)
     else:
         make = eager_update if args.impl == "eager" else sb3_update
         result["updates_per_s"] = measure(make(args.batch), args.min_time, args.warmup)
