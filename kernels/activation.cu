@@ -16,14 +16,14 @@ __global__ void relu_backward_kernel(const Rows grad, const Rows act) {
 void launch_relu(const Rows& h, CudaStream stream) {
   const int64_t blocks = h.members * h.rows;
   if (blocks == 0 || h.cols == 0) return;
-  relu_kernel<<<static_cast<unsigned>(blocks), kRowThreads, 0, stream>>>(h);
+  relu_kernel<<<detail::grid_blocks(blocks), kRowThreads, 0, stream>>>(h);
   VECSAC_CUDA_CHECK(cudaGetLastError());
 }
 
 void launch_relu_backward(const Rows& grad, const Rows& act, CudaStream stream) {
   const int64_t blocks = grad.members * grad.rows;
   if (blocks == 0 || grad.cols == 0) return;
-  relu_backward_kernel<<<static_cast<unsigned>(blocks), kRowThreads, 0, stream>>>(grad, act);
+  relu_backward_kernel<<<detail::grid_blocks(blocks), kRowThreads, 0, stream>>>(grad, act);
   VECSAC_CUDA_CHECK(cudaGetLastError());
 }
 

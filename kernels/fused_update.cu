@@ -31,7 +31,9 @@ __global__ void policy_backward_kernel(const SacRows p) {
   policy_backward_thread(p, blockIdx.x, blockDim.x, threadIdx.x);
 }
 
-__global__ void critic_loss_kernel(const SacRows p) {
+// The bound lets nvcc plan registers for 512 threads (at most 128 each): without it the
+// inlined double-precision pow could take more, and every launch would fail.
+__global__ void __launch_bounds__(kReduceThreads) critic_loss_kernel(const SacRows p) {
   __shared__ float shared[kReduceThreads];
   const float alpha = expf(p.scalars[kLogAlpha]);
   float weight = 0.0f, log_prob = 0.0f;
@@ -53,7 +55,7 @@ __global__ void critic_loss_kernel(const SacRows p) {
   }
 }
 
-__global__ void actor_loss_kernel(const SacRows p) {
+__global__ void __launch_bounds__(kReduceThreads) actor_loss_kernel(const SacRows p) {
   __shared__ float shared[kReduceThreads];
   const float alpha = p.scalars[kAlphaUsed];
   float loss = 0.0f, q_min = 0.0f;
@@ -72,7 +74,7 @@ __global__ void adam_polyak_kernel(const AdamRows adam, const PolyakRows polyak,
   adam_polyak_thread(adam, polyak, scalars, k, blockIdx.x, blockDim.x, threadIdx.x);
 }
 
-unsigned blocks_of(int64_t n) { return static_cast<unsigned>(blocks_for(n, kThreadsPerBlock)); }
+unsigned blocks_of(int64_t n) { return detail::grid_blocks(blocks_for(n, kThreadsPerBlock)); }
 
 }  // namespace
 

@@ -10,6 +10,7 @@
 
 #ifdef VECSAC_WITH_CUDA
 #include <ATen/cuda/CUDAContext.h>
+#include <c10/cuda/CUDAGuard.h>
 #include <cublas_v2.h>
 #endif
 
@@ -61,7 +62,9 @@ void cpu_gemm(const Gemm& g) {
 }
 
 #ifdef VECSAC_WITH_CUDA
-void cuda_gemm(const Gemm& g) {
+void cuda_gemm(const Gemm& g, c10::Device device) {
+  // The handle and stream are the current device's: make that `device`.
+  const c10::cuda::CUDAGuard guard(device);
   cublasHandle_t handle = at::cuda::getCurrentCUDABlasHandle();  // bound to the current stream
   const float one = 1.0f;
   const cublasStatus_t status = cublasSgemmStridedBatched(
@@ -92,7 +95,7 @@ void gemm(const Gemm& g, c10::Device device) {
   }
 #ifdef VECSAC_WITH_CUDA
   TORCH_CHECK(device.is_cuda(), "gemm: unsupported device ", device);
-  cuda_gemm(g);
+  cuda_gemm(g, device);
 #else
   TORCH_CHECK(false, "gemm: device ", device,
               " needs CUDA, but this vecsac was built with VECSAC_CUDA=OFF");

@@ -8,22 +8,17 @@
 #include <algorithm>
 
 #include "vecsac/nn/launch_count.h"
+#include "vecsac/nn/layer_sizes.h"
 #include "vecsac/sac/fused_update_launch.h"
 
 #ifdef VECSAC_WITH_CUDA
+#include <c10/cuda/CUDAFunctions.h>
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
 #endif
 
 namespace vecsac {
 namespace {
-
-std::vector<int64_t> layer_sizes(int64_t in, const std::vector<int64_t>& hidden, int64_t out) {
-  std::vector<int64_t> s{in};
-  s.insert(s.end(), hidden.begin(), hidden.end());
-  s.push_back(out);
-  return s;
-}
 
 // Rows per CPU task of the row kernels: a policy row costs a few scalar transcendental
 // calls per action dimension (~50 ns), so a batch of 1024 splits across two cores.
@@ -161,7 +156,13 @@ FusedSacUpdate::FusedSacUpdate(int64_t obs_dim, int64_t act_dim,
       constants_(constants),
       tau_(tau),
       device_(device) {
-  const auto f32 = at::TensorOptions().device(device).dtype(at::kFloat);
+#ifdef VECSAC_WITH_CUDA
+  // "cuda" without an index means the current device; batches arrive as "cuda:N".
+  if (device_.is_cuda() && !device_.has_index()) {
+    device_ = c10::Device(c10::kCUDA, c10::cuda::current_device());
+  }
+#endif
+  const auto f32 = at::TensorOptions().device(device_).dtype(at::kFloat);
   actor_params = at::zeros({actor_mlp_.num_params()}, f32);
   critic_params = at::zeros({critic_mlp_.num_params()}, f32);
   target_params = at::zeros({critic_mlp_.num_params()}, f32);

@@ -3,17 +3,9 @@
 
 #include <ATen/ATen.h>
 
+#include "vecsac/nn/layer_sizes.h"
+
 namespace vecsac {
-namespace {
-
-std::vector<int64_t> layer_sizes(int64_t in, const std::vector<int64_t>& hidden, int64_t out) {
-  std::vector<int64_t> s{in};
-  s.insert(s.end(), hidden.begin(), hidden.end());
-  s.push_back(out);
-  return s;
-}
-
-}  // namespace
 
 ActorImpl::ActorImpl(int64_t obs_dim, int64_t act_dim, const std::vector<int64_t>& hidden,
                      double action_limit, at::Generator init_gen)

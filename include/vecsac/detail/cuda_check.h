@@ -14,6 +14,16 @@ namespace vecsac::detail {
                            expr + ": " + cudaGetErrorString(err));
 }
 
+/// A 1-D grid's block count as CUDA takes it, refused past gridDim.x's limit (2^31 - 1)
+/// instead of wrapping silently to a small grid.
+inline unsigned grid_blocks(long long blocks) {
+  if (blocks < 0 || blocks > 2147483647LL) {
+    throw std::runtime_error("CUDA grid of " + std::to_string(blocks) +
+                             " blocks exceeds gridDim.x's limit of 2^31 - 1");
+  }
+  return static_cast<unsigned>(blocks);
+}
+
 }  // namespace vecsac::detail
 
 // tools/check_kernel_launches.sh requires this right after every <<<...>>> launch.

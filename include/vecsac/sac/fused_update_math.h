@@ -114,7 +114,7 @@ VECSAC_HD inline void policy_row(const SacRows& p, int64_t i) {
 /// row returns for the batch mean.
 VECSAC_HD inline float critic_target_row(const SacRows& p, int64_t i, float alpha) {
   const float q0 = p.q_target[i], q1 = p.q_target[p.batch + i];
-  const float next_q = q1 < q0 ? q1 : q0;
+  const float next_q = (q1 < q0 || q1 != q1) ? q1 : q0;  // a NaN wins, as in torch's min
   const float y = p.reward[i] +
                   p.k.gamma * (1.0f - p.terminated[i]) * (next_q - alpha * p.log_prob[p.batch + i]);
   const float w = p.k.weight_offset > 0.0f ? 1.0f / (fabsf(y) + p.k.weight_offset) : 1.0f;
@@ -178,7 +178,7 @@ VECSAC_HD inline void finish_actor_loss(const SacRows& p, float loss_sum, float 
 VECSAC_HD inline float actor_loss_row(const SacRows& p, int64_t i, float alpha, float* q_min) {
   const float q0 = p.q_pi[i], q1 = p.q_pi[p.batch + i];
   const float g = -1.0f / static_cast<float>(p.batch);
-  const bool first = q0 <= q1;
+  const bool first = q0 <= q1 || q0 != q0;  // ties and NaN as torch's min: the first
   p.q_pi_grad[i] = first ? g : 0.0f;
   p.q_pi_grad[p.batch + i] = first ? 0.0f : g;
   *q_min = first ? q0 : q1;
