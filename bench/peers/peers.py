@@ -425,9 +425,9 @@ def race_section(args, race) -> list:
     r0 = race["rltools-pendulum"][0]
     lines += [
         "", "Entrants:", "",
-        "- **vecsac-pendulum**: `vecsac train --config configs/pendulum.json` (rl-zoo's SAC "
-        "entry: lr 1e-3, 256-256 nets, 4 envs × 4 gradient steps of batch 256 per vector step, "
-        "20k transitions) on the CPU, then `vecsac eval --episodes 100 --seed 1000`. Its time "
+        "- **vecsac-pendulum**: `vecsac train --config configs/pendulum.json` (RLtools's shapes: "
+        "lr 1e-3, 64-64 nets, 1 env, one gradient step of batch 100 per transition, 10k "
+        "transitions, `run.threads` 1) on the CPU, then `vecsac eval --episodes 100 --seed 1000`. Its time "
         "is `time_s` of the last `metrics.jsonl` line, the training loop's own clock at its "
         "final step (the whole process took "
         f"{statistics.median(s['wall_s'] for s in race['vecsac-pendulum']):.1f} s, median, "

@@ -206,7 +206,8 @@ std::vector<Field> run_fields(RunConfig& c) {
           int_field("eval_episodes", c.eval_episodes),
           int_field("select_episodes", c.select_episodes),
           field("eval_init", c.eval_init, as_string),
-          int_field("checkpoint_interval", c.checkpoint_interval)};
+          int_field("checkpoint_interval", c.checkpoint_interval),
+          int_field("threads", c.threads)};
 }
 
 std::vector<std::pair<std::string, std::vector<Field>>> sections(Config& c) {
@@ -369,6 +370,8 @@ void validate(const Config& c) {
           "must be >= 0 (0: no selection, the last actor is the run's policy)");
   require(r.checkpoint_interval >= 0, "run.checkpoint_interval", str(r.checkpoint_interval),
           "must be >= 0 (0: only at the end)");
+  require(r.threads >= 0 && r.threads <= 1024, "run.threads", str(r.threads),
+          "must be in [0, 1024] (0: the default, the core count or OMP_NUM_THREADS)");
 
   // Combinations that cannot train.
   require(s.batch_size <= s.buffer_size, "sac.batch_size", str(s.batch_size),

@@ -7,6 +7,7 @@
 #include "vecsac/sac/trainer.h"
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 
 #include <chrono>
 #include <cmath>
@@ -197,15 +198,16 @@ TrainResult train(const Config& config, const TrainOptions& options) {
   write_file_atomic(options.out_dir / "config.json", config_to_json(config).dump(2) + "\n");
 
   const double utd = static_cast<double>(sac.gradient_steps) / (sac.train_freq * n);
+  if (run.threads > 0) at::set_num_threads(static_cast<int>(run.threads));
   if (!options.quiet) {
     std::printf(
-        "training %s (dim %d) on %s: %lld envs, %lld transitions; %lld gradient steps of batch "
-        "%lld "
+        "training %s (dim %d) on %s (%d CPU threads): %lld envs, %lld transitions; %lld gradient "
+        "steps of batch %lld "
         "every %lld vector steps = update-to-data ratio %.4g gradient steps per transition "
         "(%.4g sampled transitions per collected one)\n",
-        config.env.name.c_str(), config.env.dim, device.str().c_str(), (long long)n,
-        (long long)run.total_timesteps, (long long)sac.gradient_steps, (long long)sac.batch_size,
-        (long long)sac.train_freq, utd, utd * sac.batch_size);
+        config.env.name.c_str(), config.env.dim, device.str().c_str(), at::get_num_threads(),
+        (long long)n, (long long)run.total_timesteps, (long long)sac.gradient_steps,
+        (long long)sac.batch_size, (long long)sac.train_freq, utd, utd * sac.batch_size);
     std::fflush(stdout);
   }
 

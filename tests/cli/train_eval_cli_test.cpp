@@ -66,9 +66,10 @@ TEST_F(TrainEvalCliTest, TrainWritesTheRunDirectoryAndEvalReadsIt) {
   const auto t = run_cli(
       "train --out " + run +
       testing::tiny_cpu_run({"env.num_envs=4", "sac.learning_starts=32", "sac.batch_size=16",
-                             "run.total_timesteps=200", "run.log_interval=100"}));
+                             "run.total_timesteps=200", "run.log_interval=100", "run.threads=1"}));
   ASSERT_EQ(t.code, 0) << t.output;
   EXPECT_THAT(t.output, HasSubstr("update-to-data ratio"));
+  EXPECT_THAT(t.output, HasSubstr("(1 CPU threads)"));  // run.threads took effect
   for (const char* f : {"config.json", "metrics.jsonl", "eval.json", "checkpoints/step_200.pt"}) {
     EXPECT_TRUE(std::filesystem::exists(dir_ / "run" / f)) << f;
   }

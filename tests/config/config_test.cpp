@@ -115,6 +115,8 @@ TEST(ConfigTest, BadConfigsNameKeyValueAndWhatIsAllowed) {
        {"env.stagger_time_limits=1", "must be true or false"}},
       {R"({"sac": {"tau": 1.5}})", {}, {"sac.tau=1.5", "(0, 1]"}},
       {R"({"run": {"select_episodes": -1}})", {}, {"run.select_episodes=-1", "must be >= 0"}},
+      {R"({"run": {"threads": -1}})", {}, {"run.threads=-1", "must be in [0, 1024]"}},
+      {R"({"run": {"threads": 5000}})", {}, {"run.threads=5000", "must be in [0, 1024]"}},
       {R"({"run": {"select_episodes": 8, "eval_freq": 0}})",
        {},
        {"run.select_episodes=8", "needs run.eval_freq > 0"}},
