@@ -111,9 +111,19 @@ void adam_polyak(const AdamRows& adam, const PolyakRows& polyak, const float* sc
                  const SacConstants& k, c10::Device device) {
   count_launch();
   if (device.is_cpu()) {
-    const float step_size = scalars[kAdamStepSize], bc2_sqrt = scalars[kAdamBc2Sqrt];
+    const float step_size_all = scalars[kAdamStepSize], bc2_sqrt_all = scalars[kAdamBc2Sqrt];
     at::parallel_for(0, adam.n, kCpuElementGrain, [&](int64_t begin, int64_t end) {
-      for (int64_t i = begin; i < end; ++i) adam_element(adam, i, step_size, bc2_sqrt, k);
+      // Everything the loop reads as locals, the buffers restrict-qualified: they never
+      // overlap, and saying so lets it vectorise (scalar Adam was 7.5 % of a 64-64 run).
+      const float beta1 = static_cast<float>(k.beta1), beta2 = static_cast<float>(k.beta2);
+      const float eps = k.adam_eps, step_size = step_size_all, bc2_sqrt = bc2_sqrt_all;
+      float* __restrict__ p = adam.param;
+      const float* __restrict__ g = adam.grad;
+      float* __restrict__ m = adam.exp_avg;
+      float* __restrict__ v = adam.exp_avg_sq;
+      for (int64_t i = begin; i < end; ++i) {
+        adam_step(p[i], g[i], m[i], v[i], beta1, beta2, eps, step_size, bc2_sqrt);
+      }
     });
     at::parallel_for(0, polyak.n, kCpuElementGrain, [&](int64_t begin, int64_t end) {
       for (int64_t i = begin; i < end; ++i) polyak_element(polyak, i);

@@ -213,16 +213,23 @@ struct AdamRows {
   int64_t n;
 };
 
-/// torch's fused Adam (no weight decay, no amsgrad) on element i, with this update's
-/// step size lr / (1 - beta1^t) and sqrt(1 - beta2^t) from the scalar buffer.
+/// torch's fused Adam (no weight decay, no amsgrad) on one element, with this update's
+/// step size lr / (1 - beta1^t) and sqrt(1 - beta2^t). Scalars by value: the CPU loop
+/// vectorises only when no store can alias them.
+VECSAC_HD inline void adam_step(float& param, float grad, float& exp_avg, float& exp_avg_sq,
+                                float beta1, float beta2, float eps, float step_size,
+                                float bc2_sqrt) {
+  const float m = exp_avg * beta1 + grad * (1.0f - beta1);
+  const float v = exp_avg_sq * beta2 + grad * grad * (1.0f - beta2);
+  exp_avg = m;
+  exp_avg_sq = v;
+  param -= step_size * m / (sqrtf(v) / bc2_sqrt + eps);
+}
+
 VECSAC_HD inline void adam_element(const AdamRows& r, int64_t i, float step_size, float bc2_sqrt,
                                    const SacConstants& k) {
-  const float g = r.grad[i], b1 = static_cast<float>(k.beta1), b2 = static_cast<float>(k.beta2);
-  const float m = r.exp_avg[i] * b1 + g * (1.0f - b1);
-  const float v = r.exp_avg_sq[i] * b2 + g * g * (1.0f - b2);
-  r.exp_avg[i] = m;
-  r.exp_avg_sq[i] = v;
-  r.param[i] -= step_size * m / (sqrtf(v) / bc2_sqrt + k.adam_eps);
+  adam_step(r.param[i], r.grad[i], r.exp_avg[i], r.exp_avg_sq[i], static_cast<float>(k.beta1),
+            static_cast<float>(k.beta2), k.adam_eps, step_size, bc2_sqrt);
 }
 
 /// target <- (1 - tau) target + tau source on element i.
