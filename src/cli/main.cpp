@@ -15,6 +15,7 @@
 #include "vecsac/cli/sweep.h"
 #include "vecsac/cli/train.h"
 #include "vecsac/util/cpu_runtime.h"
+#include "vecsac/util/stop_signal.h"
 
 namespace {
 
@@ -59,6 +60,11 @@ int main(int argc, char** argv) {
     try {
       c.run();
       return 0;
+    } catch (const vecsac::StopRequested& e) {
+      // Not an error: the state is saved, and the exit status says which signal asked.
+      std::cerr << where << ": " << e.what() << "; continue with: "
+                << (e.resume.empty() ? "the same command and --resume" : e.resume) << std::endl;
+      return 128 + e.signal;
     } catch (const c10::Error& e) {
       std::cerr << where << ": error: " << one_line(e.what_without_backtrace()) << std::endl;
     } catch (const std::exception& e) {

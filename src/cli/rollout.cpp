@@ -202,8 +202,8 @@ Command add_rollout_command(CLI::App& parent) {
         }
         const c10::Device device = parse_device(o->device);
         const at::Tensor actions =
-            actions_from_json(read_json_file(o->actions, "--actions file"), env_act_dim(params),
-                              "--actions file '" + o->actions + "'");
+            actions_from_json(read_json_file(o->actions, "--actions file", kMaxActionsBytes),
+                              env_act_dim(params), "--actions file '" + o->actions + "'");
         at::Tensor states;
         if (!o->init.empty()) {
           states = states_from_json(read_json_file(o->init, "--init file"), params,

@@ -14,10 +14,12 @@
 
 #include "vecsac/cli/train.h"
 #include "vecsac/io/atomic_file.h"
+#include "vecsac/io/dir_lock.h"
 #include "vecsac/io/json_file.h"
 #include "vecsac/sac/checkpoint.h"
 #include "vecsac/sac/trainer.h"
 #include "vecsac/stats/aggregate.h"
+#include "vecsac/util/stop_signal.h"
 
 namespace vecsac {
 namespace {
@@ -46,16 +48,6 @@ int64_t parse_seed(const std::string& spec, std::string_view item, std::string_v
   return seed;
 }
 
-// A config.json as this vecsac resolves it: one written before a key existed
-// compares equal to the same settings with that key's default.
-nlohmann::json resolved_config_file(const std::filesystem::path& file) {
-  const nlohmann::json doc = read_json_file(file, "config");
-  nlohmann::json resolved = config_to_json(config_from_json(doc));
-  // A sweep's shared config has no run.seed; resolving would add the default.
-  if (!doc.contains("run") || !doc["run"].contains("seed")) resolved["run"].erase("seed");
-  return resolved;
-}
-
 // A run finished when its eval.json exists, because the sweep deletes that file
 // before it trains a seed, and only if it trained with the config the sweep
 // would use now: a raised run.total_timesteps, say, must continue the run.
@@ -69,25 +61,13 @@ bool finished(const std::filesystem::path& dir, const Config& config) {
 }
 
 // The first key of `now` whose value differs in the config.json at `file`, as
-// "KEY=OLD, this sweep has NEW"; "" when none does (run.total_timesteps is
+// "KEY=OLD, now NEW"; "" when none does (run.total_timesteps is
 // ignored when `any_total`).
 std::string first_difference(const std::filesystem::path& file, const nlohmann::json& now,
                              bool any_total) {
-  nlohmann::json before = resolved_config_file(file);
-  if (any_total && before.contains("run")) {
-    before["run"]["total_timesteps"] = now["run"]["total_timesteps"];
-  }
-  for (const auto& [section, keys] : now.items()) {
-    for (const auto& [key, value] : keys.items()) {
-      const bool known = before.contains(section) && before[section].contains(key);
-      if (!known || before[section][key] != value) {
-        return section + "." + key + "=" +
-               (known ? before[section][key].dump() : std::string("(unset)")) +
-               ", this sweep has " + value.dump();
-      }
-    }
-  }
-  return "";
+  const std::vector<std::string> ignored =
+      any_total ? std::vector<std::string>{"run.total_timesteps"} : std::vector<std::string>{};
+  return first_config_difference(resolved_config_file(file), now, ignored);
 }
 
 // With --resume, a seed that already trained may only continue under the same
@@ -179,7 +159,7 @@ struct SweepOptions {
   std::string config = VECSAC_DEFAULT_CONFIG;
   std::vector<std::string> overrides;
   std::string seeds, out, eval_init;
-  bool resume = false;
+  bool resume = false, overwrite = false;
   int64_t bootstrap_reps = 2000;
   uint64_t bootstrap_seed = 0;
   CLI::Option* config_opt = nullptr;
@@ -231,10 +211,12 @@ nlohmann::json run_seed(const SweepOptions& o, Config config, int64_t seed,
     std::cout << label << ": finished in " << dir.string() << ", skipped" << std::endl;
   } else {
     if (o.resume) check_resumable(dir, config);
-    std::filesystem::remove(dir / "eval.json");  // see finished()
     TrainOptions options;
     options.out_dir = dir;
     options.resume = o.resume && !list_checkpoints(dir).empty();
+    // A seed that died before its first checkpoint starts over under --resume.
+    options.overwrite = o.overwrite || (o.resume && !options.resume);
+    if (options.resume || options.overwrite) std::filesystem::remove(dir / "eval.json");
     std::cout << label << ": " << (options.resume ? "resuming" : "training") << " in "
               << dir.string() << std::endl;
     train_and_report(config, options);
@@ -275,7 +257,7 @@ void run_sweep(const SweepOptions& o) {
   // Once, before any training: a bad key fails here, not after the first seed.
   const Config shared = shared_config(o);
   const std::filesystem::path out(o.out);
-  std::filesystem::create_directories(out);
+  const DirLock lock(out, "vecsac sweep");  // each seed_<k> is locked by its own train()
   nlohmann::json shared_doc = config_to_json(shared);
   shared_doc["run"].erase("seed");  // each seed_<k>/config.json holds its own
   check_sweep_dir(out, shared_doc, o.resume);
@@ -348,12 +330,25 @@ Command add_sweep_command(CLI::App& parent) {
   app->add_flag("--resume", o->resume,
                 "Skip seeds whose run finished with this config; continue the others from their "
                 "newest checkpoint, as train --resume");
+  app->add_flag("--overwrite", o->overwrite,
+                "Retrain seeds whose directories hold an earlier run, replacing it");
   app->add_option("--bootstrap-reps", o->bootstrap_reps, "Bootstrap resamples per interval")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{1}, int64_t{10'000'000}));
   app->add_option("--bootstrap-seed", o->bootstrap_seed, "Seed of the bootstrap resampling")
       ->capture_default_str();
-  return Command{app, [o] { run_sweep(*o); }};
+  return Command{app, [o] {
+                   if (o->resume && o->overwrite) {
+                     throw std::invalid_argument("--resume and --overwrite exclude each other");
+                   }
+                   const StopSignals stop_signals;
+                   try {
+                     run_sweep(*o);
+                   } catch (StopRequested& e) {
+                     e.resume = "vecsac sweep --resume --out " + o->out + " --seeds " + o->seeds;
+                     throw;
+                   }
+                 }};
 }
 
 }  // namespace vecsac

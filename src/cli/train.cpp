@@ -9,13 +9,20 @@
 #include "vecsac/io/json_file.h"
 #include "vecsac/sac/trainer.h"
 #include "vecsac/util/device.h"
+#include "vecsac/util/stop_signal.h"
 
 namespace vecsac {
 
 Config load_config(const std::string& path, const std::vector<std::string>& overrides,
                    bool check_device) {
-  nlohmann::json doc =
-      path.empty() ? nlohmann::json::object() : read_json_file(path, "--config file");
+  nlohmann::json doc = path.empty() ? nlohmann::json::object()
+                                    : read_json_file(path, "--config file", kMaxConfigBytes);
+  if (!doc.is_object()) {
+    throw std::invalid_argument("--config file '" + path +
+                                "': expected a JSON object with the "
+                                "sections env, sac and run, got " +
+                                doc.type_name());
+  }
   for (const auto& o : overrides) apply_override(doc, o);
   Config config = config_from_json(doc);
   validate(config);
@@ -33,7 +40,7 @@ Command add_train_command(CLI::App& parent) {
     std::string config = VECSAC_DEFAULT_CONFIG;
     std::vector<std::string> overrides;
     std::string out;
-    bool resume = false, sync_debug = false;
+    bool resume = false, overwrite = false, sync_debug = false;
     CLI::Option* config_opt = nullptr;
   };
   auto o = std::make_shared<Options>();
@@ -49,10 +56,16 @@ Command add_train_command(CLI::App& parent) {
   app->add_flag("--resume", o->resume,
                 "Continue the run in --out from its newest good checkpoint (raise "
                 "run.total_timesteps with --set to train further)");
+  app->add_flag("--overwrite", o->overwrite,
+                "Replace the run already in --out (without this, train refuses to)");
   app->add_flag("--sync-debug", o->sync_debug,
                 "CUDA: make any host synchronisation inside the training loop an error");
   return Command{
       app, [o] {
+        if (o->resume && o->overwrite) {
+          throw std::invalid_argument(
+              "--resume and --overwrite exclude each other: continue the run, or replace it");
+        }
         if (o->resume && o->out.empty()) {
           throw std::invalid_argument("--resume needs --out RUN_DIR, the run to continue");
         }
@@ -67,11 +80,18 @@ Command add_train_command(CLI::App& parent) {
         const Config config = load_config(config_file, o->overrides);
         TrainOptions options;
         options.resume = o->resume;
+        options.overwrite = o->overwrite;
         options.sync_debug = o->sync_debug;
         options.out_dir =
             o->out.empty() ? "runs/" + config.env.name + "-seed" + std::to_string(config.run.seed)
                            : o->out;
-        train_and_report(config, options);
+        const StopSignals stop_signals;
+        try {
+          train_and_report(config, options);
+        } catch (StopRequested& e) {
+          e.resume = "vecsac train --resume --out " + options.out_dir.string();
+          throw;
+        }
       }};
 }
 

@@ -7,6 +7,8 @@
 #include <limits>
 #include <stdexcept>
 
+#include "vecsac/io/json_file.h"
+
 namespace vecsac {
 namespace {
 
@@ -278,9 +280,11 @@ void apply_override(json& doc, const std::string& assignment) {
   const std::string path = assignment.substr(0, eq), text = assignment.substr(eq + 1);
   json value;
   try {
-    value = json::parse(text);
+    value = parse_json_bounded(text);
   } catch (const json::exception&) {
     value = text;  // bare words such as cuda:0 or auto are strings
+  } catch (const std::length_error& e) {
+    bad("--set '" + path + "=...': the value is " + e.what());
   }
   json* node = &doc;
   size_t start = 0;
@@ -384,6 +388,29 @@ void validate(const Config& c) {
   require(s.learning_starts < r.total_timesteps, "sac.learning_starts", str(s.learning_starts),
           "must be < run.total_timesteps (" + str(r.total_timesteps) +
               "), or no training would happen");
+}
+
+nlohmann::json resolved_config_file(const std::filesystem::path& file) {
+  const nlohmann::json doc = read_json_file(file, "config", kMaxConfigBytes);
+  nlohmann::json resolved = config_to_json(config_from_json(doc));
+  if (!doc.contains("run") || !doc["run"].contains("seed")) resolved["run"].erase("seed");
+  return resolved;
+}
+
+std::string first_config_difference(const nlohmann::json& before, const nlohmann::json& now,
+                                    const std::vector<std::string>& ignored) {
+  for (const auto& [section, keys] : now.items()) {
+    for (const auto& [key, value] : keys.items()) {
+      const std::string name = section + "." + key;
+      if (std::find(ignored.begin(), ignored.end(), name) != ignored.end()) continue;
+      const bool known = before.contains(section) && before[section].contains(key);
+      if (!known || before[section][key] != value) {
+        return name + "=" + (known ? before[section][key].dump() : std::string("(unset)")) +
+               ", now " + value.dump();
+      }
+    }
+  }
+  return "";
 }
 
 }  // namespace vecsac

@@ -7,6 +7,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "vecsac/io/json_file.h"
+
 namespace vecsac {
 
 JsonlFile read_jsonl_file(const std::filesystem::path& path) {
@@ -32,7 +34,9 @@ JsonlFile read_jsonl_file(const std::filesystem::path& path) {
     const std::string where = path.string() + ":" + std::to_string(line_no) + ": ";
     nlohmann::json value;
     try {
-      value = nlohmann::json::parse(line);
+      value = parse_json_bounded(line);
+    } catch (const std::length_error& e) {
+      throw std::runtime_error(where + "refused: " + e.what());
     } catch (const nlohmann::json::exception& e) {
       if (!complete) {
         file.torn_last_line = true;

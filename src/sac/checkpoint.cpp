@@ -5,20 +5,78 @@
 #include <torch/serialize/output-archive.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <fstream>
 #include <sstream>
 #include <stdexcept>
 
 #include "vecsac/io/atomic_file.h"
+#include "vecsac/io/crc32c.h"
 
 namespace vecsac {
 namespace {
 
 // Written last: a file that parses but lacks it is not a complete checkpoint.
 // 2: FusedAdam's moments and step counts replaced torch::optim::Adam's state.
-// The actor's layout is the same in both, so eval reads either.
-constexpr int64_t kFormatVersion = 2;
+// 3: the same archive, followed by the checksum trailer below.
+// The actor's layout is the same in all, so eval reads any.
+constexpr int64_t kFormatVersion = 3;
+constexpr int64_t kOldestResumeFormat = 2;
 constexpr int64_t kOldestActorFormat = 1;
+constexpr int64_t kFirstChecksummedFormat = 3;
+
+// The zip container's own CRCs are not checked by LibTorch's reader, and a flipped bit in
+// a tensor record loads silently. So the archive is followed by a trailer of its own: the
+// magic, the archive's length (catches truncation) and its CRC-32C, all little-endian.
+constexpr char kTrailerMagic[8] = {'V', 'S', 'A', 'C', 'C', 'R', 'C', '1'};
+constexpr size_t kTrailerSize = sizeof(kTrailerMagic) + 8 + 4;
+
+void put_le(std::string& out, uint64_t v, int bytes) {
+  for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFFu));
+}
+uint64_t get_le(const char* p, int bytes) {
+  uint64_t v = 0;
+  for (int i = bytes - 1; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(p[i]);
+  return v;
+}
+
+std::string read_bytes(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    throw std::runtime_error("checkpoint '" + path.string() +
+                             "' is not readable: " + std::strerror(errno));
+  }
+  return std::string((std::istreambuf_iterator<char>(in)), {});
+}
+
+// The archive inside a checkpoint file's bytes, verified against its trailer. Files
+// without a trailer are older formats: returned whole, `checked` false (open() then
+// refuses one that claims a checksummed version, i.e. whose trailer was damaged).
+std::string_view verified_archive(const std::filesystem::path& path, const std::string& bytes,
+                                  bool& checked) {
+  checked = bytes.size() >= kTrailerSize && std::memcmp(bytes.data() + bytes.size() - kTrailerSize,
+                                                        kTrailerMagic, sizeof(kTrailerMagic)) == 0;
+  if (!checked) return bytes;
+  const char* trailer = bytes.data() + bytes.size() - kTrailerSize + sizeof(kTrailerMagic);
+  const uint64_t length = get_le(trailer, 8);
+  const auto stored = static_cast<uint32_t>(get_le(trailer + 8, 4));
+  const size_t archive_size = bytes.size() - kTrailerSize;
+  if (length != archive_size) {
+    throw std::runtime_error("checkpoint '" + path.string() +
+                             "' is truncated or corrupt: " + std::to_string(archive_size) +
+                             " archive bytes where its trailer says " + std::to_string(length));
+  }
+  const std::string_view archive(bytes.data(), archive_size);
+  const uint32_t computed = crc32c(archive);
+  if (computed != stored) {
+    char msg[96];
+    std::snprintf(msg, sizeof msg, "CRC-32C %08x where its trailer says %08x", computed, stored);
+    throw std::runtime_error("checkpoint '" + path.string() + "' is truncated or corrupt: " + msg);
+  }
+  return archive;
+}
 
 void write_int(torch::serialize::OutputArchive& a, const std::string& k, int64_t v) {
   a.write(k, c10::IValue(v));
@@ -57,26 +115,41 @@ std::vector<at::Tensor*> replay_fields(Batch& b) {
   return {&b.obs, &b.act, &b.reward, &b.next_obs, &b.terminated};
 }
 
-// Opens a checkpoint whose format_version is in [oldest, kFormatVersion].
+// Opens a checkpoint whose format_version is in [oldest, kFormatVersion], after checking
+// its bytes against their checksum (formats before 3 have none: a warning says so).
 torch::serialize::InputArchive open(const std::filesystem::path& path, c10::Device device,
-                                    int64_t oldest = kFormatVersion) {
+                                    int64_t oldest = kOldestResumeFormat) {
+  const std::string bytes = read_bytes(path);
+  bool checked = false;
+  const std::string_view archive = verified_archive(path, bytes, checked);
   torch::serialize::InputArchive a;
+  int64_t version = 0;
   try {
-    a.load_from(path.string(), device);
-    const int64_t version = read_int(a, "format_version");
-    if (version < oldest || version > kFormatVersion) {
-      throw std::runtime_error(
-          "format_version " + std::to_string(version) + ", this build resumes only " +
-          std::to_string(kFormatVersion) +
-          (version == 1 ? " (version 1 predates FusedAdam's optimizer state; vecsac eval still "
-                          "reads its actor)"
-                        : ""));
-    }
+    a.load_from(archive.data(), archive.size(), device);
+    version = read_int(a, "format_version");
   } catch (const c10::Error& e) {
     throw std::runtime_error("checkpoint '" + path.string() +
                              "' is truncated or corrupt: " + e.what_without_backtrace());
-  } catch (const std::exception& e) {
-    throw std::runtime_error("checkpoint '" + path.string() + "' is not usable: " + e.what());
+  }
+  if (version >= kFirstChecksummedFormat && !checked) {
+    throw std::runtime_error(
+        "checkpoint '" + path.string() + "' is truncated or corrupt: format_version " +
+        std::to_string(version) + " but its checksum trailer is missing or damaged");
+  }
+  if (version < oldest || version > kFormatVersion) {
+    throw std::runtime_error(
+        "checkpoint '" + path.string() + "' is not usable: format_version " +
+        std::to_string(version) + ", this build resumes only " +
+        std::to_string(kOldestResumeFormat) + " to " + std::to_string(kFormatVersion) +
+        (version == 1 ? " (version 1 predates FusedAdam's optimizer state; vecsac eval still "
+                        "reads its actor)"
+                      : ""));
+  }
+  if (!checked) {
+    std::fprintf(stderr,
+                 "warning: checkpoint '%s' (format_version %lld) predates checksums; its "
+                 "contents cannot be verified\n",
+                 path.string().c_str(), static_cast<long long>(version));
   }
   return a;
 }
@@ -122,10 +195,16 @@ void save_checkpoint(const std::filesystem::path& path, const TrainingState& s) 
   }
   write_int(root, "format_version", kFormatVersion);
 
-  std::ostringstream bytes;
-  root.save_to(bytes);
+  std::ostringstream out;
+  root.save_to(out);
+  std::string bytes = std::move(out).str();
+  const uint32_t crc = crc32c(bytes);
+  const uint64_t length = bytes.size();
+  bytes.append(kTrailerMagic, sizeof(kTrailerMagic));
+  put_le(bytes, length, 8);
+  put_le(bytes, crc, 4);
   std::filesystem::create_directories(path.parent_path());
-  write_file_atomic(path, bytes.str());
+  write_file_atomic(path, bytes);
 }
 
 void load_checkpoint(const std::filesystem::path& path, TrainingState& s, c10::Device device) {

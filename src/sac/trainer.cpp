@@ -21,6 +21,7 @@
 #include "vecsac/cli/rollout.h"
 #include "vecsac/env/vec_env.h"
 #include "vecsac/io/atomic_file.h"
+#include "vecsac/io/dir_lock.h"
 #include "vecsac/io/json_file.h"
 #include "vecsac/replay/replay_buffer.h"
 #include "vecsac/sac/checkpoint.h"
@@ -29,6 +30,7 @@
 #include "vecsac/util/device.h"
 #include "vecsac/util/generator.h"
 #include "vecsac/util/seed_purpose.h"
+#include "vecsac/util/stop_signal.h"
 #include "vecsac/util/sync_debug.h"
 
 namespace vecsac {
@@ -71,7 +73,7 @@ void truncate_metrics(const std::filesystem::path& file, int64_t up_to_step) {
   std::string line, kept;
   while (std::getline(in, line)) {
     try {
-      if (nlohmann::json::parse(line).at("global_step").get<int64_t>() <= up_to_step) {
+      if (parse_json_bounded(line).at("global_step").get<int64_t>() <= up_to_step) {
         kept += line + "\n";
       }
     } catch (const std::exception&) {
@@ -80,6 +82,40 @@ void truncate_metrics(const std::filesystem::path& file, int64_t up_to_step) {
   }
   write_file_atomic(file, kept);
 }
+
+// Temporary files of write_file_atomic (".NAME.tmp.PID") left by a writer that died
+// mid-write. Only called with the directory's lock held, so no live writer owns one.
+void remove_stale_temp_files(const std::filesystem::path& dir) {
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.size() > 1 && name[0] == '.' && name.find(".tmp.") != std::string::npos) {
+      std::filesystem::remove(e.path(), ec);
+    }
+  }
+}
+
+// What of an earlier run `dir` holds ("" if nothing): a fresh run must not replace it
+// unasked.
+std::string earlier_run_files(const std::filesystem::path& dir) {
+  std::string found;
+  for (const char* name : {"config.json", "metrics.jsonl", "eval.json", "evals.jsonl"}) {
+    if (std::filesystem::exists(dir / name)) found += std::string(found.empty() ? "" : ", ") + name;
+  }
+  const size_t n = list_checkpoints(dir).size();
+  if (n > 0) {
+    found += (found.empty() ? "" : ", ") + std::to_string(n) + " checkpoint" + (n > 1 ? "s" : "");
+  }
+  return found;
+}
+
+// Keys a resume may change: the horizon (to train further), and keys that do not change
+// the training trajectory: how it computes and what it logs, evaluates and saves. Each
+// change but the horizon's is named on stderr; any other key is refused.
+const std::vector<std::string> kResumableKeys = {
+    "run.total_timesteps",     "run.threads",   "run.device",        "run.log_interval",
+    "run.checkpoint_interval", "run.eval_freq", "run.eval_episodes", "run.eval_init",
+    "run.select_episodes"};
 
 void check_finite_parameters(const SacLearner& learner, int64_t global_step) {
   if (!at::isfinite(learner.log_alpha.detach()).all().item<bool>()) {
@@ -116,11 +152,23 @@ TrainResult train(const Config& config, const TrainOptions& options) {
                                    "run.eval_init file '" + run.eval_init + "'");
     eval_episodes = eval_states.size(0);
   }
-  std::filesystem::create_directories(options.out_dir);
+  // Held until train() returns: a second writer fails here, before touching anything.
+  const DirLock lock(options.out_dir, "vecsac train");
+  remove_stale_temp_files(options.out_dir);
+  remove_stale_temp_files(options.out_dir / "checkpoints");
   if (!options.resume) {
+    const std::string earlier = earlier_run_files(options.out_dir);
+    if (!earlier.empty() && !options.overwrite) {
+      throw std::runtime_error("'" + options.out_dir.string() + "' holds a run (" + earlier +
+                               "); continue it with --resume, replace it with --overwrite, or "
+                               "use another --out");
+    }
     // A fresh run owns its directory: checkpoints of an earlier run there would
     // otherwise outrank this run's (eval and --resume pick the highest step).
     for (const auto& old : list_checkpoints(options.out_dir)) std::filesystem::remove(old);
+    for (const char* name : {"eval.json", "evals.jsonl"}) {
+      std::filesystem::remove(options.out_dir / name);
+    }
   }
 
   VecEnv env(env_params_of(config, kEnvSeed), config.env.num_envs, device);
@@ -151,19 +199,35 @@ TrainResult train(const Config& config, const TrainOptions& options) {
       throw std::runtime_error("--resume: no checkpoint in '" +
                                (options.out_dir / "checkpoints").string() + "'");
     }
+    // Anything but the horizon changed would label the old training with new settings.
     // The linear lr schedule's horizon is run.total_timesteps: extending a run
     // changes it (as in SB3), so such a resume is not a replay of a straight run.
-    try {
-      const auto before = read_json_file(options.out_dir / "config.json", "config");
-      const int64_t old_total = before.at("run").at("total_timesteps").get<int64_t>();
+    const std::filesystem::path config_file = options.out_dir / "config.json";
+    if (std::filesystem::exists(config_file)) {
+      const nlohmann::json before = resolved_config_file(config_file);
+      const nlohmann::json now = config_to_json(config);
+      const std::string diff = first_config_difference(before, now, kResumableKeys);
+      if (!diff.empty()) {
+        throw std::runtime_error("--resume: '" + options.out_dir.string() + "' was trained with " +
+                                 diff +
+                                 "; a resume may change only run.total_timesteps and the run "
+                                 "keys that do not change training (threads, device, log, "
+                                 "checkpoint and evaluation settings); start a new run with "
+                                 "another --out");
+      }
+      for (size_t i = 1; i < kResumableKeys.size(); ++i) {
+        std::vector<std::string> others = kResumableKeys;
+        others.erase(others.begin() + static_cast<std::ptrdiff_t>(i));
+        const std::string changed = first_config_difference(before, now, others);
+        if (!changed.empty()) std::fprintf(stderr, "note: resuming with %s\n", changed.c_str());
+      }
+      const int64_t old_total = before["run"]["total_timesteps"].get<int64_t>();
       if (sac.learning_rate_linear && old_total != run.total_timesteps) {
         std::fprintf(stderr,
                      "warning: the linear learning-rate schedule now decays over %lld instead "
                      "of %lld transitions; the resumed run will differ from a straight one\n",
                      (long long)run.total_timesteps, (long long)old_total);
       }
-    } catch (const std::exception&) {
-      // no readable earlier config: nothing to compare with
     }
     bool loaded = false;
     for (const auto& path : found) {
@@ -231,12 +295,14 @@ TrainResult train(const Config& config, const TrainOptions& options) {
   double eval_seconds = 0;  // spent in periodic evaluations
   int64_t last_log_step = c.global_step;
   double last_log_time = 0;
+  int64_t checkpointed_step = -1;
   auto checkpoint = [&] {
     check_finite_parameters(learner, c.global_step);
     save_checkpoint(checkpoint_path(options.out_dir, c.global_step), state);
     // Keep the two newest: the previous one stays until a newer one is complete.
     const auto all = list_checkpoints(options.out_dir);
     for (size_t i = 2; i < all.size(); ++i) std::filesystem::remove(all[i]);
+    checkpointed_step = c.global_step;
     if (options.after_checkpoint) options.after_checkpoint(c.global_step);
   };
 
@@ -247,6 +313,7 @@ TrainResult train(const Config& config, const TrainOptions& options) {
       train_iteration(state, config, obs_before);
     }
     // HOT LOOP END
+    if (options.after_iteration) options.after_iteration(c.global_step);
     const bool last = c.global_step >= run.total_timesteps;
     if (c.global_step >= c.next_log || last) {
       // --- log point: the one place that reads device values -------------------
@@ -321,6 +388,12 @@ TrainResult train(const Config& config, const TrainOptions& options) {
     if (c.global_step >= next_ckpt || last) {
       next_ckpt += ckpt_every * ((c.global_step - next_ckpt) / ckpt_every + 1);
       checkpoint();
+    }
+    // A host flag set by the signal handler: no device sync to poll it every iteration.
+    if (const int signal = pending_stop_signal(); signal != 0 && !last) {
+      if (checkpointed_step != c.global_step) checkpoint();
+      throw StopRequested(signal, c.global_step,
+                          checkpoint_path(options.out_dir, c.global_step).string());
     }
   }
 

@@ -10,9 +10,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <fstream>
+#include <random>
 #include <thread>
 
 #include "support/temp_dir_test.h"
@@ -27,6 +29,7 @@
 #include "vecsac/sac/evaluate.h"
 #include "vecsac/util/generator.h"
 #include "vecsac/util/seed_purpose.h"
+#include "vecsac/util/stop_signal.h"
 
 namespace vecsac {
 namespace {
@@ -35,6 +38,11 @@ namespace fs = std::filesystem;
 const c10::Device kCpu(c10::kCPU);
 
 using testing::tiny_config;
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), {});
+}
 
 // A training state built the way train() builds one, outside of it.
 struct OwnedState {
@@ -168,13 +176,184 @@ TEST_F(TrainerTest, CorruptNewestCheckpointIsRefusedAndThePreviousOneUsed) {
   EXPECT_TRUE(fs::exists(checkpoint_path(dir_, 1000)));
 }
 
-TEST_F(TrainerTest, AFreshRunDropsAnEarlierRunsCheckpoints) {
+// A flipped bit anywhere in a checkpoint, in a tensor record or in the container, is caught
+// by its CRC-32C before anything loads; LibTorch's reader alone loads most such files.
+TEST_F(TrainerTest, BitFlipsAnywhereInACheckpointAreDetectedAndTheOlderOneUsed) {
+  TrainOptions opt;
+  opt.out_dir = dir_;
+  opt.quiet = true;
+  Config c = tiny_config(800);
+  c.run.checkpoint_interval = 400;
+  train(c, opt);
+  const fs::path newest = checkpoint_path(dir_, 800);
+  const std::string good = read_file(newest);
+  std::mt19937_64 rng(2026);
+  OwnedState s(c, 0);
+  TrainingState r = s.ref();
+  for (int trial = 0; trial < 100; ++trial) {
+    std::string bad = good;
+    const size_t at = rng() % bad.size();
+    bad[at] = static_cast<char>(bad[at] ^ (1u << (rng() % 8)));
+    write_file_atomic(newest, bad);
+    try {
+      load_checkpoint(newest, r, kCpu);
+      ADD_FAILURE() << "a flipped bit at byte " << at << " of " << bad.size() << " loaded";
+    } catch (const std::runtime_error& e) {
+      EXPECT_THAT(e.what(), ::testing::HasSubstr("step_800.pt' is truncated or corrupt"))
+          << "byte " << at;
+    }
+  }
+  // Without its trailer, the archive alone: still refused, as its version promises one.
+  write_file_atomic(newest, good.substr(0, good.size() - 20));
+  EXPECT_THAT([&] { load_checkpoint(newest, r, kCpu); },
+              ::testing::ThrowsMessage<std::runtime_error>(
+                  ::testing::HasSubstr("checksum trailer is missing or damaged")));
+  // A resume skips the damaged file, continues from step 400, and drops the bad one.
+  write_file_atomic(newest, good.substr(0, 100) + char(good[100] ^ 1) + good.substr(101));
+  opt.resume = true;
+  ::testing::internal::CaptureStderr();
+  train(tiny_config(1000), opt);
+  EXPECT_THAT(::testing::internal::GetCapturedStderr(),
+              ::testing::HasSubstr("skipping checkpoint '" + newest.string()));
+  EXPECT_EQ(list_checkpoints(dir_),
+            (std::vector<fs::path>{checkpoint_path(dir_, 1000), checkpoint_path(dir_, 400)}));
+}
+
+// The first SIGINT, SIGTERM or SIGHUP (through the real handler) stops training after the
+// iteration it arrived in, with a checkpoint of that step; resuming from it ends bitwise
+// where a straight run ends, with every log point once.
+TEST_F(TrainerTest, StopSignalsAtRandomIterationsCheckpointAndResumeBitwise) {
+  auto config = [](int64_t total) {
+    Config c = tiny_config(total);
+    c.run.eval_freq = 400;
+    c.run.select_episodes = 3;
+    return c;
+  };
+  TrainOptions straight;
+  straight.out_dir = dir_ / "straight";
+  straight.quiet = true;
+  train(config(1200), straight);
+  const Config c = config(1200);
+  OwnedState want(c, 0);
+  TrainingState rw = want.ref();
+  load_checkpoint(checkpoint_path(straight.out_dir, 1200), rw, kCpu);
+
+  const int kSignals[] = {SIGINT, SIGTERM, SIGHUP};
+  std::mt19937_64 rng(7);
+  for (int trial = 0; trial < 6; ++trial) {
+    const int sig = kSignals[trial % 3];
+    // Iterations advance 4 transitions (num_envs); stop anywhere short of the end.
+    const int64_t stop_at = 4 * static_cast<int64_t>(1 + rng() % 298);
+    TrainOptions opt = straight;
+    opt.out_dir = dir_ / ("stopped_" + std::to_string(trial));
+    opt.after_iteration = [&](int64_t step) {
+      if (step == stop_at) ::raise(sig);
+    };
+    {
+      const StopSignals handlers;
+      try {
+        train(config(1200), opt);
+        ADD_FAILURE() << "trial " << trial << ": no stop at " << stop_at;
+      } catch (const StopRequested& e) {
+        EXPECT_EQ(e.signal, sig);
+        EXPECT_EQ(e.global_step, stop_at);
+        EXPECT_EQ(e.checkpoint, checkpoint_path(opt.out_dir, stop_at).string());
+      }
+    }
+    EXPECT_EQ(pending_stop_signal(), sig) << "the request stays until acted on again";
+    request_stop(0);
+    ASSERT_EQ(list_checkpoints(opt.out_dir).front(), checkpoint_path(opt.out_dir, stop_at));
+    opt.after_iteration = nullptr;
+    opt.resume = true;
+    train(config(1200), opt);
+    OwnedState got(c, 0);
+    TrainingState rg = got.ref();
+    load_checkpoint(checkpoint_path(opt.out_dir, 1200), rg, kCpu);
+    expect_same(want.tensors(), got.tensors());
+    EXPECT_EQ(read_json_file(opt.out_dir / "eval.json", "eval"),
+              read_json_file(straight.out_dir / "eval.json", "eval"))
+        << "trial " << trial << ", stopped at " << stop_at;
+    std::vector<int64_t> steps;
+    std::ifstream in(opt.out_dir / "metrics.jsonl");
+    for (std::string line; std::getline(in, line);) {
+      steps.push_back(nlohmann::json::parse(line)["global_step"]);
+    }
+    EXPECT_EQ(steps, (std::vector<int64_t>{200, 400, 600, 800, 1000, 1200})) << trial;
+  }
+}
+
+TEST_F(TrainerTest, AFreshRunRefusesAnEarlierRunUnlessToldToOverwriteIt) {
   TrainOptions opt;
   opt.out_dir = dir_;
   opt.quiet = true;
   train(tiny_config(800), opt);
-  train(tiny_config(400), opt);  // not --resume: the step_800 file must not outrank it
+  const std::string before = read_file(checkpoint_path(dir_, 800));
+  EXPECT_THAT([&] { train(tiny_config(400), opt); },
+              ::testing::ThrowsMessage<std::runtime_error>(::testing::AllOf(
+                  ::testing::HasSubstr("holds a run (config.json, metrics.jsonl, eval.json, 1 "
+                                       "checkpoint)"),
+                  ::testing::HasSubstr("--resume"), ::testing::HasSubstr("--overwrite"))));
+  EXPECT_EQ(read_file(checkpoint_path(dir_, 800)), before) << "nothing of the run is touched";
+  opt.overwrite = true;
+  train(tiny_config(400), opt);  // the step_800 file must not outrank it
   EXPECT_EQ(list_checkpoints(dir_), std::vector<fs::path>{checkpoint_path(dir_, 400)});
+}
+
+TEST_F(TrainerTest, AResumeThatChangesATrainingKeyIsRefusedNamingIt) {
+  TrainOptions opt;
+  opt.out_dir = dir_;
+  opt.quiet = true;
+  train(tiny_config(400), opt);
+  opt.resume = true;
+  Config changed = tiny_config(800);
+  changed.sac.tau = 0.5;
+  EXPECT_THAT([&] { train(changed, opt); },
+              ::testing::ThrowsMessage<std::runtime_error>(
+                  ::testing::HasSubstr("was trained with sac.tau=0.005, now 0.5")));
+  EXPECT_EQ(read_json_file(dir_ / "config.json", "config")["sac"]["tau"], 0.005);
+  Config more = tiny_config(800);
+  more.run.threads = 1;  // how, not what: allowed, as is the horizon
+  EXPECT_NO_THROW(train(more, opt));
+}
+
+TEST_F(TrainerTest, ASecondWriterIsRefusedWhileTheFirstTrains) {
+  TrainOptions opt;
+  opt.out_dir = dir_;
+  opt.quiet = true;
+  std::atomic<bool> started{false}, checked{false};
+  opt.after_iteration = [&](int64_t) {
+    started = true;
+    while (!checked) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  };
+  std::thread first([&] { train(tiny_config(400), opt); });
+  while (!started) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  TrainOptions second;
+  second.out_dir = dir_;
+  second.quiet = true;
+  second.overwrite = true;  // not even this may take a directory in use
+  try {
+    train(tiny_config(400), second);
+    ADD_FAILURE() << "two writers in one run directory";
+  } catch (const std::runtime_error& e) {
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("is in use by another process (PID " +
+                                               std::to_string(::getpid())));
+  }
+  checked = true;
+  first.join();
+  EXPECT_EQ(list_checkpoints(dir_), std::vector<fs::path>{checkpoint_path(dir_, 400)});
+}
+
+TEST_F(TrainerTest, StaleTempFilesOfDeadWritersAreRemovedOnStart) {
+  TrainOptions opt;
+  opt.out_dir = dir_;
+  opt.quiet = true;
+  train(tiny_config(400), opt);
+  const fs::path stale[] = {dir_ / "checkpoints" / ".step_800.pt.tmp.99999",
+                            dir_ / ".metrics.jsonl.tmp.12345"};
+  for (const auto& f : stale) write_file_atomic(f, "half a file");
+  opt.resume = true;
+  train(tiny_config(800), opt);
+  for (const auto& f : stale) EXPECT_FALSE(fs::exists(f)) << f;
 }
 
 TEST_F(TrainerTest, AResumeThatDoesNotMatchKeepsTheRunsConfig) {
@@ -189,7 +368,7 @@ TEST_F(TrainerTest, AResumeThatDoesNotMatchKeepsTheRunsConfig) {
     train(other, opt);
     FAIL() << "a checkpoint of another buffer size must not load";
   } catch (const std::runtime_error& e) {
-    EXPECT_THAT(e.what(), ::testing::HasSubstr("does not match"));
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("was trained with sac.buffer_size=2000, now 3000"));
   }
   EXPECT_EQ(read_json_file(dir_ / "config.json", "config")["sac"]["buffer_size"], 2000);
   EXPECT_NO_THROW(train(tiny_config(800), opt)) << "a plain resume still works";
@@ -287,7 +466,7 @@ TEST_F(TrainerTest, AnOlderFormatServesEvalButNotResume) {
   EXPECT_THAT(
       [&] { load_checkpoint(path, r, kCpu); },
       ::testing::ThrowsMessage<std::runtime_error>(::testing::AllOf(
-          ::testing::HasSubstr("format_version 1"), ::testing::HasSubstr("resumes only 2"))));
+          ::testing::HasSubstr("format_version 1"), ::testing::HasSubstr("resumes only 2 to 3"))));
 }
 
 TEST_F(TrainerTest, EvalInitStartsEveryEvaluationThereAndLogsItsTimes) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -94,6 +95,16 @@ void apply_override(nlohmann::json& doc, const std::string& assignment);
 /// Checks ranges and combinations (batch_size <= buffer_size, learning_starts <
 /// total_timesteps, ...); throws std::invalid_argument naming key and value.
 void validate(const Config& config);
+
+/// A config.json as this vecsac resolves it (every key, defaults filled in), so one
+/// written before a key existed compares equal to the same settings with that key's
+/// default. A document without run.seed (a sweep's shared config) stays without it.
+nlohmann::json resolved_config_file(const std::filesystem::path& file);
+
+/// The first "section.key" whose value differs between two resolved configs, as
+/// "KEY=OLD, now NEW"; keys listed in `ignored` are skipped. "" when none does.
+std::string first_config_difference(const nlohmann::json& before, const nlohmann::json& now,
+                                    const std::vector<std::string>& ignored = {});
 
 /// The c of sac.critic_loss_weight "relative_<c>", 0 for "uniform", and -1 for
 /// anything else (which validate() refuses).

@@ -14,9 +14,12 @@ struct TrainOptions {
   std::filesystem::path out_dir;  ///< run directory: config.json, metrics.jsonl, eval.json
   bool quiet = false;             ///< no progress lines on stdout
   bool resume = false;            ///< continue from the newest good checkpoint in out_dir
+  bool overwrite = false;         ///< replace an earlier run in out_dir (else refused)
   bool sync_debug = false;        ///< CUDA: any host sync in the hot loop throws
   /// Test hook: called after each checkpoint is written, with its step.
   std::function<void(int64_t)> after_checkpoint;
+  /// Test hook: called after each training iteration, with the global step it reached.
+  std::function<void(int64_t)> after_iteration;
 };
 
 struct TrainResult {
@@ -26,7 +29,9 @@ struct TrainResult {
   int64_t selected_step = -1;  ///< global_step of the selected actor; -1: the last actor
 };
 
-/// Trains per `config` (validated by the caller) and writes the run directory.
+/// Trains per `config` (validated by the caller) and writes the run directory, holding
+/// its lock (DirLock) throughout. A stop request (StopSignals) ends training after the
+/// current iteration with a checkpoint and throws StopRequested.
 TrainResult train(const Config& config, const TrainOptions& options);
 
 /// The env parameters a config describes; `seed_purpose` picks the reset
