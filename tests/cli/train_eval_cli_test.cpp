@@ -61,6 +61,45 @@ TEST_F(TrainEvalCliTest, BadFlagsAndConfigsAreOneLineErrors) {
   }
 }
 
+// A real process and a real SIGTERM, at whatever moment the first log line appears: exit
+// status 143, the step's checkpoint written, the resume command printed, and that command
+// finishes the run. A second writer meanwhile is refused, naming the first one's PID.
+TEST_F(TrainEvalCliTest, SigtermStopsWithACheckpointAndTheResumeCommandFinishesTheRun) {
+  const std::string run = (dir_ / "run").string();
+  const std::string train =
+      std::string(VECSAC_CLI_PATH) + " train --out " + run +
+      testing::tiny_cpu_run({"env.num_envs=4", "sac.learning_starts=32", "sac.batch_size=16",
+                             "run.total_timesteps=400000", "run.log_interval=40", "run.threads=1"});
+  const std::string script = train + " > " + run + ".log 2>&1 & pid=$!\n" + "while [ ! -s " + run +
+                             "/metrics.jsonl ]; do sleep 0.05; done\n" +
+                             std::string(VECSAC_CLI_PATH) + " train --out " + run + " --overwrite" +
+                             testing::tiny_cpu_run({}) + " > " + run +
+                             ".second 2>&1; echo second=$?\n" +
+                             "kill -TERM $pid; wait $pid; echo first=$?; echo pid=$pid\n";
+  FILE* pipe = ::popen(("sh -c '" + script + "'").c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string out;
+  for (int c; (c = std::fgetc(pipe)) != EOF;) out.push_back(static_cast<char>(c));
+  ::pclose(pipe);
+  EXPECT_THAT(out, HasSubstr("second=1"));
+  EXPECT_THAT(out, HasSubstr("first=143"));
+  const std::string pid =
+      out.substr(out.find("pid=") + 4, out.find('\n', out.find("pid=")) - out.find("pid=") - 4);
+  std::ifstream second(run + ".second"), first(run + ".log");
+  const std::string second_out((std::istreambuf_iterator<char>(second)), {}),
+      first_out((std::istreambuf_iterator<char>(first)), {});
+  EXPECT_THAT(second_out, HasSubstr("is in use by another process (PID " + pid));
+  EXPECT_THAT(first_out, HasSubstr("vecsac train: stopped by SIGTERM at global_step "));
+  EXPECT_THAT(first_out, HasSubstr("continue with: vecsac train --resume --out " + run));
+  const auto step = std::stoll(first_out.substr(first_out.find("global_step ") + 12));
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "run" / "checkpoints" /
+                                      ("step_" + std::to_string(step) + ".pt")));
+  const auto resumed = run_cli("train --resume --out " + run +
+                               " --set run.total_timesteps=" + std::to_string(step + 80));
+  ASSERT_EQ(resumed.code, 0) << resumed.output;
+  EXPECT_THAT(resumed.output, HasSubstr("resumed from"));
+}
+
 TEST_F(TrainEvalCliTest, TrainWritesTheRunDirectoryAndEvalReadsIt) {
   const std::string run = (dir_ / "run").string();
   const auto t = run_cli(
