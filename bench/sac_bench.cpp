@@ -17,6 +17,7 @@
 
 #include "bench_util.h"
 #include "vecsac/env/vec_env.h"
+#include "vecsac/nn/cpu_gemm.h"
 #include "vecsac/nn/gemm.h"
 #include "vecsac/nn/launch_count.h"
 #include "vecsac/sac/train_iteration.h"
@@ -238,6 +239,20 @@ void train_iteration_bench(benchmark::State& state, c10::DeviceType type) {
   state.counters["batch_size"] = static_cast<double>(config.sac.batch_size);
 }
 
+// The same family with MKL's sgemm for every CPU GEMM instead of vecsac's own kernels
+// (nn/cpu_gemm.h): the two in one run, on the CPU only.
+template <class Fn>
+int register_cpu_mkl(const std::string& name, Fn fn, const std::vector<int64_t>& args) {
+  auto* b = benchmark::RegisterBenchmark((name + "_Cpu").c_str(), [fn](benchmark::State& state) {
+    set_cpu_gemm(CpuGemm::kMkl);
+    fn(state, c10::kCPU);
+    set_cpu_gemm(CpuGemm::kAuto);
+  });
+  for (const int64_t a : args) b->Arg(a);
+  b->UseRealTime();
+  return 0;
+}
+
 template <UpdatePath path>
 auto update_at(const Config& (*config)()) {
   return [config](benchmark::State& state, c10::DeviceType type) {
@@ -268,6 +283,13 @@ const int kRegistered[] = {
     register_cpu_and_cuda("BM_SacUpdateAutogradSmall",
                           update_at<UpdatePath::kAutograd>(small_config), {100}),
     register_cpu_and_cuda("BM_GemmReferenceSmall", reference_at(small_config), {100}),
+    register_cpu_mkl("BM_SacUpdateMkl", update_at<UpdatePath::kFused>(update_config), kBatches),
+    register_cpu_mkl("BM_GemmReferenceMkl", reference_at(update_config), kBatches),
+    register_cpu_mkl("BM_SacUpdateDefaultMkl", update_at<UpdatePath::kFused>(pointmass_config),
+                     {1024}),
+    register_cpu_mkl("BM_GemmReferenceDefaultMkl", reference_at(pointmass_config), {1024}),
+    register_cpu_mkl("BM_SacUpdateSmallMkl", update_at<UpdatePath::kFused>(small_config), {100}),
+    register_cpu_mkl("BM_GemmReferenceSmallMkl", reference_at(small_config), {100}),
     register_cpu_and_cuda("BM_TrainIteration", train_iteration_bench, {64, 1024, 16384}),
 };
 

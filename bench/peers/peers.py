@@ -426,8 +426,9 @@ def race_section(args, race) -> list:
     lines += [
         "", "Entrants:", "",
         "- **vecsac-pendulum**: `vecsac train --config configs/pendulum.json` (RLtools's shapes: "
-        "lr 1e-3, 64-64 nets, 1 env, one gradient step of batch 100 per transition, 10k "
-        "transitions, `run.threads` 1) on the CPU, then `vecsac eval --episodes 100 --seed 1000`. Its time "
+        "lr 1e-3, 64-64 nets, 1 env, batch 100, 10k transitions, `run.threads` 1; uniform random "
+        "actions for the first 5,000 transitions, then one gradient step per transition, so half "
+        "RLtools's gradient steps) on the CPU, then `vecsac eval --episodes 100 --seed 1000`. Its time "
         "is `time_s` of the last `metrics.jsonl` line, the training loop's own clock at its "
         "final step (the whole process took "
         f"{statistics.median(s['wall_s'] for s in race['vecsac-pendulum']):.1f} s, median, "

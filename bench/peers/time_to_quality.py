@@ -24,7 +24,8 @@ Pendulum race (issue #14 §7): each entrant trains its own fixed number of steps
 Pendulum-v1, timed without evaluation, then is scored once on 100 deterministic
 episodes (mean return; the bar is -160). --cap and --every do not apply.
   vecsac-pendulum   build/vecsac train on configs/pendulum.json (RLtools's shapes: 64-64,
-                    batch 100, 1 env, 10k transitions, 1 thread), then
+                    batch 100, 1 env, 10k transitions, 1 thread; learning from the
+                    5,000th transition, so 5,000 gradient steps), then
                     `vecsac eval --episodes 100`
   rltools-pendulum  RLtools' default SAC (pip rltools; 64-64 nets, batch 100, 1 env,
                     10k steps, MKL on 1 thread) on gymnasium's Pendulum-v1 behind

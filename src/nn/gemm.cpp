@@ -6,6 +6,7 @@
 
 #include <climits>
 
+#include "vecsac/nn/cpu_gemm.h"
 #include "vecsac/nn/launch_count.h"
 
 #ifdef VECSAC_WITH_CUDA
@@ -33,6 +34,16 @@ int to_int(int64_t v, const char* what) {
 // Row-major C = op(A) op(B) is column-major C^T = op(B)^T op(A)^T: the BLAS sees each
 // row-major matrix as its transpose, so B comes first and the flags stay as they are.
 void cpu_gemm(const Gemm& g) {
+  if (g.k == 0) {  // C = beta C, where MKL leaves C as it was even for beta 0
+    for (int64_t e = 0; e < g.batch; ++e) {
+      for (int64_t i = 0; i < g.m; ++i) {
+        float* c = g.c + e * g.stride_c + i * g.ldc;
+        for (int64_t j = 0; j < g.n; ++j) c[j] = g.beta == 0.0f ? 0.0f : g.beta * c[j];
+      }
+    }
+    return;
+  }
+  if (own_cpu_gemm(g)) return;
   const int m = to_int(g.m, "m"), n = to_int(g.n, "n"), k = to_int(g.k, "k");
   const int lda = to_int(g.lda, "lda"), ldb = to_int(g.ldb, "ldb"), ldc = to_int(g.ldc, "ldc");
   const char op_a = g.trans_a ? 'T' : 'N', op_b = g.trans_b ? 'T' : 'N';
