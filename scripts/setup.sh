@@ -26,9 +26,10 @@ flock 9
 packages=(build-essential git ca-certificates python3 python3-venv ccache
           nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
           librandom123-dev)
-# scripts/test.sh passes --tests: the report's browser test renders in Chromium; using
-# vecsac (scripts/run.sh) does not need it.
-if [ "${1:-}" = --tests ]; then packages+=(chromium); fi
+# scripts/test.sh passes --tests: the report's browser test renders in Chromium, and the
+# fuzzers (tools/fuzz.sh) build with clang's libFuzzer; using vecsac (scripts/run.sh) needs
+# neither.
+if [ "${1:-}" = --tests ]; then packages+=(chromium clang libclang-rt-dev); fi
 missing=()
 for p in "${packages[@]}"; do
   [[ $(dpkg-query -W -f='${Status}' "$p" 2>/dev/null) == *"install ok installed"* ]] || missing+=("$p")

@@ -113,9 +113,9 @@ def time_to_quality(args, log: list) -> dict:
 
 def pendulum_race(args, log: list) -> dict:
     """{entrant: [summary per seed]} from time_to_quality.py's Pendulum entrants."""
-    results = {e: [] for e in RACE}
+    results = {e: [] for e in args.race_entrants}
     for seed in args.seeds:
-        for entrant in RACE:
+        for entrant in args.race_entrants:
             cmd = [sys.executable, rel(HERE / "time_to_quality.py"), "--entrant", entrant,
                    "--seed", str(seed), "--threads", str(args.threads),
                    "--out", rel(args.work / f"{entrant}-seed{seed}")]
@@ -444,11 +444,14 @@ def race_section(args, race) -> list:
         "under a second once cached in /tmp/rltools; not counted). It steps the Python env through pybind11, so the gymnasium "
         "env's Python cost is on its clock. Scored by `state.action(obs)` (the tanh of the "
         "mean) on the same wrapped env, 100 episodes from `reset(seed=1000)`.",
-        "- **sb3-pendulum**: SB3 `SAC(\"MlpPolicy\", \"Pendulum-v1\", learning_rate=1e-3)` "
-        "(rl-zoo's entry; the rest SB3's defaults: 256-256 nets, batch 256, 1 env, one "
-        "gradient step per step, 20k steps), `learn()` timed; scored with "
-        "`predict(deterministic=True)`, 100 episodes from `reset(seed=1000)`.", ""]
-    return lines
+    ]
+    if "sb3-pendulum" in race:
+        lines.append(
+            "- **sb3-pendulum**: SB3 `SAC(\"MlpPolicy\", \"Pendulum-v1\", learning_rate=1e-3)` "
+            "(rl-zoo's entry; the rest SB3's defaults: 256-256 nets, batch 256, 1 env, one "
+            "gradient step per step, 20k steps), `learn()` timed; scored with "
+            "`predict(deterministic=True)`, 100 episodes from `reset(seed=1000)`.")
+    return lines + [""]
 
 
 def write_report(args, info, rates, results, log, started, elapsed, load_after,
@@ -505,6 +508,9 @@ def main():
                     help="run only this race (issue #14 §7); it writes WORK/pendulum_race.md "
                     "and WORK/pendulum_race_results.json, so the full report and its results "
                     "stay as they are")
+    ap.add_argument("--race-entrants", nargs="+", choices=RACE, default=list(RACE),
+                    help="the race's entrants (vecsac-pendulum and rltools-pendulum are required: "
+                    "the headline ratio is theirs; SB3's 20k steps take minutes per seed)")
     ap.add_argument("--race-steps", type=int,
                     help="training steps of every race entrant instead of each one's own "
                     f"(default: their own; --quick: {QUICK['race_steps']})")
@@ -523,6 +529,8 @@ def main():
         return render_from(ap, args)
     args.argv = sys.argv[1:]
     fill_mode_defaults(args)
+    if not {"vecsac-pendulum", "rltools-pendulum"} <= set(args.race_entrants):
+        ap.error("--race-entrants must include vecsac-pendulum and rltools-pendulum")
     if args.race:  # the race alone
         args.skip_throughput = args.skip_ttq = True
         args.skip_race = False

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <functional>
 #include <limits>
 #include <stdexcept>
@@ -35,6 +36,10 @@ std::string joined(const std::vector<std::string>& names) {
   return s;
 }
 
+// A value as error messages show it. Not dump(): a string from --set may hold invalid UTF-8,
+// where dump() throws instead of naming the key.
+std::string shown(const json& v) { return v.dump(-1, ' ', false, json::error_handler_t::replace); }
+
 [[noreturn]] void unknown_key(const std::string& path, const std::string& key,
                               const std::vector<std::string>& allowed) {
   std::string best;
@@ -52,6 +57,9 @@ std::string joined(const std::vector<std::string>& names) {
 }
 
 int64_t as_int(const json& v, const std::string& key) {
+  if (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t{INT64_MAX}) {
+    bad(key + "=" + shown(v) + ": out of range (at most 2^63 - 1)");
+  }
   if (v.is_number_integer()) return v.get<int64_t>();
   if (v.is_number_float()) {
     const double d = v.get<double>();
@@ -59,25 +67,25 @@ int64_t as_int(const json& v, const std::string& key) {
       return static_cast<int64_t>(d);  // 1e6 written as a float is still an integer
     }
   }
-  bad(key + "=" + v.dump() + ": must be an integer");
+  bad(key + "=" + shown(v) + ": must be an integer");
 }
 double as_double(const json& v, const std::string& key) {
-  if (!v.is_number()) bad(key + "=" + v.dump() + ": must be a number");
+  if (!v.is_number()) bad(key + "=" + shown(v) + ": must be a number");
   return v.get<double>();
 }
 bool as_bool(const json& v, const std::string& key) {
-  if (!v.is_boolean()) bad(key + "=" + v.dump() + ": must be true or false");
+  if (!v.is_boolean()) bad(key + "=" + shown(v) + ": must be true or false");
   return v.get<bool>();
 }
 std::string as_string(const json& v, const std::string& key) {
-  if (!v.is_string()) bad(key + "=" + v.dump() + ": must be a string");
+  if (!v.is_string()) bad(key + "=" + shown(v) + ": must be a string");
   return v.get<std::string>();
 }
 // "auto"-style fields accept a string or a number; numbers keep their JSON text.
 std::string as_string_or_number(const json& v, const std::string& key) {
   if (v.is_string()) return v.get<std::string>();
-  if (v.is_number()) return v.dump();
-  bad(key + "=" + v.dump() + ": must be a string or a number");
+  if (v.is_number()) return shown(v);
+  bad(key + "=" + shown(v) + ": must be a string or a number");
 }
 
 struct Field {
@@ -96,7 +104,7 @@ Field int_field(const std::string& key, int& m) {
   return field(key, m, [](const json& v, const std::string& k) {
     const int64_t x = as_int(v, k);
     if (x < std::numeric_limits<int>::min() || x > std::numeric_limits<int>::max()) {
-      bad(k + "=" + v.dump() + ": out of range");
+      bad(k + "=" + shown(v) + ": out of range");
     }
     return static_cast<int>(x);
   });
@@ -112,7 +120,7 @@ std::vector<Field> env_fields(EnvConfig& c) {
 }
 
 std::vector<int64_t> parse_widths(const json& v, const std::string& key) {
-  if (!v.is_array()) bad(key + "=" + v.dump() + ": must be a list of layer widths");
+  if (!v.is_array()) bad(key + "=" + shown(v) + ": must be a list of layer widths");
   std::vector<int64_t> widths;
   for (const auto& w : v) widths.push_back(as_int(w, key));
   return widths;
@@ -121,7 +129,7 @@ std::vector<int64_t> parse_widths(const json& v, const std::string& key) {
 void parse_net_arch(const json& v, const std::string& key, SacConfig& c) {
   if (!v.is_object()) {
     if (!v.is_array())
-      bad(key + "=" + v.dump() +
+      bad(key + "=" + shown(v) +
           R"(: must be a list of layer widths or {"pi": [...], "qf": [...]})");
     c.pi_arch = c.qf_arch = parse_widths(v, key);
     return;
@@ -130,7 +138,7 @@ void parse_net_arch(const json& v, const std::string& key, SacConfig& c) {
     if (name != "pi" && name != "qf") unknown_key(key + ".", name, {"pi", "qf"});
   }
   for (const char* name : {"pi", "qf"}) {
-    if (!v.contains(name)) bad(key + "=" + v.dump() + ": needs both \"pi\" and \"qf\"");
+    if (!v.contains(name)) bad(key + "=" + shown(v) + ": needs both \"pi\" and \"qf\"");
   }
   c.pi_arch = parse_widths(v["pi"], key + ".pi");
   c.qf_arch = parse_widths(v["qf"], key + ".qf");
@@ -150,8 +158,11 @@ std::vector<Field> sac_fields(SacConfig& c) {
                 } catch (const std::exception&) {
                   used = 0;
                 }
-                if (s.rfind("lin_", 0) != 0 || used == 0 || used != s.size() - 4) {
-                  bad(k + "=" + v.dump() + ": must be a number > 0 or \"lin_<number > 0>\"");
+                // The value itself is checked here: validate() would show it as a plain
+                // number (lin_-1 as -1.0, lin_nan as null), not as written.
+                if (s.rfind("lin_", 0) != 0 || used == 0 || used != s.size() - 4 ||
+                    !std::isfinite(x) || x <= 0) {
+                  bad(k + "=" + shown(v) + ": must be a number > 0 or \"lin_<number > 0>\"");
                 }
                 c.learning_rate = x;
                 c.learning_rate_linear = true;
@@ -198,8 +209,9 @@ std::vector<Field> run_fields(RunConfig& c) {
   return {int_field("total_timesteps", c.total_timesteps),
           field("seed", c.seed,
                 [](const json& v, const std::string& k) {
+                  if (v.is_number_unsigned()) return v.get<uint64_t>();  // up to 2^64 - 1
                   const int64_t s = as_int(v, k);
-                  if (s < 0) bad(k + "=" + v.dump() + ": must be >= 0");
+                  if (s < 0) bad(k + "=" + shown(v) + ": must be >= 0");
                   return static_cast<uint64_t>(s);
                 }),
           field("device", c.device, as_string),
@@ -247,16 +259,21 @@ Config config_from_json(const json& doc) {
   auto secs = sections(c);
   std::vector<std::string> names;
   for (const auto& s : secs) names.push_back(s.first);
-  for (const auto& [name, body] : doc.items()) {
+  // Plain loop variables rather than structured bindings: clang before 16 (the fuzz build)
+  // cannot capture those in the lambdas below.
+  for (auto section = doc.begin(); section != doc.end(); ++section) {
+    const std::string name = section.key();
+    const json& body = section.value();
     auto it =
         std::find_if(secs.begin(), secs.end(), [&](const auto& s) { return s.first == name; });
     if (it == secs.end()) unknown_key("", name, names);
     if (!body.is_object()) bad("config section '" + name + "' must be an object");
-    for (const auto& [key, value] : body.items()) {
+    for (auto entry = body.begin(); entry != body.end(); ++entry) {
+      const std::string key = entry.key();
       auto f = std::find_if(it->second.begin(), it->second.end(),
                             [&](const Field& fl) { return fl.key == key; });
       if (f == it->second.end()) unknown_key(name + ".", key, keys_of(it->second));
-      f->set(value, name + "." + key);
+      f->set(entry.value(), name + "." + key);
     }
   }
   return c;
@@ -283,6 +300,11 @@ void apply_override(json& doc, const std::string& assignment) {
     value = parse_json_bounded(text);
   } catch (const json::exception&) {
     value = text;  // bare words such as cuda:0 or auto are strings
+    try {
+      (void)value.dump();
+    } catch (const json::exception&) {
+      bad("--set '" + path + "=...': the value is not valid UTF-8");
+    }
   } catch (const std::length_error& e) {
     bad("--set '" + path + "=...': the value is " + e.what());
   }
@@ -301,6 +323,13 @@ void apply_override(json& doc, const std::string& assignment) {
     start = dot + 1;
   }
   if (path.find('.') == std::string::npos) {
+    if (path == "env" || path == "sac" || path == "run") {
+      bad("--set '" + assignment + "': '" + path +
+          "' is a section; set one of its keys, e.g. --set " + path + "." +
+          (path == "env"   ? "num_envs=64"
+           : path == "sac" ? "tau=0.01"
+                           : "seed=3"));
+    }
     bad("--set '" + assignment + "': the key needs its section, e.g. sac." + path);
   }
 }
@@ -405,8 +434,8 @@ std::string first_config_difference(const nlohmann::json& before, const nlohmann
       if (std::find(ignored.begin(), ignored.end(), name) != ignored.end()) continue;
       const bool known = before.contains(section) && before[section].contains(key);
       if (!known || before[section][key] != value) {
-        return name + "=" + (known ? before[section][key].dump() : std::string("(unset)")) +
-               ", now " + value.dump();
+        return name + "=" + (known ? shown(before[section][key]) : std::string("(unset)")) +
+               ", now " + shown(value);
       }
     }
   }

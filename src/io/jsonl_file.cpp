@@ -20,18 +20,20 @@ JsonlFile read_jsonl_file(const std::filesystem::path& path) {
   if (!in) throw std::runtime_error("cannot read '" + path.string() + "': " + std::strerror(errno));
   std::stringstream buffer;
   buffer << in.rdbuf();
-  const std::string text = buffer.str();
+  return parse_jsonl(buffer.str(), path.string());
+}
 
+JsonlFile parse_jsonl(std::string_view text, const std::string& name) {
   JsonlFile file;
   int64_t line_no = 0;
   for (size_t begin = 0; begin < text.size();) {
     const size_t end = text.find('\n', begin);
     const bool complete = end != std::string::npos;
-    const std::string line = text.substr(begin, complete ? end - begin : std::string::npos);
+    const std::string line(text.substr(begin, complete ? end - begin : std::string::npos));
     begin = complete ? end + 1 : text.size();
     ++line_no;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    const std::string where = path.string() + ":" + std::to_string(line_no) + ": ";
+    const std::string where = name + ":" + std::to_string(line_no) + ": ";
     nlohmann::json value;
     try {
       value = parse_json_bounded(line);

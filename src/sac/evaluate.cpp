@@ -6,6 +6,8 @@
 
 #include <cmath>
 #include <iostream>
+#include <stdexcept>
+#include <string>
 
 #include "vecsac/env/vec_env.h"
 #include "vecsac/optimum/optimal_returns.h"
@@ -45,6 +47,17 @@ EvalResult evaluate(const Actor& actor, const EnvParams& params, int64_t episode
   }
   const at::Tensor cpu = total.to(at::kCPU);
   r.returns.assign(cpu.data_ptr<double>(), cpu.data_ptr<double>() + episodes);
+  // A start far outside the env's range (1e30, say) overflows its dynamics: refuse to report a
+  // mean of -inf or NaN as if it were a score.
+  for (int64_t i = 0; i < episodes; ++i) {
+    if (!std::isfinite(r.returns[static_cast<size_t>(i)])) {
+      throw std::runtime_error(
+          "evaluation: episode " + std::to_string(i) + " returned " +
+          std::to_string(r.returns[static_cast<size_t>(i)]) +
+          ", not a finite number; its start is outside the range where the env's arithmetic "
+          "stays finite");
+    }
+  }
   for (double x : r.returns) r.mean += x / episodes;
   for (double x : r.returns) r.std += (x - r.mean) * (x - r.mean) / episodes;
   r.std = std::sqrt(r.std);

@@ -144,6 +144,14 @@ TEST_F(TrainEvalCliTest, TrainWritesTheRunDirectoryAndEvalReadsIt) {
   for (const auto& x : nb["optimal_returns"]) opt_mean += x.get<double>() / 8;
   EXPECT_NEAR(opt_mean, -2.5150, 5e-5);
   EXPECT_GE(nb["optimality_gap"].get<double>(), -1e-9);
+  // Starts so far out that the dynamics overflow: an error, not a mean of -inf.
+  std::ofstream(dir_ / "huge.json") << R"({"states": [[1e30, 0.0], [0.5, 0.0]]})";
+  const auto huge = run_cli("eval --run " + run + " --init " + (dir_ / "huge.json").string() +
+                            " --json " + out + "5");
+  EXPECT_EQ(huge.code, 1) << huge.output;
+  EXPECT_THAT(huge.output, HasSubstr("episode 0 returned"));
+  EXPECT_THAT(huge.output, HasSubstr("not a finite number"));
+  EXPECT_FALSE(std::filesystem::exists(out + "5"));
   // A newer but truncated checkpoint: eval warns and falls back to the good one.
   {
     std::ofstream bad(dir_ / "run" / "checkpoints" / "step_999999.pt", std::ios::binary);

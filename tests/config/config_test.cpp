@@ -188,11 +188,29 @@ TEST(ConfigTest, BadConfigsNameKeyValueAndWhatIsAllowed) {
       {"{}", {"tau=0.1"}, {"--set 'tau=0.1'", "needs its section", "sac.tau"}},
       {"{}", {"sac.tau"}, {"--set 'sac.tau'", "SECTION.KEY=VALUE"}},
       {"{}", {"sac.tau=high"}, {"sac.tau=\"high\"", "must be a number"}},
+      {"{}", {"run.device=cuda\xff"}, {"--set 'run.device=...'", "not valid UTF-8"}},
+      {"{}", {"sac=1"}, {"--set 'sac=1'", "'sac' is a section", "e.g. --set sac.tau=0.01"}},
+      {R"({"sac": {"learning_rate": "lin_-1"}})",
+       {},
+       {"sac.learning_rate=\"lin_-1\"", "lin_<number > 0>"}},
+      {R"({"sac": {"learning_rate": "lin_nan"}})",
+       {},
+       {"sac.learning_rate=\"lin_nan\"", "lin_<number > 0>"}},
+      {R"({"env": {"num_envs": 18446744073709551615}})",
+       {},
+       {"env.num_envs=18446744073709551615", "out of range"}},
   };
   for (const BadCase& c : cases) {
     const std::string msg = error_of(json::parse(c.doc), c.overrides);
     for (const auto& f : c.fragments) EXPECT_THAT(msg, ::testing::HasSubstr(f)) << c.doc;
   }
+}
+
+// Seeds are 64-bit unsigned: the largest one is a seed, not "-1".
+TEST(ConfigTest, EverySixtyFourBitSeedIsAccepted) {
+  const Config c = config_from_json(json::parse(R"({"run": {"seed": 18446744073709551615}})"));
+  EXPECT_EQ(c.run.seed, UINT64_MAX);
+  EXPECT_EQ(config_to_json(c)["run"]["seed"].get<uint64_t>(), UINT64_MAX);
 }
 
 TEST(ConfigTest, CudaDeviceWithoutGpuFailsBeforeAnyWork) {

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace vecsac {
@@ -25,5 +26,8 @@ struct JsonlFile {
 /// Reads `path` line by line. Throws std::runtime_error naming `path` and the
 /// line number when the file cannot be read or a complete line is not a JSON object.
 JsonlFile read_jsonl_file(const std::filesystem::path& path);
+
+/// The same for `text` already read; `name` stands for the file in errors.
+JsonlFile parse_jsonl(std::string_view text, const std::string& name);
 
 }  // namespace vecsac
