@@ -14,13 +14,20 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
+#include <string>
 #include <utility>
 #include <vector>
 
 namespace vecsac {
 namespace {
 
-CpuGemm g_backend = CpuGemm::kAuto;
+// VECSAC_CPU_GEMM=mkl sends every CPU GEMM to MKL: to compare the two on a whole training run.
+CpuGemm initial_backend() {
+  const char* env = std::getenv("VECSAC_CPU_GEMM");
+  return env != nullptr && std::string(env) == "mkl" ? CpuGemm::kMkl : CpuGemm::kAuto;
+}
+CpuGemm g_backend = initial_backend();
 
 // With more than one thread, calls above this many FLOPs go to MKL, which threads them;
 // above the second, MKL's cache blocking wins even on one (a 256 x 256 weight gradient

@@ -17,7 +17,8 @@ enum class CpuGemm {
   kMkl,  ///< MKL's sgemm always (or ATen's mm where the torch has no MKL)
 };
 
-/// Process-wide; the benchmarks compare the two in one run. Not thread-safe to change
+/// Process-wide, kAuto unless the environment sets VECSAC_CPU_GEMM=mkl (for comparing whole
+/// training runs); the benchmarks compare the two in one run. Not thread-safe to change
 /// while gemm() runs.
 void set_cpu_gemm(CpuGemm backend);
 CpuGemm cpu_gemm_backend();
