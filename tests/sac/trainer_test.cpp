@@ -85,6 +85,25 @@ void expect_same(std::vector<at::Tensor> a, std::vector<at::Tensor> b) {
 
 using TrainerTest = testing::TempDirTest;
 
+// tiny_config with periodic evaluations and policy selection, whose state (kept in the
+// checkpoint) an exact resume must restore too.
+Config config(int64_t total) {
+  Config c = tiny_config(total);
+  c.run.eval_freq = 400;
+  c.run.select_episodes = 3;
+  return c;
+}
+
+// The global_step of every line of a metrics.jsonl or evals.jsonl, in order.
+std::vector<int64_t> logged_steps(const fs::path& file) {
+  std::vector<int64_t> steps;
+  std::ifstream in(file);
+  for (std::string line; std::getline(in, line);) {
+    steps.push_back(nlohmann::json::parse(line)["global_step"]);
+  }
+  return steps;
+}
+
 TEST_F(TrainerTest, CheckpointRoundTripRestoresEveryTensorAndCounter) {
   const Config c = tiny_config(1000);
   const fs::path ckpt = checkpoint_path(dir_, 1000);
@@ -111,12 +130,6 @@ TEST_F(TrainerTest, CheckpointRoundTripRestoresEveryTensorAndCounter) {
 // Periodic evaluations (eval_freq) run in both; they must not perturb training, and the
 // policy selected at them (kept in the checkpoint) must be the same.
 TEST_F(TrainerTest, ResumeIsBitwiseIdenticalToTrainingStraight) {
-  auto config = [](int64_t total) {
-    Config c = tiny_config(total);
-    c.run.eval_freq = 400;
-    c.run.select_episodes = 3;
-    return c;
-  };
   TrainOptions straight;
   straight.out_dir = dir_ / "straight";
   straight.quiet = true;
@@ -137,16 +150,9 @@ TEST_F(TrainerTest, ResumeIsBitwiseIdenticalToTrainingStraight) {
   EXPECT_EQ(read_json_file(straight.out_dir / "eval.json", "eval"),
             read_json_file(split.out_dir / "eval.json", "eval"));
   // metrics.jsonl of the resumed run has each log point once, in order.
-  std::ifstream in(split.out_dir / "metrics.jsonl");
-  std::string line;
-  std::vector<int64_t> steps;
-  while (std::getline(in, line)) steps.push_back(nlohmann::json::parse(line)["global_step"]);
-  EXPECT_EQ(steps, (std::vector<int64_t>{200, 400, 600, 800, 1000, 1200}));
-  std::ifstream evals(split.out_dir / "evals.jsonl");
-  std::vector<int64_t> eval_steps;
-  while (std::getline(evals, line))
-    eval_steps.push_back(nlohmann::json::parse(line)["global_step"]);
-  EXPECT_EQ(eval_steps, (std::vector<int64_t>{400, 800, 1200}));
+  EXPECT_EQ(logged_steps(split.out_dir / "metrics.jsonl"),
+            (std::vector<int64_t>{200, 400, 600, 800, 1000, 1200}));
+  EXPECT_EQ(logged_steps(split.out_dir / "evals.jsonl"), (std::vector<int64_t>{400, 800, 1200}));
 }
 
 TEST_F(TrainerTest, CorruptNewestCheckpointIsRefusedAndThePreviousOneUsed) {
@@ -223,12 +229,6 @@ TEST_F(TrainerTest, BitFlipsAnywhereInACheckpointAreDetectedAndTheOlderOneUsed) 
 // iteration it arrived in, with a checkpoint of that step; resuming from it ends bitwise
 // where a straight run ends, with every log point once.
 TEST_F(TrainerTest, StopSignalsAtRandomIterationsCheckpointAndResumeBitwise) {
-  auto config = [](int64_t total) {
-    Config c = tiny_config(total);
-    c.run.eval_freq = 400;
-    c.run.select_episodes = 3;
-    return c;
-  };
   TrainOptions straight;
   straight.out_dir = dir_ / "straight";
   straight.quiet = true;
@@ -273,12 +273,9 @@ TEST_F(TrainerTest, StopSignalsAtRandomIterationsCheckpointAndResumeBitwise) {
     EXPECT_EQ(read_json_file(opt.out_dir / "eval.json", "eval"),
               read_json_file(straight.out_dir / "eval.json", "eval"))
         << "trial " << trial << ", stopped at " << stop_at;
-    std::vector<int64_t> steps;
-    std::ifstream in(opt.out_dir / "metrics.jsonl");
-    for (std::string line; std::getline(in, line);) {
-      steps.push_back(nlohmann::json::parse(line)["global_step"]);
-    }
-    EXPECT_EQ(steps, (std::vector<int64_t>{200, 400, 600, 800, 1000, 1200})) << trial;
+    EXPECT_EQ(logged_steps(opt.out_dir / "metrics.jsonl"),
+              (std::vector<int64_t>{200, 400, 600, 800, 1000, 1200}))
+        << trial;
   }
 }
 
