@@ -94,6 +94,14 @@ Config config(int64_t total) {
   return c;
 }
 
+// Options of a run into `dir` that prints no progress.
+TrainOptions quiet_run(const fs::path& dir) {
+  TrainOptions opt;
+  opt.out_dir = dir;
+  opt.quiet = true;
+  return opt;
+}
+
 // The global_step of every line of a metrics.jsonl or evals.jsonl, in order.
 std::vector<int64_t> logged_steps(const fs::path& file) {
   std::vector<int64_t> steps;
@@ -107,9 +115,7 @@ std::vector<int64_t> logged_steps(const fs::path& file) {
 TEST_F(TrainerTest, CheckpointRoundTripRestoresEveryTensorAndCounter) {
   const Config c = tiny_config(1000);
   const fs::path ckpt = checkpoint_path(dir_, 1000);
-  TrainOptions opt;
-  opt.out_dir = dir_;
-  opt.quiet = true;
+  TrainOptions opt = quiet_run(dir_);
   train(c, opt);
   ASSERT_TRUE(fs::exists(ckpt));
   OwnedState a(c, 0), b(c, 123);  // different seeds: different before loading
@@ -156,9 +162,7 @@ TEST_F(TrainerTest, ResumeIsBitwiseIdenticalToTrainingStraight) {
 }
 
 TEST_F(TrainerTest, CorruptNewestCheckpointIsRefusedAndThePreviousOneUsed) {
-  TrainOptions opt;
-  opt.out_dir = dir_;
-  opt.quiet = true;
+  TrainOptions opt = quiet_run(dir_);
   Config c = tiny_config(800);
   c.run.checkpoint_interval = 400;
   train(c, opt);
@@ -185,9 +189,7 @@ TEST_F(TrainerTest, CorruptNewestCheckpointIsRefusedAndThePreviousOneUsed) {
 // A flipped bit anywhere in a checkpoint, in a tensor record or in the container, is caught
 // by its CRC-32C before anything loads; LibTorch's reader alone loads most such files.
 TEST_F(TrainerTest, BitFlipsAnywhereInACheckpointAreDetectedAndTheOlderOneUsed) {
-  TrainOptions opt;
-  opt.out_dir = dir_;
-  opt.quiet = true;
+  TrainOptions opt = quiet_run(dir_);
   Config c = tiny_config(800);
   c.run.checkpoint_interval = 400;
   train(c, opt);
@@ -280,9 +282,7 @@ TEST_F(TrainerTest, StopSignalsAtRandomIterationsCheckpointAndResumeBitwise) {
 }
 
 TEST_F(TrainerTest, AFreshRunRefusesAnEarlierRunUnlessToldToOverwriteIt) {
-  TrainOptions opt;
-  opt.out_dir = dir_;
-  opt.quiet = true;
+  TrainOptions opt = quiet_run(dir_);
   train(tiny_config(800), opt);
   const std::string before = read_file(checkpoint_path(dir_, 800));
   EXPECT_THAT([&] { train(tiny_config(400), opt); },
@@ -297,9 +297,7 @@ TEST_F(TrainerTest, AFreshRunRefusesAnEarlierRunUnlessToldToOverwriteIt) {
 }
 
 TEST_F(TrainerTest, AResumeThatChangesATrainingKeyIsRefusedNamingIt) {
-  TrainOptions opt;
-  opt.out_dir = dir_;
-  opt.quiet = true;
+  TrainOptions opt = quiet_run(dir_);
   train(tiny_config(400), opt);
   opt.resume = true;
   Config changed = tiny_config(800);
@@ -314,9 +312,7 @@ TEST_F(TrainerTest, AResumeThatChangesATrainingKeyIsRefusedNamingIt) {
 }
 
 TEST_F(TrainerTest, ASecondWriterIsRefusedWhileTheFirstTrains) {
-  TrainOptions opt;
-  opt.out_dir = dir_;
-  opt.quiet = true;
+  TrainOptions opt = quiet_run(dir_);
   std::atomic<bool> started{false}, checked{false};
   opt.after_iteration = [&](int64_t) {
     started = true;
@@ -324,9 +320,7 @@ TEST_F(TrainerTest, ASecondWriterIsRefusedWhileTheFirstTrains) {
   };
   std::thread first([&] { train(tiny_config(400), opt); });
   while (!started) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  TrainOptions second;
-  second.out_dir = dir_;
-  second.quiet = true;
+  TrainOptions second = quiet_run(dir_);
   second.overwrite = true;  // not even this may take a directory in use
   try {
     train(tiny_config(400), second);
@@ -341,9 +335,7 @@ TEST_F(TrainerTest, ASecondWriterIsRefusedWhileTheFirstTrains) {
 }
 
 TEST_F(TrainerTest, StaleTempFilesOfDeadWritersAreRemovedOnStart) {
-  TrainOptions opt;
-  opt.out_dir = dir_;
-  opt.quiet = true;
+  TrainOptions opt = quiet_run(dir_);
   train(tiny_config(400), opt);
   const fs::path stale[] = {dir_ / "checkpoints" / ".step_800.pt.tmp.99999",
                             dir_ / ".metrics.jsonl.tmp.12345"};
@@ -354,9 +346,7 @@ TEST_F(TrainerTest, StaleTempFilesOfDeadWritersAreRemovedOnStart) {
 }
 
 TEST_F(TrainerTest, AResumeThatDoesNotMatchKeepsTheRunsConfig) {
-  TrainOptions opt;
-  opt.out_dir = dir_;
-  opt.quiet = true;
+  TrainOptions opt = quiet_run(dir_);
   train(tiny_config(400), opt);
   Config other = tiny_config(800);
   other.sac.buffer_size = 3000;
@@ -372,9 +362,7 @@ TEST_F(TrainerTest, AResumeThatDoesNotMatchKeepsTheRunsConfig) {
 }
 
 TEST_F(TrainerTest, KillDuringCheckpointWriteKeepsThePreviousCheckpoint) {
-  TrainOptions opt;
-  opt.out_dir = dir_;
-  opt.quiet = true;
+  TrainOptions opt = quiet_run(dir_);
   train(tiny_config(400), opt);
   const fs::path ckpt = checkpoint_path(dir_, 400);
   std::ifstream in(ckpt, std::ios::binary);
@@ -419,9 +407,7 @@ TEST_F(TrainerTest, NonFiniteLossStopsNamingStepAndQuantityKeepingCheckpoints) {
   c.sac.learning_rate = 1e30;  // the first Adam steps blow the weights up
   c.run.checkpoint_interval = 64;
   c.run.log_interval = 64;
-  TrainOptions opt;
-  opt.out_dir = dir_;
-  opt.quiet = true;
+  TrainOptions opt = quiet_run(dir_);
   try {
     train(c, opt);
     FAIL() << "training must stop";
@@ -518,9 +504,7 @@ Config selecting(int64_t total, int64_t episodes) {
 
 TEST_F(TrainerTest, SelectionKeepsTheBestValidationActorAndTheRunReportsIt) {
   const Config c = selecting(1400, 4);
-  TrainOptions opt;
-  opt.out_dir = dir_;
-  opt.quiet = true;
+  TrainOptions opt = quiet_run(dir_);
   train(c, opt);
 
   // The best validation score among the periodic evaluations; a tie keeps the older.
@@ -606,9 +590,7 @@ TEST(EvaluateTest, ActionRepeatHoldsEachActionAndStopsAtTheTimeLimit) {
 // another machine's round-off to take training elsewhere.
 TEST_F(TrainerTest, LearnsThePointMassOnTheNotebookEvaluationStarts) {
   const Config c = load_config(VECSAC_SOURCE_DIR "/configs/pointmass.json", {"run.device=cpu"});
-  TrainOptions opt;
-  opt.out_dir = dir_;
-  opt.quiet = true;
+  TrainOptions opt = quiet_run(dir_);
   const auto start = std::chrono::steady_clock::now();
   const TrainResult r = train(c, opt);
   Actor actor(2, 1, c.sac.pi_arch, 2.0, make_generator(kCpu, 0));
