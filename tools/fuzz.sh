@@ -6,19 +6,21 @@
 #   tools/fuzz.sh [SECONDS per target, default 60] [TARGET...]
 #
 # The targets cover the torch-free parsers: config with --set overrides (config_fuzz) and
-# the JSON-lines reader of report/export-tb (jsonl_fuzz). Needs Debian's clang (libFuzzer
+# the JSON-lines reader of report/export-tb (jsonl_fuzz), and the --init/--actions readers of
+# rollout, eval, optimum and run.eval_init (env_json_fuzz). Needs Debian's clang (libFuzzer
 # ships with it) and nlohmann-json3-dev; scripts/setup.sh installs both.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SECONDS_PER_TARGET=${1:-60}
 shift || true
 TARGETS=("$@")
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(config_fuzz jsonl_fuzz)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(config_fuzz jsonl_fuzz env_json_fuzz)
 OUT=${VECSAC_FUZZ_DIR:-$ROOT/build-fuzz}
 CXX=${VECSAC_FUZZ_CXX:-clang++}
 command -v "$CXX" >/dev/null || { echo "[fuzz] error: $CXX not found (apt-get install clang)" >&2; exit 1; }
 mkdir -p "$OUT"
-SOURCES=("$ROOT/src/config/config.cpp" "$ROOT/src/io/json_file.cpp" "$ROOT/src/io/jsonl_file.cpp")
+SOURCES=("$ROOT/src/config/config.cpp" "$ROOT/src/io/json_file.cpp" "$ROOT/src/io/jsonl_file.cpp"
+  "$ROOT/src/env/env_json.cpp")
 FLAGS=(-std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
   -I"$ROOT/include")
 for target in "${TARGETS[@]}"; do

@@ -77,6 +77,15 @@ Series = tuple  # (steps: np.ndarray[int64], values: np.ndarray[float64]), steps
 # --- reading run directories -----------------------------------------------------
 
 
+class NonJsonConstant(ValueError):
+    pass
+
+
+def reject_non_json_constant(name: str):
+    """Python's json accepts NaN, Infinity and -Infinity; JSON (and vecsac) does not."""
+    raise NonJsonConstant(f"{name} is not JSON")
+
+
 def read_jsonl(path: Path) -> list[tuple[int, dict]]:
     """(line number, object) per non-blank line; every line needs an integer global_step."""
     try:
@@ -85,11 +94,15 @@ def read_jsonl(path: Path) -> list[tuple[int, dict]]:
         raise ReportError(f"cannot read {path}: {e}") from e
     records = []
     lines = text.split("\n")
+    previous = None  # (line number, global_step) of the record before
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
+            record = json.loads(line, parse_constant=reject_non_json_constant)
+        except NonJsonConstant as e:
+            raise ReportError(f"{path}:{number}: not valid JSON: {e} (vecsac writes null for a "
+                              "value it does not have)") from e
         except json.JSONDecodeError as e:
             if number == len(lines):  # no newline after it: still being written
                 print(f"{PROG}: warning: {path}:{number}: left out the last line, which is cut "
@@ -101,6 +114,11 @@ def read_jsonl(path: Path) -> list[tuple[int, dict]]:
         step = record.get("global_step")
         if not isinstance(step, int) or isinstance(step, bool) or step < 0:
             raise ReportError(f'{path}:{number}: needs "global_step", a non-negative integer')
+        if previous is not None and step <= previous[1]:
+            raise ReportError(f"{path}:{number}: global_step {step} does not follow line "
+                              f"{previous[0]}'s {previous[1]}: steps must increase (did two runs "
+                              "write this file?)")
+        previous = (number, step)
         records.append((number, record))
     return records
 
@@ -115,7 +133,7 @@ def series_of(path: Path, records: list[tuple[int, dict]], key: str) -> Series |
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ReportError(f'{path}:{number}: "{key}" must be a number or null, '
                               f"got {json.dumps(value)}")
-        points[record["global_step"]] = float(value)  # a repeated step keeps its last value
+        points[record["global_step"]] = float(value)
     if not points:
         return None
     steps = np.array(sorted(points), dtype=np.int64)

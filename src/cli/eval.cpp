@@ -6,8 +6,8 @@
 #include <iostream>
 #include <memory>
 
-#include "vecsac/cli/rollout.h"
 #include "vecsac/cli/train.h"
+#include "vecsac/env/env_json_tensor.h"
 #include "vecsac/env/vec_env_ops.h"
 #include "vecsac/io/atomic_file.h"
 #include "vecsac/io/json_file.h"

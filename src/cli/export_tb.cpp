@@ -54,6 +54,12 @@ std::vector<LogLine> read_log(const fs::path& file) {
     if (time == record.end() || !time->is_number()) {
       throw std::runtime_error(where + "needs \"time_s\", a number");
     }
+    if (!lines.empty() && step->get<int64_t>() <= lines.back().step) {
+      throw std::runtime_error(where + "global_step " + std::to_string(step->get<int64_t>()) +
+                               " does not follow the line before's " +
+                               std::to_string(lines.back().step) +
+                               ": steps must increase (did two runs write this file?)");
+    }
     LogLine l{step->get<int64_t>(), time->get<double>(), {}};
     l.event.step = l.step;
     for (const auto& [key, value] : record.items()) {

@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "vecsac/cli/rollout.h"
+#include "vecsac/env/env_json_tensor.h"
 #include "vecsac/io/atomic_file.h"
 #include "vecsac/io/json_file.h"
 #include "vecsac/optimum/optimal_returns.h"

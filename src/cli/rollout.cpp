@@ -1,121 +1,24 @@
 /// @brief `vecsac rollout`: an exact, scriptable view of the environments.
 #include "vecsac/cli/rollout.h"
 
-#include <ATen/ops/empty.h>
-
 #include <CLI/CLI.hpp>
 #include <cmath>
 #include <limits>
 #include <memory>
 #include <stdexcept>
 
+#include "vecsac/env/env_json_tensor.h"
 #include "vecsac/io/atomic_file.h"
 #include "vecsac/io/json_file.h"
 #include "vecsac/util/device.h"
 
 namespace vecsac {
+
 namespace {
 
 using nlohmann::json;
 
 [[noreturn]] void bad(const std::string& msg) { throw std::invalid_argument(msg); }
-
-std::string state_layout(const EnvParams& p) {
-  return p.id == EnvId::kPendulum ? "[theta, theta_dot]" : "[pos_1..pos_D, vel_1..vel_D]";
-}
-
-// `where` is only built when there is an error to report.
-template <class Where>
-float finite_float(const json& v, const Where& where) {
-  if (!v.is_number()) bad(where() + " must be a number, got " + v.dump());
-  const double d = v.get<double>();
-  if (!std::isfinite(d)) bad(where() + " is not finite (NaN and Inf are not allowed)");
-  if (std::fabs(d) > std::numeric_limits<float>::max()) {
-    bad(where() + " = " + v.dump() + " does not fit in float32");
-  }
-  return static_cast<float>(d);
-}
-
-const json& member_array(const json& doc, const char* key, const std::string& role,
-                         const std::string& shape) {
-  if (!doc.is_object() || !doc.contains(key)) {
-    bad(role + " must be an object with key \"" + key + "\" holding " + shape);
-  }
-  for (const auto& [k, v] : doc.items()) {
-    if (k != key)
-      bad(role + ": unknown key \"" + k + "\"; the only key allowed is \"" + key + "\"");
-  }
-  const json& a = doc.at(key);
-  if (!a.is_array() || a.empty()) bad(role + ": \"" + key + "\" must be a non-empty list " + shape);
-  return a;
-}
-
-}  // namespace
-
-EnvId parse_env_id(const std::string& name) {
-  if (name == "pointmass") return EnvId::kPointMass;
-  if (name == "pendulum") return EnvId::kPendulum;
-  bad("unknown env '" + name + "'; allowed: pointmass, pendulum");
-}
-
-at::Tensor states_from_json(const json& doc, const EnvParams& params, const std::string& role) {
-  const int sd = env_state_dim(params);
-  const std::string layout = state_layout(params);
-  const json& states = member_array(doc, "states", role, "of per-env states " + layout);
-  const auto n = static_cast<int64_t>(states.size());
-  at::Tensor out = at::empty({n, sd}, at::kFloat);
-  auto acc = out.accessor<float, 2>();
-  for (int64_t i = 0; i < n; ++i) {
-    const json& s = states[i];
-    if (!s.is_array() || static_cast<int>(s.size()) != sd) {
-      bad(role + ": states[" + std::to_string(i) + "] must be a list of " + std::to_string(sd) +
-          " numbers " + layout + " (dim " + std::to_string(params.dim) + "), got " + s.dump());
-    }
-    for (int j = 0; j < sd; ++j) {
-      acc[i][j] = finite_float(s[j], [&] {
-        return role + ": states[" + std::to_string(i) + "][" + std::to_string(j) + "]";
-      });
-    }
-  }
-  return out;
-}
-
-at::Tensor actions_from_json(const json& doc, int act_dim, const std::string& role) {
-  const std::string shape = "of shape [T][N][" + std::to_string(act_dim) + "]";
-  const json& steps = member_array(doc, "actions", role, shape);
-  const auto t_len = static_cast<int64_t>(steps.size());
-  if (!steps[0].is_array() || steps[0].empty()) {
-    bad(role + ": actions[0] must be a non-empty list of per-env actions " + shape);
-  }
-  const auto n = static_cast<int64_t>(steps[0].size());
-  at::Tensor out = at::empty({t_len, n, act_dim}, at::kFloat);
-  auto acc = out.accessor<float, 3>();
-  for (int64_t t = 0; t < t_len; ++t) {
-    const json& row = steps[t];
-    if (!row.is_array() || static_cast<int64_t>(row.size()) != n) {
-      bad(role + ": actions[" + std::to_string(t) + "] must list " + std::to_string(n) +
-          " envs like actions[0] " + shape + ", got " +
-          (row.is_array() ? std::to_string(row.size()) + " entries" : row.dump()));
-    }
-    for (int64_t i = 0; i < n; ++i) {
-      const json& a = row[i];
-      if (!a.is_array() || static_cast<int>(a.size()) != act_dim) {
-        bad(role + ": actions[" + std::to_string(t) + "][" + std::to_string(i) +
-            "] must be a list of " + std::to_string(act_dim) + " numbers " + shape + ", got " +
-            a.dump());
-      }
-      for (int k = 0; k < act_dim; ++k) {
-        acc[t][i][k] = finite_float(a[k], [&] {
-          return role + ": actions[" + std::to_string(t) + "][" + std::to_string(i) + "][" +
-                 std::to_string(k) + "]";
-        });
-      }
-    }
-  }
-  return out;
-}
-
-namespace {
 
 json rows_json(const at::Tensor& cpu_2d) {
   json out = json::array();

@@ -115,6 +115,14 @@ std::vector<at::Tensor*> replay_fields(Batch& b) {
   return {&b.obs, &b.act, &b.reward, &b.next_obs, &b.terminated};
 }
 
+// What went wrong, for a message. LibTorch's reader throws c10::Error (whose what() carries a
+// C++ backtrace) but also other std::exceptions, e.g. torch::jit::ErrorReport for a damaged
+// pickle: every one of them means the file is unusable, never a crash.
+std::string reason(const std::exception& e) {
+  const auto* c10_error = dynamic_cast<const c10::Error*>(&e);
+  return c10_error != nullptr ? c10_error->what_without_backtrace() : e.what();
+}
+
 // Opens a checkpoint whose format_version is in [oldest, kFormatVersion], after checking
 // its bytes against their checksum (formats before 3 have none: a warning says so).
 torch::serialize::InputArchive open(const std::filesystem::path& path, c10::Device device,
@@ -127,9 +135,9 @@ torch::serialize::InputArchive open(const std::filesystem::path& path, c10::Devi
   try {
     a.load_from(archive.data(), archive.size(), device);
     version = read_int(a, "format_version");
-  } catch (const c10::Error& e) {
+  } catch (const std::exception& e) {
     throw std::runtime_error("checkpoint '" + path.string() +
-                             "' is truncated or corrupt: " + e.what_without_backtrace());
+                             "' is truncated or corrupt: " + reason(e));
   }
   if (version >= kFirstChecksummedFormat && !checked) {
     throw std::runtime_error(
@@ -243,10 +251,9 @@ void load_checkpoint(const std::filesystem::path& path, TrainingState& s, c10::D
                      path.string().c_str());
       }
     }
-  } catch (const c10::Error& e) {
-    throw std::runtime_error(
-        "checkpoint '" + path.string() +
-        "' does not match this run's configuration: " + e.what_without_backtrace());
+  } catch (const std::exception& e) {
+    throw std::runtime_error("checkpoint '" + path.string() +
+                             "' does not match this run's configuration: " + reason(e));
   }
 }
 
@@ -282,10 +289,9 @@ int64_t load_actor(const std::filesystem::path& path, Actor& actor, c10::Device 
     learner.read("actor", actor_archive);
     actor->load(actor_archive);
     return -1;
-  } catch (const c10::Error& e) {
-    throw std::runtime_error(
-        "checkpoint '" + path.string() +
-        "' does not hold an actor of this run's shape: " + e.what_without_backtrace());
+  } catch (const std::exception& e) {
+    throw std::runtime_error("checkpoint '" + path.string() +
+                             "' does not hold an actor of this run's shape: " + reason(e));
   }
 }
 

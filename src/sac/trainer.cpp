@@ -18,7 +18,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "vecsac/cli/rollout.h"
+#include "vecsac/env/env_json_tensor.h"
 #include "vecsac/env/vec_env.h"
 #include "vecsac/io/atomic_file.h"
 #include "vecsac/io/dir_lock.h"
@@ -26,6 +26,7 @@
 #include "vecsac/replay/replay_buffer.h"
 #include "vecsac/sac/checkpoint.h"
 #include "vecsac/sac/learner.h"
+#include "vecsac/sac/memory_estimate.h"
 #include "vecsac/sac/train_iteration.h"
 #include "vecsac/util/device.h"
 #include "vecsac/util/generator.h"
@@ -66,21 +67,44 @@ EnvParams env_params_of(const Config& config, uint64_t seed_purpose) {
 
 namespace {
 
-// Keeps metrics.jsonl consistent with a resumed run: drops lines logged after
-// the checkpoint by the run that was interrupted.
-void truncate_metrics(const std::filesystem::path& file, int64_t up_to_step) {
+// Keeps metrics.jsonl (or evals.jsonl) consistent with a resumed run: drops lines logged
+// after the checkpoint by the run that was interrupted, and lines that are not valid JSON (a
+// torn last line from a killed run). Warns when what is kept ends before `expected_from`,
+// the step from which the run must have logged a line before its checkpoint at `up_to_step`:
+// a file cut short (or cut mid-line) lost log points that the resumed run will not rewrite.
+void truncate_log(const std::filesystem::path& file, int64_t up_to_step, int64_t expected_from) {
   std::ifstream in(file);
   std::string line, kept;
+  int64_t last_kept = -1, number = 0;
+  std::vector<int64_t> invalid;
   while (std::getline(in, line)) {
+    ++number;
     try {
-      if (parse_json_bounded(line).at("global_step").get<int64_t>() <= up_to_step) {
+      const int64_t step = parse_json_bounded(line).at("global_step").get<int64_t>();
+      if (step <= up_to_step) {
         kept += line + "\n";
+        last_kept = std::max(last_kept, step);
       }
     } catch (const std::exception&) {
-      // a torn last line from a killed run: drop it
+      invalid.push_back(number);
     }
   }
   write_file_atomic(file, kept);
+  const std::string name = file.filename().string();
+  for (int64_t n : invalid) {
+    if (n != number) {
+      std::fprintf(stderr, "warning: %s line %lld is not a valid log line and was dropped\n",
+                   name.c_str(), static_cast<long long>(n));
+    }
+  }
+  if (expected_from >= 0 && last_kept < expected_from) {
+    std::fprintf(stderr,
+                 "warning: %s ends at global_step %lld, but the run logged up to at least step "
+                 "%lld before its checkpoint at step %lld; the lines in between are lost (was "
+                 "the file cut short?) and the resumed run does not rewrite them\n",
+                 name.c_str(), static_cast<long long>(last_kept),
+                 static_cast<long long>(expected_from), static_cast<long long>(up_to_step));
+  }
 }
 
 // Temporary files of write_file_atomic (".NAME.tmp.PID") left by a writer that died
@@ -152,6 +176,13 @@ TrainResult train(const Config& config, const TrainOptions& options) {
                                    "run.eval_init file '" + run.eval_init + "'");
     eval_episodes = eval_states.size(0);
   }
+  // Before anything is written or allocated: a config too large for the device fails here,
+  // naming the keys to lower, not in the middle of a run with an allocator's message.
+  const EnvParams train_params = env_params_of(config, kEnvSeed);
+  const std::vector<MemoryItem> memory =
+      estimate_memory(config, env_obs_dim(train_params), env_act_dim(train_params),
+                      env_state_dim(train_params), eval_episodes);
+  check_memory_fits(memory, available_memory(device), device.str());
   // Held until train() returns: a second writer fails here, before touching anything.
   const DirLock lock(options.out_dir, "vecsac train");
   remove_stale_temp_files(options.out_dir);
@@ -171,7 +202,7 @@ TrainResult train(const Config& config, const TrainOptions& options) {
     }
   }
 
-  VecEnv env(env_params_of(config, kEnvSeed), config.env.num_envs, device);
+  VecEnv env(train_params, config.env.num_envs, device);
   const int64_t n = env.num_envs(), obs_dim = env.obs_dim(), act_dim = env.act_dim();
   // Before a resume's restore, which keeps it: only the clocks come from the checkpoint.
   if (config.env.stagger_time_limits) env.stagger_time_limits();
@@ -251,9 +282,21 @@ TrainResult train(const Config& config, const TrainOptions& options) {
     }
     if (!loaded)
       throw std::runtime_error("--resume: no readable checkpoint in " + options.out_dir.string());
-    truncate_metrics(metrics_file, c.global_step);
+    // The log and evaluation cadence the checkpointed run had (a resume may change both).
+    int64_t log_every = run.log_interval, eval_every = run.eval_freq;
+    if (std::filesystem::exists(options.out_dir / "config.json")) {
+      const nlohmann::json before = resolved_config_file(options.out_dir / "config.json");
+      log_every = before["run"]["log_interval"].get<int64_t>();
+      eval_every = before["run"]["eval_freq"].get<int64_t>();
+    }
+    // The first iteration logs; after a log at step g, next_log is the next multiple of
+    // the interval above g, so the last line before the checkpoint is at least this.
+    truncate_log(metrics_file, c.global_step, std::max<int64_t>(c.next_log - log_every, 0));
     if (std::filesystem::exists(options.out_dir / "evals.jsonl")) {
-      truncate_metrics(options.out_dir / "evals.jsonl", c.global_step);
+      truncate_log(options.out_dir / "evals.jsonl", c.global_step,
+                   eval_every > 0 && c.global_step >= eval_every
+                       ? c.global_step / eval_every * eval_every
+                       : -1);
     }
   }
 
@@ -272,6 +315,9 @@ TrainResult train(const Config& config, const TrainOptions& options) {
         config.env.name.c_str(), config.env.dim, device.str().c_str(), at::get_num_threads(),
         (long long)n, (long long)run.total_timesteps, (long long)sac.gradient_steps,
         (long long)sac.batch_size, (long long)sac.train_freq, utd, utd * sac.batch_size);
+    std::printf("memory: about %s estimated, the largest part the %s (%s)\n",
+                format_bytes(total_bytes(memory)).c_str(), memory.front().what.c_str(),
+                format_bytes(memory.front().bytes).c_str());
     std::fflush(stdout);
   }
 

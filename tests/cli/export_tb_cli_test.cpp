@@ -160,8 +160,12 @@ TEST_F(ExportTbCliTest, BadRunsAreOneLineErrorsNamingFileAndLine) {
   fs::create_directories(dir_ / "badeval");
   std::ofstream(dir_ / "badeval" / "metrics.jsonl") << "{\"global_step\": 1, \"time_s\": 0}\n";
   std::ofstream(dir_ / "badeval" / "evals.jsonl") << "[1, 2]\n";
+  fs::create_directories(dir_ / "twice");
+  std::ofstream(dir_ / "twice" / "metrics.jsonl")
+      << "{\"global_step\": 8, \"time_s\": 0}\n{\"global_step\": 8, \"time_s\": 1}\n";
   const std::pair<std::string, std::vector<std::string>> cases[] = {
       {"", {"RUN_DIR is required"}},
+      {(dir_ / "twice").string(), {"twice/metrics.jsonl:2:", "global_step 8 does not follow"}},
       {(dir_ / "missing").string(), {"missing", "does not exist"}},
       {(dir_ / "empty").string(), {"has no metrics.jsonl", "not a vecsac run directory"}},
       {(dir_ / "nolines").string(), {"metrics.jsonl", "no log lines"}},

@@ -19,8 +19,8 @@
 
 #include "support/temp_dir_test.h"
 #include "support/tiny_config.h"
-#include "vecsac/cli/rollout.h"
 #include "vecsac/cli/train.h"
+#include "vecsac/env/env_json_tensor.h"
 #include "vecsac/env/point_mass.h"
 #include "vecsac/env/vec_env.h"
 #include "vecsac/io/atomic_file.h"
@@ -343,6 +343,35 @@ TEST_F(TrainerTest, StaleTempFilesOfDeadWritersAreRemovedOnStart) {
   opt.resume = true;
   train(tiny_config(800), opt);
   for (const auto& f : stale) EXPECT_FALSE(fs::exists(f)) << f;
+}
+
+// A metrics.jsonl cut mid-line loses log points before the checkpoint that the resumed run
+// does not rewrite: the resume says so, naming the file and the steps. A torn last line
+// after the checkpoint (a kill mid-write) is dropped without a word.
+TEST_F(TrainerTest, AResumeWarnsWhenTheLogWasCutBeforeTheCheckpoint) {
+  TrainOptions opt = quiet_run(dir_);
+  train(config(800), opt);  // log points 200..800, evaluations at 400 and 800
+  const std::string metrics = read_file(dir_ / "metrics.jsonl");
+  const size_t second_line = metrics.find('\n') + 1;
+  write_file_atomic(dir_ / "metrics.jsonl", metrics.substr(0, second_line + 10));
+  opt.resume = true;
+  ::testing::internal::CaptureStderr();
+  train(config(1000), opt);
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_THAT(err, ::testing::HasSubstr("metrics.jsonl ends at global_step 200, but the run "
+                                        "logged up to at least step 800 before its checkpoint "
+                                        "at step 800"));
+  EXPECT_THAT(err, ::testing::Not(::testing::HasSubstr("evals.jsonl")));
+  EXPECT_EQ(logged_steps(dir_ / "metrics.jsonl"), (std::vector<int64_t>{200, 1000}));
+
+  // Killed mid-write after its checkpoint: the torn line is past the checkpoint, nothing lost.
+  std::string whole = read_file(dir_ / "metrics.jsonl");
+  write_file_atomic(dir_ / "metrics.jsonl", whole + "{\"global_step\": 12");
+  ::testing::internal::CaptureStderr();
+  train(config(1200), opt);
+  EXPECT_THAT(::testing::internal::GetCapturedStderr(),
+              ::testing::Not(::testing::HasSubstr("warning")));
+  EXPECT_EQ(logged_steps(dir_ / "metrics.jsonl"), (std::vector<int64_t>{200, 1000, 1200}));
 }
 
 TEST_F(TrainerTest, AResumeThatDoesNotMatchKeepsTheRunsConfig) {

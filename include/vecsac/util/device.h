@@ -16,4 +16,8 @@ c10::Device parse_device(const std::string& spec);
 /// times read after it cover the work itself, not just its launch.
 void synchronize(c10::Device device);
 
+/// Bytes a new allocation can take on `device` now: free memory on a GPU; on the CPU
+/// MemAvailable, or less under a container's memory limit (cgroup v2).
+double available_memory(c10::Device device);
+
 }  // namespace vecsac
