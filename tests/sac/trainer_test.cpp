@@ -216,6 +216,20 @@ TEST_F(TrainerTest, BitFlipsAnywhereInACheckpointAreDetectedAndTheOlderOneUsed) 
   EXPECT_THAT([&] { load_checkpoint(newest, r, kCpu); },
               ::testing::ThrowsMessage<std::runtime_error>(
                   ::testing::HasSubstr("checksum trailer is missing or damaged")));
+  // Unchecksummed (as format 2 files are) and damaged in its TorchScript code: LibTorch throws
+  // torch::jit::ErrorReport, not c10::Error; it is refused all the same, for eval too.
+  // (fuzz/checkpoint_fuzz.cpp found this; before, the exception escaped the resume fallback.)
+  std::string code_damaged = good.substr(0, good.size() - 20);
+  const size_t cls = code_damaged.find("class Module(Module)");
+  ASSERT_NE(cls, std::string::npos);
+  code_damaged[cls + 16] = 'q';
+  write_file_atomic(newest, code_damaged);
+  EXPECT_THAT([&] { load_checkpoint(newest, r, kCpu); },
+              ::testing::ThrowsMessage<std::runtime_error>(
+                  ::testing::HasSubstr("step_800.pt' is truncated or corrupt")));
+  EXPECT_THAT([&] { load_actor(newest, s.learner.actor, kCpu); },
+              ::testing::ThrowsMessage<std::runtime_error>(
+                  ::testing::HasSubstr("step_800.pt' is truncated or corrupt")));
   // A resume skips the damaged file, continues from step 400, and drops the bad one.
   write_file_atomic(newest, good.substr(0, 100) + char(good[100] ^ 1) + good.substr(101));
   opt.resume = true;
