@@ -38,7 +38,12 @@ StopSignals::StopSignals() {
   sa.sa_handler = on_signal;
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = SA_RESTART;  // file writes in progress finish rather than fail with EINTR
-  for (size_t i = 0; i < 3; ++i) ::sigaction(kSignals[i], &sa, &g_previous[i]);
+  for (size_t i = 0; i < 3; ++i) {
+    ::sigaction(kSignals[i], nullptr, &g_previous[i]);
+    // An ignored signal stays ignored: `nohup vecsac train` must survive the terminal's
+    // SIGHUP, and a background job of a script its SIGINT, as any Unix program does.
+    if (g_previous[i].sa_handler != SIG_IGN) ::sigaction(kSignals[i], &sa, nullptr);
+  }
 }
 
 StopSignals::~StopSignals() {
