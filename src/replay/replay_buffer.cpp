@@ -3,49 +3,13 @@
 
 #include <ATen/ATen.h>
 
-#include <fstream>
-#include <iostream>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 
-#ifdef VECSAC_WITH_CUDA
-#include <c10/cuda/CUDAGuard.h>
-#include <cuda_runtime.h>
-#endif
+#include "vecsac/util/device.h"
+#include "vecsac/util/format_bytes.h"
 
 namespace vecsac {
-namespace {
-
-std::string gib(int64_t bytes) {
-  std::ostringstream s;
-  s.precision(3);
-  s << static_cast<double>(bytes) / (1024.0 * 1024.0 * 1024.0) << " GiB";
-  return s.str();
-}
-
-}  // namespace
-
-int64_t free_device_bytes(c10::Device device) {
-  if (device.is_cpu()) {
-    std::ifstream meminfo("/proc/meminfo");
-    std::string key;
-    int64_t kib = 0;
-    std::string unit;
-    while (meminfo >> key >> kib >> unit) {
-      if (key == "MemAvailable:") return kib * 1024;
-    }
-    return INT64_MAX;  // unknown: do not refuse
-  }
-#ifdef VECSAC_WITH_CUDA
-  const c10::cuda::CUDAGuard guard(device);
-  size_t free = 0, total = 0;
-  if (cudaMemGetInfo(&free, &total) != cudaSuccess) return INT64_MAX;
-  return static_cast<int64_t>(free);
-#else
-  return INT64_MAX;
-#endif
-}
 
 int64_t ReplayBuffer::footprint_bytes(int64_t capacity, int64_t obs_dim, int64_t act_dim) {
   // obs, next_obs, act, reward, terminated: float32 each.
@@ -55,16 +19,15 @@ int64_t ReplayBuffer::footprint_bytes(int64_t capacity, int64_t obs_dim, int64_t
 ReplayBuffer::ReplayBuffer(int64_t capacity, int64_t obs_dim, int64_t act_dim, c10::Device device)
     : capacity_(capacity), obs_dim_(obs_dim), act_dim_(act_dim), device_(device) {
   TORCH_CHECK(capacity >= 1, "ReplayBuffer: capacity must be >= 1, got ", capacity);
+  // train() checks the whole run first (memory_estimate.h); this guards other users.
   const int64_t need = footprint_bytes(capacity, obs_dim, act_dim);
-  const int64_t free = free_device_bytes(device);
-  std::cout << "replay buffer: " << capacity << " transitions x " << need / capacity
-            << " bytes = " << gib(need) << " on " << device << " (free: " << gib(free) << ")"
-            << std::endl;
-  if (need > free) {
-    throw std::runtime_error("sac.buffer_size=" + std::to_string(capacity) + " needs " + gib(need) +
-                             " on " + device.str() + ", but only " + gib(free) +
-                             " is free; at most sac.buffer_size=" +
-                             std::to_string(free / (need / capacity)) + " would fit");
+  const double free = available_memory(device);
+  if (static_cast<double>(need) > free) {
+    throw std::runtime_error(
+        "sac.buffer_size=" + std::to_string(capacity) + " needs " +
+        format_bytes(static_cast<double>(need)) + " on " + device.str() + ", but only " +
+        format_bytes(free) + " is available; at most sac.buffer_size=" +
+        std::to_string(static_cast<int64_t>(free) / (need / capacity)) + " would fit");
   }
   const auto f32 = at::TensorOptions().device(device).dtype(at::kFloat);
   obs_ = at::zeros({capacity, obs_dim}, f32);

@@ -83,15 +83,6 @@ double total_bytes(const std::vector<MemoryItem>& items) {
                          [](double t, const MemoryItem& i) { return t + i.bytes; });
 }
 
-std::string format_bytes(double bytes) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-  int u = 0;
-  while (bytes >= 1024 && u < 6) bytes /= 1024, ++u;
-  char out[48];
-  std::snprintf(out, sizeof out, u == 0 ? "%.0f %s" : "%.1f %s", bytes, units[u]);
-  return out;
-}
-
 void check_memory_fits(const std::vector<MemoryItem>& items, double available,
                        const std::string& device_name) {
   const double total = total_bytes(items);

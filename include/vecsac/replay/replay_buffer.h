@@ -52,7 +52,4 @@ class ReplayBuffer {
   at::Tensor obs_, act_, reward_, next_obs_, terminated_;
 };
 
-/// Free bytes on `device`: MemAvailable for the CPU, cudaMemGetInfo for a GPU.
-int64_t free_device_bytes(c10::Device device);
-
 }  // namespace vecsac

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "vecsac/config/config.h"
+#include "vecsac/util/format_bytes.h"
 
 namespace vecsac {
 
@@ -25,9 +26,6 @@ std::vector<MemoryItem> estimate_memory(const Config& config, int64_t obs_dim, i
                                         int64_t state_dim, int64_t eval_episodes);
 
 double total_bytes(const std::vector<MemoryItem>& items);
-
-/// "1.5 GiB", "12.0 MiB", "512 B".
-std::string format_bytes(double bytes);
 
 /// Throws std::runtime_error when the estimate exceeds `available` bytes on `device_name`,
 /// naming the total, what is available and the largest items with their keys.
