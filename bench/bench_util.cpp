@@ -6,7 +6,6 @@
 
 #include <climits>
 #include <filesystem>
-#include <iostream>
 #include <map>
 #include <utility>
 
@@ -29,13 +28,28 @@ std::optional<c10::Device> device_or_skip(benchmark::State& state, c10::DeviceTy
   return std::nullopt;
 }
 
+namespace {
+
+// The source tree's copy, else ./configs (a build carried to another checkout).
+Config config_file(const std::filesystem::path& in_source, const std::string& name) {
+  std::filesystem::path path = in_source;
+  if (!std::filesystem::exists(path)) path = "configs/" + name;
+  Config c = config_from_json(read_json_file(path, "config"));
+  validate(c);
+  return c;
+}
+
+}  // namespace
+
 const Config& pointmass_config() {
-  // The source tree's copy, else ./configs (a build carried to another checkout).
+  static const Config config = config_file(VECSAC_POINTMASS_CONFIG, "pointmass.json");
+  return config;
+}
+
+const Config& pendulum_config() {
   static const Config config = [] {
-    std::filesystem::path path = VECSAC_POINTMASS_CONFIG;
-    if (!std::filesystem::exists(path)) path = "configs/pointmass.json";
-    Config c = config_from_json(read_json_file(path, "config"));
-    validate(c);
+    Config c = config_file(VECSAC_PENDULUM_CONFIG, "pendulum.json");
+    c.sac.buffer_size = 10000;  // all that its 10k-step run uses; the fixture fills it
     return c;
   }();
   return config;
@@ -70,12 +84,7 @@ Fixture& fixture(c10::Device device, const Config& config) {
   const SacConfig& sac = config.sac;
   VecEnv env(env_params_of(config, kEnvSeed), config.env.num_envs, device);
   const int64_t obs_dim = env.obs_dim(), act_dim = env.act_dim();
-  // ReplayBuffer announces its footprint on stdout, which would corrupt
-  // --benchmark_format=json there.
-  std::streambuf* const out = std::cout.rdbuf(nullptr);
   auto replay = std::make_unique<ReplayBuffer>(sac.buffer_size, obs_dim, act_dim, device);
-  std::cout.rdbuf(out);
-  std::cout.clear();
   auto learner = std::make_unique<SacLearner>(sac, obs_dim, act_dim, env.action_limit(), device,
                                               config.run.seed);
   Fixture f{obs_dim,

@@ -82,6 +82,10 @@ void time_iterations(benchmark::State& state, c10::Device device, Body&& body) {
 /// configs/pointmass.json, the default training run: BM_TrainIteration measures its settings.
 const Config& pointmass_config();
 
+/// configs/pendulum.json (the race against RLtools: 1 env, 64-64, batch 100) with a 10k
+/// replay buffer: BM_TrainIterationPendulum measures one of its learning steps.
+const Config& pendulum_config();
+
 /// The same run with the 256-256 networks the update benchmarks are specified
 /// at, whatever widths the default config trains with: update figures stay
 /// comparable across config changes and with the peers' 256-256 updates.

@@ -17,7 +17,7 @@ void replay_insert(benchmark::State& state, c10::DeviceType type) {
   const auto f32 = at::TensorOptions().device(*device).dtype(at::kFloat);
   const at::Tensor obs = at::rand({n, f.obs_dim}, f32), next_obs = at::rand({n, f.obs_dim}, f32);
   const at::Tensor act = at::rand({n, f.act_dim}, f32), reward = at::rand({n}, f32);
-  // bool, as VecEnv::step returns it: the buffer converts it on the copy.
+  // bool, as VecEnv::step returns it: the fused insert reads it in place.
   const at::Tensor terminated = at::zeros({n}, f32.dtype(at::kBool));
   time_iterations(state, *device, [&] { f.replay->add(obs, act, reward, next_obs, terminated); });
   state.SetItemsProcessed(state.iterations() * n);
@@ -25,14 +25,14 @@ void replay_insert(benchmark::State& state, c10::DeviceType type) {
                           ReplayBuffer::footprint_bytes(/*capacity=*/1, f.obs_dim, f.act_dim));
 }
 
-// One batch of B transitions, as each gradient step draws it.
+// One batch of B transitions, as each gradient step draws it (into the buffer's own batch).
 void replay_sample(benchmark::State& state, c10::DeviceType type) {
   const auto device = device_or_skip(state, type);
   if (!device) return;
   Fixture& f = fixture(*device, update_config());
   const int64_t batch = state.range(0);
   time_iterations(state, *device, [&] {
-    const Batch b = f.replay->sample(batch, f.replay_gen);
+    const Batch& b = f.replay->sample_reused(batch, f.replay_gen);
     benchmark::DoNotOptimize(b.obs.data_ptr());
   });
   state.SetItemsProcessed(state.iterations() * batch);

@@ -219,11 +219,10 @@ void gemm_reference(benchmark::State& state, c10::DeviceType type, const Config&
 
 // One iteration of train()'s loop after learning_starts, the loop's own body
 // (sac/train_iteration.h): act, step N envs, insert, then the configured
-// gradient steps, at configs/pointmass.json's settings and network widths.
-void train_iteration_bench(benchmark::State& state, c10::DeviceType type) {
+// gradient steps, at a config's settings and network widths.
+void train_iteration_bench(benchmark::State& state, c10::DeviceType type, const Config& config) {
   const auto device = device_or_skip(state, type);
   if (!device) return;
-  const Config& config = pointmass_config();
   Fixture& f = fixture(*device, config);
   const int64_t n = state.range(0);
   VecEnv env(env_params_of(config, kEnvSeed), n, *device);
@@ -251,6 +250,12 @@ int register_cpu_mkl(const std::string& name, Fn fn, const std::vector<int64_t>&
   for (const int64_t a : args) b->Arg(a);
   b->UseRealTime();
   return 0;
+}
+
+auto iteration_at(const Config& (*config)()) {
+  return [config](benchmark::State& state, c10::DeviceType type) {
+    train_iteration_bench(state, type, config());
+  };
 }
 
 template <UpdatePath path>
@@ -290,7 +295,8 @@ const int kRegistered[] = {
     register_cpu_mkl("BM_GemmReferenceDefaultMkl", reference_at(pointmass_config), {1024}),
     register_cpu_mkl("BM_SacUpdateSmallMkl", update_at<UpdatePath::kFused>(small_config), {100}),
     register_cpu_mkl("BM_GemmReferenceSmallMkl", reference_at(small_config), {100}),
-    register_cpu_and_cuda("BM_TrainIteration", train_iteration_bench, {64, 1024, 16384}),
+    register_cpu_and_cuda("BM_TrainIteration", iteration_at(pointmass_config), {64, 1024, 16384}),
+    register_cpu_and_cuda("BM_TrainIterationPendulum", iteration_at(pendulum_config), {1}),
 };
 
 }  // namespace

@@ -27,6 +27,14 @@ __global__ void policy_kernel(const SacRows p) {
   policy_thread(p, blockIdx.x, blockDim.x, threadIdx.x);
 }
 
+__global__ void act_stage_kernel(const ActRows p) {
+  act_stage_thread(p, blockIdx.x, blockDim.x, threadIdx.x);
+}
+
+__global__ void act_sample_kernel(const ActRows p) {
+  act_sample_thread(p, blockIdx.x, blockDim.x, threadIdx.x);
+}
+
 __global__ void policy_backward_kernel(const SacRows p) {
   policy_backward_thread(p, blockIdx.x, blockDim.x, threadIdx.x);
 }
@@ -81,6 +89,18 @@ unsigned blocks_of(int64_t n) { return detail::grid_blocks(blocks_for(n, kThread
 void launch_stage(const SacRows& p, CudaStream stream) {
   if (p.batch == 0) return;
   stage_kernel<<<blocks_of(p.batch), kThreadsPerBlock, 0, stream>>>(p);
+  VECSAC_CUDA_CHECK(cudaGetLastError());
+}
+
+void launch_act_stage(const ActRows& p, CudaStream stream) {
+  if (p.n == 0) return;
+  act_stage_kernel<<<blocks_of(p.n), kThreadsPerBlock, 0, stream>>>(p);
+  VECSAC_CUDA_CHECK(cudaGetLastError());
+}
+
+void launch_act_sample(const ActRows& p, CudaStream stream) {
+  if (p.n == 0) return;
+  act_sample_kernel<<<blocks_of(p.n), kThreadsPerBlock, 0, stream>>>(p);
   VECSAC_CUDA_CHECK(cudaGetLastError());
 }
 

@@ -2,12 +2,19 @@
 #include "vecsac/replay/replay_buffer.h"
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 
 #include <stdexcept>
 #include <string>
 
+#include "vecsac/nn/launch_count.h"
 #include "vecsac/util/device.h"
 #include "vecsac/util/format_bytes.h"
+
+#ifdef VECSAC_WITH_CUDA
+#include <c10/cuda/CUDAGuard.h>
+#include <c10/cuda/CUDAStream.h>
+#endif
 
 namespace vecsac {
 
@@ -37,6 +44,40 @@ ReplayBuffer::ReplayBuffer(int64_t capacity, int64_t obs_dim, int64_t act_dim, c
   terminated_ = at::zeros({capacity}, f32);
 }
 
+namespace {
+
+// Rows per CPU task: a row is a few floats, so small steps stay on the calling thread.
+constexpr int64_t kCpuRowGrain = 1024;
+
+const float* floats(const at::Tensor& t) { return t.const_data_ptr<float>(); }
+
+// `t` as contiguous float32 on `device`: itself when it already is (the trainer's case), so
+// the check costs no dispatch.
+at::Tensor as_float(const at::Tensor& t, c10::Device device) {
+  if (t.scalar_type() == at::kFloat && t.is_contiguous() && t.device() == device) return t;
+  return t.to(device, at::kFloat).contiguous();
+}
+
+template <class Row>
+void cpu_rows(int64_t n, const Row& row) {
+  at::parallel_for(0, n, kCpuRowGrain, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) row(i);
+  });
+}
+
+}  // namespace
+
+ReplayStorage ReplayBuffer::rows() const {
+  return {obs_.data_ptr<float>(),
+          act_.data_ptr<float>(),
+          reward_.data_ptr<float>(),
+          next_obs_.data_ptr<float>(),
+          terminated_.data_ptr<float>(),
+          capacity_,
+          obs_dim_,
+          act_dim_};
+}
+
 // HOT LOOP BEGIN
 void ReplayBuffer::add(const at::Tensor& obs, const at::Tensor& act, const at::Tensor& reward,
                        const at::Tensor& next_obs, const at::Tensor& terminated) {
@@ -49,27 +90,68 @@ void ReplayBuffer::add(const at::Tensor& obs, const at::Tensor& act, const at::T
   TORCH_CHECK(reward.numel() == n && terminated.numel() == n,
               "ReplayBuffer::add: reward and terminated must have ", n, " entries");
   TORCH_CHECK(n <= capacity_, "ReplayBuffer::add: ", n, " transitions exceed capacity ", capacity_);
-  // At most two contiguous slices: [cursor, end) and, after wrapping, [0, rest).
-  int64_t done = 0;
-  while (done < n) {
-    const int64_t len = std::min(n - done, capacity_ - cursor_);
-    obs_.narrow(0, cursor_, len).copy_(obs.narrow(0, done, len));
-    act_.narrow(0, cursor_, len).copy_(act.narrow(0, done, len));
-    reward_.narrow(0, cursor_, len).copy_(reward.reshape({n}).narrow(0, done, len));
-    next_obs_.narrow(0, cursor_, len).copy_(next_obs.narrow(0, done, len));
-    terminated_.narrow(0, cursor_, len).copy_(terminated.reshape({n}).narrow(0, done, len));
-    cursor_ = (cursor_ + len) % capacity_;
-    done += len;
+  const at::Tensor o = as_float(obs, device_), a = as_float(act, device_),
+                   r = as_float(reward, device_), no = as_float(next_obs, device_);
+  const bool flags = terminated.scalar_type() == at::kBool && terminated.is_contiguous() &&
+                     terminated.device() == device_;
+  const at::Tensor t = flags ? terminated : as_float(terminated, device_);
+  const InsertRows in{floats(o),
+                      floats(a),
+                      floats(r),
+                      floats(no),
+                      flags ? t.const_data_ptr<bool>() : nullptr,
+                      flags ? nullptr : floats(t),
+                      n,
+                      cursor_};
+  const ReplayStorage s = rows();
+  count_launch();
+  if (device_.is_cpu()) {
+    cpu_rows(n, [&](int64_t i) { insert_row(s, in, i); });
+  } else {
+#ifdef VECSAC_WITH_CUDA
+    const c10::cuda::CUDAGuard guard(device_);
+    launch_replay_insert(s, in, c10::cuda::getCurrentCUDAStream(device_.index()).stream());
+#endif
   }
+  cursor_ = (cursor_ + n) % capacity_;
   size_ = std::min(size_ + n, capacity_);
 }
 
-Batch ReplayBuffer::sample(int64_t batch_size, at::Generator& gen) const {
+const Batch& ReplayBuffer::sample_reused(int64_t batch_size, at::Generator& gen) {
   TORCH_CHECK(size_ >= 1, "ReplayBuffer::sample: the buffer is empty");
-  const at::Tensor idx = at::randint(0, size_, {batch_size}, gen,
-                                     at::TensorOptions().device(device_).dtype(at::kLong));
-  return {obs_.index_select(0, idx), act_.index_select(0, idx), reward_.index_select(0, idx),
-          next_obs_.index_select(0, idx), terminated_.index_select(0, idx)};
+  TORCH_CHECK(batch_size >= 1, "ReplayBuffer::sample: batch_size must be >= 1, got ", batch_size);
+  if (!index_.defined() || index_.size(0) != batch_size) {
+    const auto f32 = obs_.options();
+    index_ = at::empty({batch_size}, f32.dtype(at::kLong));
+    sampled_ = {at::empty({batch_size, obs_dim_}, f32), at::empty({batch_size, act_dim_}, f32),
+                at::empty({batch_size}, f32), at::empty({batch_size, obs_dim_}, f32),
+                at::empty({batch_size}, f32)};
+  }
+  // random_ on [0, size) draws what at::randint(0, size, {B}, gen) would: the same stream.
+  index_.random_(0, size_, gen);
+  const GatherRows out{index_.const_data_ptr<int64_t>(),
+                       sampled_.obs.data_ptr<float>(),
+                       sampled_.act.data_ptr<float>(),
+                       sampled_.reward.data_ptr<float>(),
+                       sampled_.next_obs.data_ptr<float>(),
+                       sampled_.terminated.data_ptr<float>(),
+                       batch_size};
+  const ReplayStorage s = rows();
+  count_launch();
+  if (device_.is_cpu()) {
+    cpu_rows(batch_size, [&](int64_t i) { gather_row(s, out, i); });
+  } else {
+#ifdef VECSAC_WITH_CUDA
+    const c10::cuda::CUDAGuard guard(device_);
+    launch_replay_gather(s, out, c10::cuda::getCurrentCUDAStream(device_.index()).stream());
+#endif
+  }
+  return sampled_;
+}
+
+Batch ReplayBuffer::sample(int64_t batch_size, at::Generator& gen) {
+  const Batch& b = sample_reused(batch_size, gen);
+  return {b.obs.clone(), b.act.clone(), b.reward.clone(), b.next_obs.clone(), b.terminated.clone()};
 }
 
 // HOT LOOP END

@@ -107,6 +107,35 @@ void run(Kernel kernel, const SacRows& p, c10::Device device) {
 #endif
 }
 
+enum class ActKernel { kStage, kSample };
+
+void run_act(ActKernel kernel, const ActRows& p, c10::Device device) {
+  count_launch();
+  if (device.is_cpu()) {
+    at::parallel_for(0, p.n, kCpuRowGrain, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) {
+        if (kernel == ActKernel::kStage) {
+          act_stage_row(p, i);
+        } else {
+          act_sample_row(p, i);
+        }
+      }
+    });
+    return;
+  }
+#ifdef VECSAC_WITH_CUDA
+  CudaStream stream = c10::cuda::getCurrentCUDAStream(device.index()).stream();
+  if (kernel == ActKernel::kStage) {
+    launch_act_stage(p, stream);
+  } else {
+    launch_act_sample(p, stream);
+  }
+#else
+  TORCH_CHECK(false, "FusedSacUpdate: device ", device,
+              " needs CUDA, but this vecsac was built with VECSAC_CUDA=OFF");
+#endif
+}
+
 void adam_polyak(const AdamRows& adam, const PolyakRows& polyak, const float* scalars,
                  const SacConstants& k, c10::Device device) {
   count_launch();
@@ -231,6 +260,39 @@ void FusedSacUpdate::update(const Batch& b, at::Generator& gen, bool update_targ
   prepare(b);
   eps_.normal_(0.0, 1.0, gen);
   run_update(b, update_targets);
+}
+
+const at::Tensor& FusedSacUpdate::act(const at::Tensor& obs, at::Generator& gen) {
+  const int64_t n = obs.defined() && obs.dim() == 2 ? obs.size(0) : 0;
+  TORCH_CHECK(n >= 1, "FusedSacUpdate::act: obs must be [n >= 1, ", obs_dim_, "], got ",
+              obs.sizes());
+  check_input(obs, "obs", n, obs_dim_, device_);
+  if (!act_action_.defined() || act_action_.size(0) != n) {
+    const auto f32 = at::TensorOptions().device(device_).dtype(at::kFloat);
+    act_ws_ = actor_mlp_.workspace(n, f32);
+    act_in_ = at::zeros({n, obs_dim_ + 1}, f32);
+    act_eps_ = at::zeros({n, act_dim_}, f32);
+    act_action_ = at::zeros({n, act_dim_}, f32);
+  }
+#ifdef VECSAC_WITH_CUDA
+  const c10::OptionalDeviceGuard guard(device_.is_cuda() ? std::optional<c10::Device>(device_)
+                                                         : std::nullopt);
+#endif
+  const ActRows p{n,
+                  obs_dim_,
+                  act_dim_,
+                  obs.const_data_ptr<float>(),
+                  ptr(act_in_),
+                  ptr(act_ws_.output),
+                  ptr(act_eps_),
+                  ptr(act_action_),
+                  constants_.action_scale};
+  run_act(ActKernel::kStage, p, device_);
+  actor_mlp_.forward(ptr(actor_params), actor_mlp_.input_rows(ptr(act_in_), n, /*shared=*/true),
+                     act_ws_, device_);
+  act_eps_.normal_(0.0, 1.0, gen);
+  run_act(ActKernel::kSample, p, device_);
+  return act_action_;
 }
 
 void FusedSacUpdate::update_with_noise(const Batch& b, const at::Tensor& eps, bool update_targets) {

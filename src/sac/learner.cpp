@@ -182,6 +182,7 @@ void SacLearner::set_learning_rate(double lr) {
 }
 
 at::Tensor SacLearner::act(const at::Tensor& obs) {
+  if (engine) return engine->act(obs, act_gen);
   const c10::NoGradGuard no_grad;
   return actor->sample(obs, act_gen).action;
 }

@@ -33,7 +33,7 @@ void train_iteration(TrainingState& state, const Config& config, const at::Tenso
       state.learner.set_learning_rate(sac.learning_rate * std::max(remaining, 0.0));
     }
     for (int64_t g = 0; g < sac.gradient_steps; ++g) {
-      state.learner.update(state.replay.sample(sac.batch_size, state.replay_gen));
+      state.learner.update(state.replay.sample_reused(sac.batch_size, state.replay_gen));
     }
   }
 }

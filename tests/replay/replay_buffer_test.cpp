@@ -5,6 +5,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <vector>
+
 #include "vecsac/util/generator.h"
 
 namespace vecsac {
@@ -67,6 +70,97 @@ TEST(ReplayBufferTest, RefusesABufferLargerThanFreeMemoryNamingTheKey) {
     EXPECT_THAT(e.what(), ::testing::HasSubstr("would fit"));
   }
   EXPECT_EQ(ReplayBuffer::footprint_bytes(1000, 2, 1), 1000 * 7 * 4);
+}
+
+}  // namespace
+}  // namespace vecsac
+
+namespace vecsac {
+namespace {
+
+// The fused gather draws its indices as at::randint did and gathers what index_select did:
+// the trainer's batches (and so every trajectory) are those of the per-field ops before it.
+TEST(ReplayBufferTest, AFusedDrawEqualsRandintAndIndexSelectOnTheSameStream) {
+  ReplayBuffer rb(50, 3, 2, kCpu);
+  const at::Tensor k = at::arange(37, at::kFloat);
+  rb.add(at::rand({37, 3}), at::rand({37, 2}), k, at::rand({37, 3}), k.fmod(3) == 0);
+  at::Generator a = make_generator(kCpu, 4), b = make_generator(kCpu, 4);
+  for (int64_t batch : {1, 64, 64, 7}) {
+    const Batch& got = rb.sample_reused(batch, a);
+    const at::Tensor idx = at::randint(0, 37, {batch}, b, at::TensorOptions().dtype(at::kLong));
+    const Batch s = rb.storage();
+    EXPECT_TRUE(at::equal(got.obs, s.obs.index_select(0, idx))) << batch;
+    EXPECT_TRUE(at::equal(got.act, s.act.index_select(0, idx))) << batch;
+    EXPECT_TRUE(at::equal(got.reward, s.reward.index_select(0, idx))) << batch;
+    EXPECT_TRUE(at::equal(got.next_obs, s.next_obs.index_select(0, idx))) << batch;
+    EXPECT_TRUE(at::equal(got.terminated, s.terminated.index_select(0, idx))) << batch;
+  }
+  // The reused batch is the same storage from draw to draw; sample() copies it out.
+  const float* before = rb.sample_reused(7, a).obs.const_data_ptr<float>();
+  EXPECT_EQ(rb.sample_reused(7, a).obs.const_data_ptr<float>(), before);
+  EXPECT_NE(rb.sample(7, a).obs.const_data_ptr<float>(), before);
+}
+
+// Inputs the fused insert cannot read in place (double, strided, int flags) are converted.
+TEST(ReplayBufferTest, InsertConvertsOtherDtypesAndLayouts) {
+  ReplayBuffer rb(8, 2, 1, kCpu);
+  const at::Tensor obs = at::arange(6, at::kDouble).reshape({2, 3}).t();  // [3, 2], strided
+  rb.add(obs, at::ones({3, 1}, at::kDouble), at::tensor({1, 2, 3}, at::kInt), obs * 2,
+         at::tensor({0, 1, 0}, at::kInt));
+  const Batch s = rb.storage();
+  EXPECT_TRUE(at::equal(s.obs.narrow(0, 0, 3), obs.to(at::kFloat)));
+  EXPECT_TRUE(at::equal(s.next_obs.narrow(0, 0, 3), (obs * 2).to(at::kFloat)));
+  EXPECT_TRUE(at::equal(s.reward.narrow(0, 0, 3), at::tensor({1.f, 2.f, 3.f})));
+  EXPECT_TRUE(at::equal(s.terminated.narrow(0, 0, 3), at::tensor({0.f, 1.f, 0.f})));
+}
+
+// The CUDA kernels' grids, replayed on the CPU through their thread bodies: every row once,
+// across the wrap, and no thread past the end writes.
+TEST(ReplayBufferTest, EmulatedInsertAndGatherGridsHandleEachRowOnce) {
+  constexpr int64_t t = kThreadsPerBlock;
+  for (int64_t n : {int64_t{1}, t - 1, t, t + 1, 3 * t + 5}) {
+    const int64_t capacity = n + 7, cursor = 9 % capacity;
+    std::vector<float> obs(capacity * 2, -1), act(capacity, -1), reward(capacity, -1),
+        next(capacity * 2, -1), term(capacity, -1);
+    const ReplayStorage s{obs.data(), act.data(), reward.data(), next.data(), term.data(), capacity,
+                          2,          1};
+    std::vector<float> in_obs(n * 2), in_act(n), in_reward(n);
+    std::vector<char> flags(n);
+    for (int64_t i = 0; i < n; ++i) {
+      in_obs[2 * i] = in_obs[2 * i + 1] = in_act[i] = in_reward[i] = static_cast<float>(i);
+      flags[i] = static_cast<char>(i % 2);
+    }
+    const InsertRows in{in_obs.data(),
+                        in_act.data(),
+                        in_reward.data(),
+                        in_obs.data(),
+                        reinterpret_cast<const bool*>(flags.data()),
+                        nullptr,
+                        n,
+                        cursor};
+    for (int64_t b = 0; b < blocks_for(n, t); ++b) {
+      for (int64_t th = 0; th < t; ++th) insert_thread(s, in, b, t, th);
+    }
+    for (int64_t i = 0; i < n; ++i) {
+      const int64_t slot = (cursor + i) % capacity;
+      ASSERT_EQ(reward[slot], static_cast<float>(i)) << "n=" << n << " i=" << i;
+      ASSERT_EQ(term[slot], static_cast<float>(i % 2)) << "n=" << n << " i=" << i;
+    }
+    EXPECT_EQ(std::count(reward.begin(), reward.end(), -1.0f), capacity - n) << "n=" << n;
+
+    std::vector<int64_t> index(n);
+    for (int64_t i = 0; i < n; ++i) index[i] = (cursor + n - 1 - i) % capacity;  // reversed
+    std::vector<float> g_obs(n * 2 + 2, -1), g_act(n + 1, -1), g_reward(n + 1, -1),
+        g_next(n * 2 + 2, -1), g_term(n + 1, -1);
+    const GatherRows out{
+        index.data(), g_obs.data(), g_act.data(), g_reward.data(), g_next.data(), g_term.data(), n};
+    for (int64_t b = 0; b < blocks_for(n, t); ++b) {
+      for (int64_t th = 0; th < t; ++th) gather_thread(s, out, b, t, th);
+    }
+    for (int64_t i = 0; i < n; ++i) ASSERT_EQ(g_reward[i], static_cast<float>(n - 1 - i));
+    EXPECT_EQ(g_reward[n], -1.0f) << "a thread past n=" << n << " wrote";
+    EXPECT_EQ(g_obs[2 * n], -1.0f);
+  }
 }
 
 }  // namespace

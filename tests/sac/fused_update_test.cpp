@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "support/counting_allocator.h"
 #include "support/cuda_gpu.h"
 #include "vecsac/nn/activation_launch.h"
 #include "vecsac/nn/launch_count.h"
@@ -230,20 +231,6 @@ TEST(FusedUpdateTest, LargeBatchMatchesAutogradAfterOneStep) {
 }
 
 // Counts the CPU allocator's allocations while installed.
-struct CountingAllocator final : c10::Allocator {
-  explicit CountingAllocator(c10::Allocator* base) : base(base) {}
-  c10::DataPtr allocate(size_t n) override {
-    count.fetch_add(1);
-    return base->allocate(n);
-  }
-  c10::DeleterFnPtr raw_deleter() const override { return base->raw_deleter(); }
-  void copy_data(void* dest, const void* src, std::size_t n) const override {
-    base->copy_data(dest, src, n);
-  }
-  c10::Allocator* base;
-  std::atomic<int64_t> count{0};
-};
-
 TEST(FusedUpdateTest, AllocatesNothingPerUpdateAfterTheFirst) {
   const Case c{"", 2, 1, {96, 96}, {64, 64}, 256, "relative_0.3", "auto"};
   SacLearner learner(config_of(c), c.obs, c.act, kActionLimit, kCpu, 1);
@@ -252,20 +239,49 @@ TEST(FusedUpdateTest, AllocatesNothingPerUpdateAfterTheFirst) {
   for (int i = 0; i < 4; ++i) batches.push_back(random_batch(c, data));
   learner.update(batches[0]);  // allocates the workspaces for this batch size
 
-  c10::Allocator* base = c10::GetCPUAllocator();
-  CountingAllocator counting(base);
-  c10::SetCPUAllocator(&counting, /*priority=*/100);
-  ASSERT_EQ(c10::GetCPUAllocator(), &counting);
-  for (int i = 0; i < 20; ++i) learner.update(batches[i % batches.size()]);
-  learner.set_learning_rate(5e-4);
-  for (int i = 0; i < 5; ++i) learner.update(batches[i % batches.size()]);
-  const int64_t during = counting.count.load();
-  // A control: the allocator does see tensor allocations.
-  const at::Tensor control = at::empty({16});
-  const int64_t after_control = counting.count.load();
-  c10::SetCPUAllocator(base, /*priority=*/101);
+  int64_t during = 0, after_control = 0;
+  {
+    testing::CountingCpuAllocator counting;
+    ASSERT_EQ(c10::GetCPUAllocator(), &counting);
+    for (int i = 0; i < 20; ++i) learner.update(batches[i % batches.size()]);
+    learner.set_learning_rate(5e-4);
+    for (int i = 0; i < 5; ++i) learner.update(batches[i % batches.size()]);
+    during = counting.count.load();
+    // A control: the allocator does see tensor allocations.
+    const at::Tensor control = at::empty({16});
+    after_control = counting.count.load();
+  }
   EXPECT_EQ(during, 0) << "allocations in 25 updates";
   EXPECT_EQ(after_control, during + 1);
+}
+
+// Acting through the engine (stage, the actor's GEMMs, one noise draw, sample) gives the
+// autograd actor's actions from the same generator state, to float round-off (the engine's
+// GEMMs sum in another order), for 1 env and for many; its buffers are reused, so acting
+// allocates nothing after the first call for a number of envs.
+TEST(FusedUpdateTest, ActingMatchesTheAutogradActorAndAllocatesNothing) {
+  const Case c{"", 3, 2, {96, 96}, {64, 64}, 256, "uniform", "auto"};
+  SacLearner learner(config_of(c), c.obs, c.act, kActionLimit, kCpu, 5);
+  ASSERT_NE(learner.engine, nullptr);
+  for (int64_t n : {1, 7, 300}) {
+    const at::Tensor obs = at::randn({n, c.obs});
+    at::Generator a = make_generator(kCpu, 11), b = make_generator(kCpu, 11);
+    const at::Tensor fused = learner.engine->act(obs, a).clone();
+    const at::Tensor oracle = learner.actor->sample(obs, b).action;
+    EXPECT_EQ(fused.sizes(), oracle.sizes());
+    EXPECT_LT((fused - oracle).abs().max().item<double>(), 1e-5 * kActionLimit) << n;
+    EXPECT_GT(fused.abs().max().item<double>(), 0.01) << "actions must not be all zero";
+  }
+  const at::Tensor obs = at::randn({7, c.obs});
+  at::Generator gen = make_generator(kCpu, 12);
+  int64_t during = 0;
+  {
+    testing::CountingCpuAllocator counting;
+    for (int i = 0; i < 20; ++i) learner.act(obs);
+    for (int i = 0; i < 20; ++i) learner.engine->act(obs, gen);
+    during = counting.count.load();
+  }
+  EXPECT_EQ(during, 0) << "allocations in 40 acts";
 }
 
 // Every ATen op the update dispatches, as bench/sac_bench.cpp counts them.
@@ -418,6 +434,40 @@ TEST(FusedUpdateTest, RowKernelGridsEqualTheCpuLoops) {
   EXPECT_TRUE(at::equal(grid.actor_in.narrow(0, batch, batch).narrow(1, 0, obs), n));
   EXPECT_TRUE(at::equal(grid.q_data.narrow(0, 0, batch).narrow(1, obs, act), a));
   EXPECT_TRUE(at::equal(grid.q_pi.narrow(0, 0, batch).narrow(1, ldq - 1, 1), at::ones({batch, 1})));
+
+  // The acting kernels over n envs, not a multiple of the block.
+  const int64_t n_env = t + 3;
+  at::Tensor env_obs = f({n_env, obs}), env_out = f({n_env, 2 * act}), env_eps = f({n_env, act});
+  std::vector<at::Tensor> in{at::full({n_env + 1, obs + 1}, 7.0),
+                             at::full({n_env + 1, obs + 1}, 7.0)};
+  std::vector<at::Tensor> acts{at::full({n_env + 1, act}, 7.0), at::full({n_env + 1, act}, 7.0)};
+  auto act_rows = [&](int which) {
+    return ActRows{n_env,
+                   obs,
+                   act,
+                   env_obs.data_ptr<float>(),
+                   in[which].data_ptr<float>(),
+                   env_out.data_ptr<float>(),
+                   env_eps.data_ptr<float>(),
+                   acts[which].data_ptr<float>(),
+                   2.0f};
+  };
+  const ActRows ag_rows = act_rows(0), al_rows = act_rows(1);
+  emulate(blocks_for(n_env, t), t,
+          [&](int64_t b, int64_t i) { act_stage_thread(ag_rows, b, t, i); });
+  emulate(blocks_for(n_env, t), t,
+          [&](int64_t b, int64_t i) { act_sample_thread(ag_rows, b, t, i); });
+  for (int64_t i = 0; i < n_env; ++i) act_stage_row(al_rows, i), act_sample_row(al_rows, i);
+  EXPECT_TRUE(at::equal(in[0], in[1]));
+  EXPECT_TRUE(at::equal(acts[0], acts[1]));
+  EXPECT_TRUE(at::equal(in[0][-1], at::full_like(in[0][-1], 7.0))) << "an env past n was staged";
+  EXPECT_TRUE(at::equal(acts[0][-1], at::full_like(acts[0][-1], 7.0)));
+  EXPECT_TRUE(at::equal(in[0].narrow(0, 0, n_env).narrow(1, 0, obs), env_obs));
+  EXPECT_TRUE(
+      at::allclose(acts[0].narrow(0, 0, n_env),
+                   2.0 * at::tanh(env_out.narrow(1, 0, act) +
+                                  env_out.narrow(1, act, act).clamp(-20, 2).exp() * env_eps),
+                   1e-5, 1e-5));
 
   // Adam and Polyak over elements not a multiple of the block.
   const int64_t elems = 1000, polyak_elems = 700;

@@ -17,6 +17,7 @@
 #include <random>
 #include <thread>
 
+#include "support/counting_allocator.h"
 #include "support/temp_dir_test.h"
 #include "support/tiny_config.h"
 #include "vecsac/cli/train.h"
@@ -27,6 +28,7 @@
 #include "vecsac/io/json_file.h"
 #include "vecsac/sac/checkpoint.h"
 #include "vecsac/sac/evaluate.h"
+#include "vecsac/sac/train_iteration.h"
 #include "vecsac/util/generator.h"
 #include "vecsac/util/seed_purpose.h"
 #include "vecsac/util/stop_signal.h"
@@ -357,6 +359,24 @@ TEST_F(TrainerTest, StaleTempFilesOfDeadWritersAreRemovedOnStart) {
   opt.resume = true;
   train(tiny_config(800), opt);
   for (const auto& f : stale) EXPECT_FALSE(fs::exists(f)) << f;
+}
+
+// The loop's body after warm-up (act, step, insert, draw, update) allocates no tensor memory
+// on the CPU: every buffer is the engine's, the env's or the replay buffer's own.
+TEST_F(TrainerTest, ATrainingIterationAllocatesNothingAfterWarmUp) {
+  Config c = tiny_config(100000);
+  c.sac.learning_starts = 0;
+  OwnedState s(c, 0);
+  TrainingState r = s.ref();
+  const at::Tensor obs_before = at::empty_like(s.env.obs());
+  for (int i = 0; i < 40; ++i) train_iteration(r, c, obs_before);
+  int64_t during = 0;
+  {
+    testing::CountingCpuAllocator counting;
+    for (int i = 0; i < 20; ++i) train_iteration(r, c, obs_before);
+    during = counting.count.load();
+  }
+  EXPECT_EQ(during, 0) << "allocations in 20 iterations";
 }
 
 // A metrics.jsonl cut mid-line loses log points before the checkpoint that the resumed run

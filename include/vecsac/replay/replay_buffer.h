@@ -7,6 +7,8 @@
 
 #include <cstdint>
 
+#include "vecsac/replay/replay_rows.h"
+
 namespace vecsac {
 
 struct Batch {
@@ -27,15 +29,20 @@ class ReplayBuffer {
   /// footprint exceeds the device's free memory.
   ReplayBuffer(int64_t capacity, int64_t obs_dim, int64_t act_dim, c10::Device device);
 
-  /// Inserts one vector step's N transitions at the cursor, wrapping around.
-  /// Any dtype converts on the copy (e.g. bool `terminated`), with no temporary.
+  /// Inserts one vector step's N transitions at the cursor, wrapping around, in one fused
+  /// launch (replay_rows.h). Float32 contiguous inputs and a bool or float `terminated` are
+  /// read in place; anything else is converted first.
   /// The cursor and size live on the host and follow from N alone, so this
   /// never synchronises with the device.
   void add(const at::Tensor& obs, const at::Tensor& act, const at::Tensor& reward,
            const at::Tensor& next_obs, const at::Tensor& terminated);
 
-  /// B transitions drawn uniformly, with replacement, from the stored ones.
-  Batch sample(int64_t batch_size, at::Generator& gen) const;
+  /// B transitions drawn uniformly, with replacement, from the stored ones: one index draw
+  /// and one fused gather (replay_rows.h) into the buffer's own batch tensors, which the
+  /// next draw overwrites (no allocation after the first of a batch size).
+  const Batch& sample_reused(int64_t batch_size, at::Generator& gen);
+  /// The same draw, in tensors of the caller's own.
+  Batch sample(int64_t batch_size, at::Generator& gen);
 
   int64_t size() const { return size_; }
   int64_t capacity() const { return capacity_; }
@@ -48,8 +55,12 @@ class ReplayBuffer {
  private:
   int64_t capacity_, obs_dim_, act_dim_;
   c10::Device device_;
+  ReplayStorage rows() const;
+
   int64_t size_ = 0, cursor_ = 0;
   at::Tensor obs_, act_, reward_, next_obs_, terminated_;
+  at::Tensor index_;  // the last draw's indices
+  Batch sampled_;     // the last draw
 };
 
 }  // namespace vecsac

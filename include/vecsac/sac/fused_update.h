@@ -36,6 +36,12 @@ class FusedSacUpdate {
   /// devices one draw, since their generators differ.
   void update_with_noise(const Batch& batch, const at::Tensor& eps, bool update_targets);
 
+  /// Actions for `obs` ([n, obs] float32 on the engine's device, contiguous) sampled from the
+  /// squashed Gaussian, the noise one draw of [n, act] standard normals from `gen`: a staging
+  /// kernel, the actor's GEMMs and ReLUs, the draw and a sampling kernel, into buffers of the
+  /// engine's that the next act() overwrites (allocated on the first act of each n).
+  const at::Tensor& act(const at::Tensor& obs, at::Generator& gen);
+
   /// Adam's step size for the next updates (one device write; schedules call it).
   void set_learning_rate(double lr);
 
@@ -65,6 +71,8 @@ class FusedSacUpdate {
   MlpWorkspace actor_ws_, target_ws_, data_ws_, pi_ws_;
   at::Tensor actor_in_, eps_, log_prob_, q_in_data_, q_in_pi_, q_in_next_, q_in_grad_;
   at::Tensor target_, weight_;
+  MlpWorkspace act_ws_;  // acting: sized by the number of envs, apart from the update's
+  at::Tensor act_in_, act_eps_, act_action_;
 };
 
 }  // namespace vecsac

@@ -29,6 +29,18 @@ VECSAC_HD inline void policy_backward_thread(const SacRows& p, int64_t block, in
   if (i < p.batch) policy_backward_row(p, i);
 }
 
+VECSAC_HD inline void act_stage_thread(const ActRows& p, int64_t block, int64_t threads,
+                                       int64_t thread) {
+  const int64_t i = linear_index(block, threads, thread);
+  if (i < p.n) act_stage_row(p, i);
+}
+
+VECSAC_HD inline void act_sample_thread(const ActRows& p, int64_t block, int64_t threads,
+                                        int64_t thread) {
+  const int64_t i = linear_index(block, threads, thread);
+  if (i < p.n) act_sample_row(p, i);
+}
+
 /// Adam over `adam` and, when polyak.n > 0, Polyak over `polyak`: one kernel over
 /// max(adam.n, polyak.n) elements (the actor's step and the target update end each update).
 VECSAC_HD inline void adam_polyak_thread(const AdamRows& adam, const PolyakRows& polyak,
@@ -49,6 +61,8 @@ void launch_policy(const SacRows& p, CudaStream stream);
 void launch_critic_loss(const SacRows& p, CudaStream stream);
 void launch_actor_loss(const SacRows& p, CudaStream stream);
 void launch_policy_backward(const SacRows& p, CudaStream stream);
+void launch_act_stage(const ActRows& p, CudaStream stream);
+void launch_act_sample(const ActRows& p, CudaStream stream);
 void launch_adam_polyak(const AdamRows& adam, const PolyakRows& polyak, const float* scalars,
                         const SacConstants& k, CudaStream stream);
 

@@ -108,6 +108,34 @@ VECSAC_HD inline void policy_row(const SacRows& p, int64_t i) {
   p.log_prob[i] = log_prob;
 }
 
+/// Acting for n envs: the actor's input rows, its output and the sampled actions.
+struct ActRows {
+  int64_t n, obs_dim, act_dim;
+  const float* obs;        ///< [n, O]
+  float* actor_in;         ///< [n, O + 1]
+  const float* actor_out;  ///< [n, 2A]
+  const float* eps;        ///< [n, A] standard normal draws
+  float* action;           ///< [n, A]
+  float action_scale;
+};
+
+/// Row i's actor input: the observation and the ones column (the first layer's bias).
+VECSAC_HD inline void act_stage_row(const ActRows& p, int64_t i) {
+  const int64_t w = p.obs_dim + 1;
+  for (int64_t j = 0; j < p.obs_dim; ++j) p.actor_in[i * w + j] = p.obs[i * p.obs_dim + j];
+  p.actor_in[i * w + p.obs_dim] = 1.0f;
+}
+
+/// Row i's action: the squashed-Gaussian sample of policy_row (its log-density unused).
+VECSAC_HD inline void act_sample_row(const ActRows& p, int64_t i) {
+  const int64_t a = p.act_dim;
+  const float* z = p.actor_out + i * 2 * a;
+  for (int64_t j = 0; j < a; ++j) {
+    squashed_gaussian_element(z[j], clamp_log_std(z[a + j]), p.eps[i * a + j], p.action_scale,
+                              &p.action[i * a + j]);
+  }
+}
+
 /// Row i of the critic loss, first pass: the soft Bellman target
 /// y = r + gamma (1 - terminated) (min of the target critics - alpha log pi(a'|s')),
 /// stored with its unnormalised weight 1 / (c + |y|) (1 for uniform weights), which the

@@ -55,7 +55,8 @@ class SacLearner {
   /// Sets the step size of all three optimizers (for learning-rate schedules).
   void set_learning_rate(double lr);
 
-  /// Stochastic actions for acting (no autograd), from the acting generator.
+  /// Stochastic actions for acting (no autograd), from the acting generator. On the fused
+  /// path they are the engine's buffer (FusedSacUpdate::act), valid until the next act().
   at::Tensor act(const at::Tensor& obs);
 
   /// Returns and clears the accumulated diagnostics (one device-to-host copy).

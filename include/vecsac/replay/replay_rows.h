@@ -1,0 +1,86 @@
+/// @brief Per-row work of the replay buffer's insert and gather, shared by the CPU loop and
+/// the CUDA kernels (torch-free, so kernels/ can include it): one launch for all five fields
+/// where LibTorch took one copy or index_select per field.
+#pragma once
+
+#include <cstdint>
+
+#include "vecsac/detail/hd.h"
+#include "vecsac/detail/launch_geometry.h"
+#include "vecsac/detail/stream.h"
+
+namespace vecsac {
+
+/// The buffer's storage: [capacity, dims] row-major float32 per field.
+struct ReplayStorage {
+  float* obs;
+  float* act;
+  float* reward;
+  float* next_obs;
+  float* terminated;  ///< 0 or 1
+  int64_t capacity, obs_dim, act_dim;
+};
+
+/// One vector step's n transitions, written to slots cursor, cursor + 1, ... (mod capacity;
+/// n <= capacity). `terminated` comes as bool (an env's flags) or float, whichever is set.
+struct InsertRows {
+  const float* obs;
+  const float* act;
+  const float* reward;
+  const float* next_obs;
+  const bool* terminated_bool;
+  const float* terminated_float;
+  int64_t n, cursor;
+};
+
+VECSAC_HD inline void insert_row(const ReplayStorage& s, const InsertRows& in, int64_t i) {
+  const int64_t slot = (in.cursor + i) % s.capacity;
+  for (int64_t j = 0; j < s.obs_dim; ++j) {
+    s.obs[slot * s.obs_dim + j] = in.obs[i * s.obs_dim + j];
+    s.next_obs[slot * s.obs_dim + j] = in.next_obs[i * s.obs_dim + j];
+  }
+  for (int64_t j = 0; j < s.act_dim; ++j) s.act[slot * s.act_dim + j] = in.act[i * s.act_dim + j];
+  s.reward[slot] = in.reward[i];
+  s.terminated[slot] = in.terminated_bool != nullptr ? (in.terminated_bool[i] ? 1.0f : 0.0f)
+                                                     : in.terminated_float[i];
+}
+
+/// A sampled batch: row i is transition index[i] of the storage.
+struct GatherRows {
+  const int64_t* index;
+  float* obs;
+  float* act;
+  float* reward;
+  float* next_obs;
+  float* terminated;
+  int64_t batch;
+};
+
+VECSAC_HD inline void gather_row(const ReplayStorage& s, const GatherRows& out, int64_t i) {
+  const int64_t k = out.index[i];
+  for (int64_t j = 0; j < s.obs_dim; ++j) {
+    out.obs[i * s.obs_dim + j] = s.obs[k * s.obs_dim + j];
+    out.next_obs[i * s.obs_dim + j] = s.next_obs[k * s.obs_dim + j];
+  }
+  for (int64_t j = 0; j < s.act_dim; ++j) out.act[i * s.act_dim + j] = s.act[k * s.act_dim + j];
+  out.reward[i] = s.reward[k];
+  out.terminated[i] = s.terminated[k];
+}
+
+/// What CUDA thread `thread` of block `block` does (kThreadsPerBlock per block, one per row).
+VECSAC_HD inline void insert_thread(const ReplayStorage& s, const InsertRows& in, int64_t block,
+                                    int64_t threads, int64_t thread) {
+  const int64_t i = linear_index(block, threads, thread);
+  if (i < in.n) insert_row(s, in, i);
+}
+VECSAC_HD inline void gather_thread(const ReplayStorage& s, const GatherRows& out, int64_t block,
+                                    int64_t threads, int64_t thread) {
+  const int64_t i = linear_index(block, threads, thread);
+  if (i < out.batch) gather_row(s, out, i);
+}
+
+/// Device pointers; one kernel each on `stream`.
+void launch_replay_insert(const ReplayStorage& s, const InsertRows& in, CudaStream stream);
+void launch_replay_gather(const ReplayStorage& s, const GatherRows& out, CudaStream stream);
+
+}  // namespace vecsac
