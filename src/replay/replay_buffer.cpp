@@ -58,11 +58,24 @@ at::Tensor as_float(const at::Tensor& t, c10::Device device) {
   return t.to(device, at::kFloat).contiguous();
 }
 
-template <class Row>
-void cpu_rows(int64_t n, const Row& row) {
-  at::parallel_for(0, n, kCpuRowGrain, [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i) row(i);
-  });
+// One fused launch over n rows: `row(i)` in a CPU loop, or `launch(stream)` on the GPU.
+template <class Row, class Launch>
+void run_rows(c10::Device device, int64_t n, const Row& row, const Launch& launch) {
+  count_launch();
+  if (device.is_cpu()) {
+    at::parallel_for(0, n, kCpuRowGrain, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) row(i);
+    });
+    return;
+  }
+#ifdef VECSAC_WITH_CUDA
+  const c10::cuda::CUDAGuard guard(device);
+  launch(c10::cuda::getCurrentCUDAStream(device.index()).stream());
+#else
+  (void)launch;
+  TORCH_CHECK(false, "ReplayBuffer: device ", device,
+              " needs CUDA, but this vecsac was built with VECSAC_CUDA=OFF");
+#endif
 }
 
 }  // namespace
@@ -104,15 +117,9 @@ void ReplayBuffer::add(const at::Tensor& obs, const at::Tensor& act, const at::T
                       n,
                       cursor_};
   const ReplayStorage s = rows();
-  count_launch();
-  if (device_.is_cpu()) {
-    cpu_rows(n, [&](int64_t i) { insert_row(s, in, i); });
-  } else {
-#ifdef VECSAC_WITH_CUDA
-    const c10::cuda::CUDAGuard guard(device_);
-    launch_replay_insert(s, in, c10::cuda::getCurrentCUDAStream(device_.index()).stream());
-#endif
-  }
+  run_rows(
+      device_, n, [&](int64_t i) { insert_row(s, in, i); },
+      [&](CudaStream stream) { launch_replay_insert(s, in, stream); });
   cursor_ = (cursor_ + n) % capacity_;
   size_ = std::min(size_ + n, capacity_);
 }
@@ -137,15 +144,9 @@ const Batch& ReplayBuffer::sample_reused(int64_t batch_size, at::Generator& gen)
                        sampled_.terminated.data_ptr<float>(),
                        batch_size};
   const ReplayStorage s = rows();
-  count_launch();
-  if (device_.is_cpu()) {
-    cpu_rows(batch_size, [&](int64_t i) { gather_row(s, out, i); });
-  } else {
-#ifdef VECSAC_WITH_CUDA
-    const c10::cuda::CUDAGuard guard(device_);
-    launch_replay_gather(s, out, c10::cuda::getCurrentCUDAStream(device_.index()).stream());
-#endif
-  }
+  run_rows(
+      device_, batch_size, [&](int64_t i) { gather_row(s, out, i); },
+      [&](CudaStream stream) { launch_replay_gather(s, out, stream); });
   return sampled_;
 }
 
