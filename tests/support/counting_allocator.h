@@ -6,15 +6,20 @@
 
 #include <atomic>
 #include <cstdint>
+#include <stdexcept>
 
 namespace vecsac::testing {
 
 /// Installs itself as LibTorch's CPU allocator for its lifetime, forwarding to the one before.
 struct CountingCpuAllocator final : c10::Allocator {
+  // LibTorch keeps the allocator of the highest priority set so far, so each install and
+  // each restore must outrank the one before: with fixed priorities a second counter in the
+  // same process would silently not be installed, and count nothing.
   CountingCpuAllocator() : base(c10::GetCPUAllocator()) {
-    c10::SetCPUAllocator(this, /*priority=*/100);
+    c10::SetCPUAllocator(this, next_priority());
+    if (c10::GetCPUAllocator() != this) throw std::logic_error("CountingCpuAllocator not installed");
   }
-  ~CountingCpuAllocator() override { c10::SetCPUAllocator(base, /*priority=*/101); }
+  ~CountingCpuAllocator() override { c10::SetCPUAllocator(base, next_priority()); }
   CountingCpuAllocator(const CountingCpuAllocator&) = delete;
   CountingCpuAllocator& operator=(const CountingCpuAllocator&) = delete;
 
@@ -29,6 +34,12 @@ struct CountingCpuAllocator final : c10::Allocator {
 
   c10::Allocator* base;
   std::atomic<int64_t> count{0};
+
+ private:
+  static uint8_t next_priority() {
+    static uint8_t priority = 100;
+    return ++priority;
+  }
 };
 
 }  // namespace vecsac::testing
