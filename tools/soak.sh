@@ -9,7 +9,8 @@
 #      each log point once.
 #
 #   tools/soak.sh [BUILD_DIR (default build)] [ROUNDS (100)] [MOMENTS (20)]
-# Prints one line per case and a summary; exits non-zero on any failure. Takes ~15 min.
+# Prints one line per signal case and a summary; exits non-zero on any failure. About 10
+# minutes on 2 cores; ROUNDS 0 runs the signal cases alone.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${1:-$ROOT/build}
@@ -69,7 +70,8 @@ for ((r = 0; r < ROUNDS; r++)); do
   total=$((800 + 400 * (r % 5)))
   pids=()
   for a in "${args[@]}"; do
-    "$VECSAC" train --config "$W/config.json" --set run.total_timesteps=$total --out "$d" "$a" \
+    run_with_default_signals "$VECSAC" train --config "$W/config.json" \
+      --set run.total_timesteps=$total --out "$d" "$a" \
       >"$W/race.$a.${#pids[@]}.log" 2>&1 &
     pids+=($!)
   done
@@ -92,9 +94,17 @@ done
 echo "racing writers: $racing_ok/$ROUNDS rounds left whole files"
 
 # --- 2. signals at random moments -------------------------------------------------------
-# Job control on: a script's background jobs otherwise inherit SIGINT ignored, and vecsac
-# (like any program) leaves an inherited ignore alone.
-set -m
+# vecsac, as any program, leaves a signal it inherits as ignored alone, and a script's
+# background jobs inherit SIGINT ignored (so does this script, when started in the
+# background). Each run therefore starts through a wrapper that restores the default
+# dispositions first, as an interactive shell's foreground job would have them.
+# Only ever run in the background (`&`): exec keeps $! the PID of vecsac itself.
+run_with_default_signals() {
+  exec "$PY" -c 'import os, signal, sys
+for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+    signal.signal(s, signal.SIG_DFL)
+os.execvp(sys.argv[1], sys.argv[1:])' "$@"
+}
 echo "== straight run"
 start=$(date +%s.%N)
 "$VECSAC" train --config "$W/config.json" --out "$W/straight" >/dev/null 2>&1
@@ -104,15 +114,17 @@ want_logs=$(check_logs "$W/straight")
 echo "straight run: ${span} s"
 for sig in KILL TERM INT; do
   same=0
+  landed=0
   for ((i = 0; i < MOMENTS; i++)); do
     d=$W/$sig.$i
     delay=$(echo "scale=3; $span * $RANDOM / 32767" | bc)
-    "$VECSAC" train --config "$W/config.json" --out "$d" >"$d.log" 2>&1 &
+    run_with_default_signals "$VECSAC" train --config "$W/config.json" --out "$d" >"$d.log" 2>&1 &
     pid=$!
     sleep "$delay"
     kill -s "$sig" "$pid" 2>/dev/null || true
     rc=0
     wait "$pid" || rc=$?
+    [ $rc -ne 0 ] && landed=$((landed + 1))
     resumes=0
     while [ ! -f "$d/eval.json" ] && [ $resumes -lt 5 ]; do
       if [ -n "$(ls "$d/checkpoints" 2>/dev/null)" ]; then mode=--resume; else mode=--overwrite; fi
@@ -132,7 +144,9 @@ for sig in KILL TERM INT; do
     echo "SIG$sig at ${delay} s: exit $rc, $resumes restart(s)"
     rm -rf "$d" "$d.log"
   done
-  echo "SIG$sig: $same/$MOMENTS moments resumed to the straight run's bytes"
+  echo "SIG$sig: $same/$MOMENTS moments resumed to the straight run's bytes ($landed stopped" \
+    "the run; at the others it had finished)"
+  [ $landed -gt 0 ] || fail "SIG$sig never stopped a run: is it ignored?"
 done
 echo "soak: $failures failure(s)"
 [ $failures -eq 0 ]
