@@ -17,7 +17,8 @@ struct CountingCpuAllocator final : c10::Allocator {
   // same process would silently not be installed, and count nothing.
   CountingCpuAllocator() : base(c10::GetCPUAllocator()) {
     c10::SetCPUAllocator(this, next_priority());
-    if (c10::GetCPUAllocator() != this) throw std::logic_error("CountingCpuAllocator not installed");
+    if (c10::GetCPUAllocator() != this)
+      throw std::logic_error("CountingCpuAllocator not installed");
   }
   ~CountingCpuAllocator() override { c10::SetCPUAllocator(base, next_priority()); }
   CountingCpuAllocator(const CountingCpuAllocator&) = delete;

@@ -10,8 +10,8 @@ namespace vecsac {
 
 /// Installs the handlers for its lifetime (the CLI's train and sweep hold one) and restores
 /// the previous ones after. A signal the process inherited as ignored (nohup's SIGHUP, a
-/// script's background job's SIGINT) is left ignored. The handler only records the signal: train() polls it once per
-/// iteration, writes a checkpoint, and throws StopRequested.
+/// script's background job's SIGINT) is left ignored. The handler only records the signal: train()
+/// polls it once per iteration, writes a checkpoint, and throws StopRequested.
 class StopSignals {
  public:
   StopSignals();
