@@ -49,6 +49,18 @@ print(" ".join(out))
 PYEOF
 }
 
+# vecsac, as any program, leaves a signal it inherits as ignored alone, and a script's
+# background jobs inherit SIGINT ignored (so does this script, when started in the
+# background). Each run therefore starts through a wrapper that restores the default
+# dispositions first, as an interactive shell's foreground job would have them.
+# Only ever run in the background (`&`): exec keeps $! the PID of vecsac itself.
+run_with_default_signals() {
+  exec "$PY" -c 'import os, signal, sys
+for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+    signal.signal(s, signal.SIG_DFL)
+os.execvp(sys.argv[1], sys.argv[1:])' "$@"
+}
+
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
@@ -94,17 +106,6 @@ done
 echo "racing writers: $racing_ok/$ROUNDS rounds left whole files"
 
 # --- 2. signals at random moments -------------------------------------------------------
-# vecsac, as any program, leaves a signal it inherits as ignored alone, and a script's
-# background jobs inherit SIGINT ignored (so does this script, when started in the
-# background). Each run therefore starts through a wrapper that restores the default
-# dispositions first, as an interactive shell's foreground job would have them.
-# Only ever run in the background (`&`): exec keeps $! the PID of vecsac itself.
-run_with_default_signals() {
-  exec "$PY" -c 'import os, signal, sys
-for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-    signal.signal(s, signal.SIG_DFL)
-os.execvp(sys.argv[1], sys.argv[1:])' "$@"
-}
 echo "== straight run"
 start=$(date +%s.%N)
 "$VECSAC" train --config "$W/config.json" --out "$W/straight" >/dev/null 2>&1
