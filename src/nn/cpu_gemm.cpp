@@ -5,8 +5,8 @@
 /// part of that; for outputs one or two columns wide (the critics' and the actor's heads) it
 /// ran at 2-13 GFLOP/s here. These kernels read the operands in place (packing only a
 /// transposed B), keep a 6x16 block of C in registers, and give the heads kernels of their
-/// own. Each output element sums over k in one fixed order, so results do not depend on
-/// the thread count.
+/// own. A call's rows are split among the CPU threads, but each output element sums over k
+/// in one fixed order on one thread, so results do not depend on the thread count.
 #include "vecsac/nn/cpu_gemm.h"
 
 #include <ATen/Parallel.h>
@@ -29,18 +29,19 @@ CpuGemm initial_backend() {
 }
 CpuGemm g_backend = initial_backend();
 
-// With more than one thread, calls above this many FLOPs go to MKL, which threads them;
-// above the second, MKL's cache blocking wins even on one (a 256 x 256 weight gradient
-// over a batch of 4096 ran 10 % slower here than in MKL).
-constexpr double kThreadedFlops = 4e6;
+// Above this many FLOPs MKL's cache blocking wins (a 256 x 256 weight gradient over a batch
+// of 4096 ran 10 % slower here than in MKL), and MKL threads the call itself.
 constexpr double kBlockedFlops = 64e6;
+// Below this a call runs on one thread: an OpenMP fork and join costs a few microseconds,
+// what ~100 kFLOP take on one core.
+constexpr double kThreadedFlops = 4e5;
 constexpr int kMr = 6;  // rows of C per micro-kernel: 12 accumulators + 2 B vectors + 1 A
 
 #define VECSAC_AVX2 __attribute__((target("avx2,fma")))
 
 // A(i, k) = a[i * ra + k * ca]: ra = lda, ca = 1 for A as stored, the reverse for its
 // transpose. B is row-major [k, n] with leading dimension ldb here (a transposed B is packed
-// first); C row-major [m, n].
+// first), or [n, k] for the narrow dot kernel; C row-major [m, n].
 struct Operands {
   const float* a;
   int64_t ra, ca;
@@ -49,12 +50,23 @@ struct Operands {
   float* c;
   int64_t ldc;
   float beta;
+  bool relu;
 };
 
 VECSAC_AVX2 inline __m256i tail_mask(int64_t count) {
   alignas(32) static const int32_t ramp[16] = {-1, -1, -1, -1, -1, -1, -1, -1,
                                                0,  0,  0,  0,  0,  0,  0,  0};
   return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ramp + 8 - count));
+}
+
+// max(0, v) with NaN kept: maxps returns its second operand when either is NaN.
+VECSAC_AVX2 inline __m256 relu8(__m256 v) { return _mm256_max_ps(_mm256_setzero_ps(), v); }
+inline float relu1(float v) { return v < 0.0f ? 0.0f : v; }
+
+// The epilogue of one register of C: beta C (never read for beta 0: C may hold NaN), ReLU.
+VECSAC_AVX2 inline __m256 finish(__m256 acc, const Operands& o, __m256 c_old) {
+  if (o.beta != 0.0f) acc = _mm256_fmadd_ps(_mm256_set1_ps(o.beta), c_old, acc);
+  return o.relu ? relu8(acc) : acc;
 }
 
 // C[0:MR, 0:16] = A[0:MR, :] B[:, 0:16] (+ beta C).
@@ -78,13 +90,9 @@ VECSAC_AVX2 inline void block16(int64_t k_len, const Operands& o, int64_t i, int
 #pragma GCC unroll 8
   for (int r = 0; r < MR; ++r) {
     float* c = o.c + (i + r) * o.ldc + j;
-    if (o.beta != 0.0f) {  // beta 0 must not read C, which may hold NaN
-      const __m256 beta = _mm256_set1_ps(o.beta);
-      lo[r] = _mm256_fmadd_ps(beta, _mm256_loadu_ps(c), lo[r]);
-      hi[r] = _mm256_fmadd_ps(beta, _mm256_loadu_ps(c + 8), hi[r]);
-    }
-    _mm256_storeu_ps(c, lo[r]);
-    _mm256_storeu_ps(c + 8, hi[r]);
+    const bool read = o.beta != 0.0f;
+    _mm256_storeu_ps(c, finish(lo[r], o, read ? _mm256_loadu_ps(c) : lo[r]));
+    _mm256_storeu_ps(c + 8, finish(hi[r], o, read ? _mm256_loadu_ps(c + 8) : hi[r]));
   }
 }
 
@@ -109,10 +117,8 @@ VECSAC_AVX2 inline void block8(int64_t k_len, const Operands& o, int64_t i, int6
 #pragma GCC unroll 8
   for (int r = 0; r < MR; ++r) {
     float* c = o.c + (i + r) * o.ldc + j;
-    if (o.beta != 0.0f) {
-      acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(o.beta), _mm256_maskload_ps(c, mask), acc[r]);
-    }
-    _mm256_maskstore_ps(c, mask, acc[r]);
+    const __m256 old = o.beta != 0.0f ? _mm256_maskload_ps(c, mask) : acc[r];
+    _mm256_maskstore_ps(c, mask, finish(acc[r], o, old));
   }
 }
 
@@ -128,23 +134,27 @@ struct RowBlock {
   static void run(int64_t n, int64_t k, const Operands& o, int64_t i) { row_block<MR>(n, k, o, i); }
 };
 
-void wide(int64_t m, int64_t n, int64_t k, const Operands& o);
-
 VECSAC_AVX2 inline float horizontal_sum(__m256 v) {
   const __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
   const __m128 t = _mm_add_ps(s, _mm_movehl_ps(s, s));
   return _mm_cvtss_f32(_mm_add_ss(t, _mm_movehdup_ps(t)));
 }
 
-// N < 8 columns, A rows contiguous: each C(i, j) a dot product of A's row i with B's
-// column j, which `bt` holds contiguously ([n, k] with leading dimension ldbt).
+inline void store1(const Operands& o, int64_t i, int64_t j, float v) {
+  float* c = o.c + i * o.ldc + j;
+  if (o.beta != 0.0f) v += o.beta * *c;
+  *c = o.relu ? relu1(v) : v;
+}
+
+// N < 8 columns, A rows contiguous (ca = 1): each C(i, j) for i in [i0, i1) a dot product
+// of A's row i with B's column j, which o.b holds contiguously ([n, k], leading dimension
+// o.ldb).
 template <int N>
-VECSAC_AVX2 void narrow_dot(int64_t m, int64_t k, const float* a, int64_t lda, const float* bt,
-                            int64_t ldbt, float* c, int64_t ldc, float beta) {
+VECSAC_AVX2 void narrow_dot(int64_t i0, int64_t i1, int64_t k, const Operands& o) {
   const int64_t k8 = k - k % 8;
   const __m256i mask = tail_mask(k - k8);
-  for (int64_t i = 0; i < m; ++i) {
-    const float* ai = a + i * lda;
+  for (int64_t i = i0; i < i1; ++i) {
+    const float* ai = o.a + i * o.ra;
     __m256 acc[N];
 #pragma GCC unroll 8
     for (int j = 0; j < N; ++j) acc[j] = _mm256_setzero_ps();
@@ -152,58 +162,49 @@ VECSAC_AVX2 void narrow_dot(int64_t m, int64_t k, const float* a, int64_t lda, c
       const __m256 av = _mm256_loadu_ps(ai + p);
 #pragma GCC unroll 8
       for (int j = 0; j < N; ++j) {
-        acc[j] = _mm256_fmadd_ps(av, _mm256_loadu_ps(bt + j * ldbt + p), acc[j]);
+        acc[j] = _mm256_fmadd_ps(av, _mm256_loadu_ps(o.b + j * o.ldb + p), acc[j]);
       }
     }
     if (k8 < k) {
       const __m256 av = _mm256_maskload_ps(ai + k8, mask);
 #pragma GCC unroll 8
       for (int j = 0; j < N; ++j) {
-        acc[j] = _mm256_fmadd_ps(av, _mm256_maskload_ps(bt + j * ldbt + k8, mask), acc[j]);
+        acc[j] = _mm256_fmadd_ps(av, _mm256_maskload_ps(o.b + j * o.ldb + k8, mask), acc[j]);
       }
     }
 #pragma GCC unroll 8
-    for (int j = 0; j < N; ++j) {
-      float v = horizontal_sum(acc[j]);
-      if (beta != 0.0f) v += beta * c[i * ldc + j];
-      c[i * ldc + j] = v;
-    }
+    for (int j = 0; j < N; ++j) store1(o, i, j, horizontal_sum(acc[j]));
   }
 }
 
-// N < 8 columns, A transposed (its columns contiguous in i): 8 rows of C at a time, each
-// step adding A's row-k slice times B(k, j).
+// N < 8 columns, A transposed (ra = 1: its columns contiguous in i): 8 rows of C at a time,
+// each step adding A's row-k slice times B(k, j).
 template <int N>
-VECSAC_AVX2 void narrow_axpy(int64_t m, int64_t k, const float* a, int64_t lda, const float* b,
-                             int64_t ldb, float* c, int64_t ldc, float beta) {
-  for (int64_t i = 0; i < m; i += 8) {
-    const int64_t rows = std::min<int64_t>(8, m - i);
+VECSAC_AVX2 void narrow_axpy(int64_t i0, int64_t i1, int64_t k, const Operands& o) {
+  for (int64_t i = i0; i < i1; i += 8) {
+    const int64_t rows = std::min<int64_t>(8, i1 - i);
     const __m256i mask = tail_mask(rows);
     __m256 acc[N];
 #pragma GCC unroll 8
     for (int j = 0; j < N; ++j) acc[j] = _mm256_setzero_ps();
     for (int64_t p = 0; p < k; ++p) {
-      const __m256 av = _mm256_maskload_ps(a + p * lda + i, mask);
+      const __m256 av = _mm256_maskload_ps(o.a + p * o.ca + i, mask);
 #pragma GCC unroll 8
       for (int j = 0; j < N; ++j) {
-        acc[j] = _mm256_fmadd_ps(av, _mm256_broadcast_ss(b + p * ldb + j), acc[j]);
+        acc[j] = _mm256_fmadd_ps(av, _mm256_broadcast_ss(o.b + p * o.ldb + j), acc[j]);
       }
     }
     alignas(32) float out[8];
 #pragma GCC unroll 8
     for (int j = 0; j < N; ++j) {
       _mm256_store_ps(out, acc[j]);
-      for (int64_t r = 0; r < rows; ++r) {
-        float v = out[r];
-        if (beta != 0.0f) v += beta * c[(i + r) * ldc + j];
-        c[(i + r) * ldc + j] = v;
-      }
+      for (int64_t r = 0; r < rows; ++r) store1(o, i + r, j, out[r]);
     }
   }
 }
 
-// Kernel<c>::run(args...) for the c in 1..7 that equals n: the column count is a template
-// argument, so each kernel's accumulators are registers rather than a stack array.
+// Kernel<c>::run(args...) for the c in 1..C that equals n: the column (or row) count is a
+// template argument, so each kernel's accumulators are registers rather than a stack array.
 template <template <int> class Kernel, int... C, typename... Args>
 void dispatch(std::integer_sequence<int, C...>, int64_t n, Args... args) {
   (void)((n == C + 1 ? (Kernel<C + 1>::run(args...), true) : false) || ...);
@@ -214,57 +215,79 @@ void by_columns(int64_t n, Args... args) {
 }
 template <int N>
 struct NarrowDot {
-  template <typename... Args>
-  static void run(Args... args) {
-    narrow_dot<N>(args...);
+  static void run(int64_t i0, int64_t i1, int64_t k, const Operands& o) {
+    narrow_dot<N>(i0, i1, k, o);
   }
 };
 template <int N>
 struct NarrowAxpy {
-  template <typename... Args>
-  static void run(Args... args) {
-    narrow_axpy<N>(args...);
+  static void run(int64_t i0, int64_t i1, int64_t k, const Operands& o) {
+    narrow_axpy<N>(i0, i1, k, o);
   }
 };
 
-void wide(int64_t m, int64_t n, int64_t k, const Operands& o) {
-  int64_t i = 0;
-  for (; i + kMr <= m; i += kMr) row_block<kMr>(n, k, o, i);
-  dispatch<RowBlock>(std::make_integer_sequence<int, kMr - 1>{}, m - i, n, k, o, i);
+// Rows [i0, i1) of C, i0 a multiple of kMr; the last partial block runs a smaller kernel.
+void wide(int64_t i0, int64_t i1, int64_t n, int64_t k, const Operands& o) {
+  int64_t i = i0;
+  for (; i + kMr <= i1; i += kMr) row_block<kMr>(n, k, o, i);
+  dispatch<RowBlock>(std::make_integer_sequence<int, kMr - 1>{}, i1 - i, n, k, o, i);
 }
 
-// `x` ([rows, cols], leading dimension ld) transposed into a scratch buffer ([cols, rows],
-// dense), which grows to the largest call and then never allocates again.
-const float* transposed(const float* x, int64_t rows, int64_t cols, int64_t ld) {
-  thread_local std::vector<float> buffer;
-  if (buffer.size() < static_cast<size_t>(rows * cols)) {
-    buffer.resize(static_cast<size_t>(rows * cols));
-  }
+// One batch member, ready to run: which kernel, on which operands.
+struct Member {
+  enum Kind { kWide, kDot, kAxpy } kind;
+  Operands o;
+};
+
+// Packs `x` ([rows, cols], leading dimension ld) transposed into `out` ([cols, rows], dense).
+void transpose_into(const float* x, int64_t rows, int64_t cols, int64_t ld, float* out) {
   for (int64_t r = 0; r < rows; ++r) {
-    for (int64_t c = 0; c < cols; ++c) buffer[c * rows + r] = x[r * ld + c];
+    for (int64_t c = 0; c < cols; ++c) out[c * rows + r] = x[r * ld + c];
   }
-  return buffer.data();
 }
 
-// One batch member.
-void member(const Gemm& g, const float* a, const float* b, float* c) {
-  const int64_t m = g.m, n = g.n, k = g.k;
-  if (n < 8 && !g.trans_a) {
-    // B's columns, contiguous: a transposed B already has them.
-    const float* bt = g.trans_b ? b : transposed(b, k, n, g.ldb);
-    const int64_t ldbt = g.trans_b ? g.ldb : k;
-    by_columns<NarrowDot>(n, m, k, a, g.lda, bt, ldbt, c, g.ldc, g.beta);
-    return;
+// Chooses member e's kernel; a B that the kernel needs transposed is packed into `scratch`
+// (n * k floats), on the calling thread, before any row runs.
+Member plan(const Gemm& g, int64_t e, float* scratch) {
+  const float* a = g.a + e * g.stride_a;
+  const float* b = g.b + e * g.stride_b;
+  float* c = g.c + e * g.stride_c;
+  const int64_t n = g.n, k = g.k;
+  if (n < 8 && !g.trans_a) {  // B's columns, contiguous: a transposed B already has them
+    if (!g.trans_b) transpose_into(b, k, n, g.ldb, scratch);
+    return {Member::kDot,
+            {a, g.lda, 1, g.trans_b ? b : scratch, g.trans_b ? g.ldb : k, c, g.ldc, g.beta,
+             g.relu}};
   }
   if (n < 8 && !g.trans_b) {
-    by_columns<NarrowAxpy>(n, m, k, a, g.lda, b, g.ldb, c, g.ldc, g.beta);
-    return;
+    return {Member::kAxpy, {a, 1, g.lda, b, g.ldb, c, g.ldc, g.beta, g.relu}};
   }
   // [n, k] -> [k, n]: the micro-kernel reads 16 columns of a row at once.
-  const float* rb = g.trans_b ? transposed(b, n, k, g.ldb) : b;
-  const int64_t ldb = g.trans_b ? n : g.ldb;
-  const Operands o{a, g.trans_a ? 1 : g.lda, g.trans_a ? g.lda : 1, rb, ldb, c, g.ldc, g.beta};
-  wide(m, n, k, o);
+  if (g.trans_b) transpose_into(b, n, k, g.ldb, scratch);
+  return {Member::kWide,
+          {a, g.trans_a ? 1 : g.lda, g.trans_a ? g.lda : 1, g.trans_b ? scratch : b,
+           g.trans_b ? n : g.ldb, c, g.ldc, g.beta, g.relu}};
+}
+
+void run_rows(const Member& p, int64_t i0, int64_t i1, int64_t n, int64_t k) {
+  switch (p.kind) {
+    case Member::kWide:
+      wide(i0, i1, n, k, p.o);
+      return;
+    case Member::kDot:
+      by_columns<NarrowDot>(n, i0, i1, k, p.o);
+      return;
+    case Member::kAxpy:
+      by_columns<NarrowAxpy>(n, i0, i1, k, p.o);
+      return;
+  }
+}
+
+// The packed operands of one call, which grow to the largest call and are then reused.
+float* scratch(int64_t floats) {
+  thread_local std::vector<float> buffer;
+  if (buffer.size() < static_cast<size_t>(floats)) buffer.resize(static_cast<size_t>(floats));
+  return buffer.data();
 }
 
 }  // namespace
@@ -282,11 +305,30 @@ bool own_cpu_gemm(const Gemm& g) {
   if (g_backend != CpuGemm::kAuto || !own_gemm_supported()) return false;
   if (g.trans_a && g.trans_b) return false;  // no caller needs it: MKL's
   const double flops = 2.0 * static_cast<double>(g.m) * g.n * g.k * g.batch;
-  if (flops > kBlockedFlops || (flops > kThreadedFlops && at::get_num_threads() > 1)) {
-    return false;
-  }
-  for (int64_t e = 0; e < g.batch; ++e) {
-    member(g, g.a + e * g.stride_a, g.b + e * g.stride_b, g.c + e * g.stride_c);
+  if (flops > kBlockedFlops) return false;
+  constexpr int64_t kMaxMembers = 8;  // plans on the stack; SAC's ensembles have 1 or 2
+  if (g.batch > kMaxMembers) return false;
+  float* packed = scratch(g.batch * g.n * g.k);
+  Member members[kMaxMembers];
+  for (int64_t e = 0; e < g.batch; ++e) members[e] = plan(g, e, packed + e * g.n * g.k);
+  // Each member's rows in `parts` ranges of whole row blocks of its kernel, so that every
+  // thread gets work when members are fewer than threads. Which rows share a range does not
+  // change any element's sum.
+  const int threads = flops < kThreadedFlops ? 1 : at::get_num_threads();
+  const int64_t step = members[0].kind == Member::kWide ? kMr : 8;
+  const int64_t blocks = (g.m + step - 1) / step;
+  const int64_t parts = std::min<int64_t>(blocks, (threads + g.batch - 1) / g.batch);
+  const int64_t per_part = (blocks + parts - 1) / parts * step;
+  const auto run = [&](int64_t begin, int64_t end) {
+    for (int64_t t = begin; t < end; ++t) {
+      const int64_t i0 = (t % parts) * per_part;
+      run_rows(members[t / parts], i0, std::min(g.m, i0 + per_part), g.n, g.k);
+    }
+  };
+  if (threads == 1) {
+    run(0, g.batch * parts);
+  } else {
+    at::parallel_for(0, g.batch * parts, 1, run);
   }
   return true;
 }

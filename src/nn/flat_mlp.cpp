@@ -1,4 +1,5 @@
-/// @brief FlatMlp: forward and backward as GEMMs plus fused ReLU kernels.
+/// @brief FlatMlp: forward and backward as GEMMs (the forward ReLU in the GEMM) plus ReLU
+/// backward kernels.
 #include "vecsac/nn/flat_mlp.h"
 
 #include <ATen/ATen.h>
@@ -29,32 +30,14 @@ int64_t row_grain(int64_t cols) {
 CudaStream stream_of(c10::Device device) {
   return c10::cuda::getCurrentCUDAStream(device.index()).stream();
 }
-#endif
-
+#else
 [[noreturn]] void no_cuda(c10::Device device) {
   TORCH_CHECK(false, "FlatMlp: device ", device,
               " needs CUDA, but this vecsac was built with VECSAC_CUDA=OFF");
 }
+#endif
 
 // HOT LOOP BEGIN: every gradient step runs these (tools/check_hot_loop.sh)
-void relu(const Rows& h, c10::Device device) {
-  count_launch();
-  if (device.is_cpu()) {
-    at::parallel_for(0, h.members * h.rows, row_grain(h.cols), [&](int64_t begin, int64_t end) {
-      for (int64_t r = begin; r < end; ++r) {
-        float* row = row_of(h, r);
-        for (int64_t j = 0; j < h.cols; ++j) relu_element(row, j);
-      }
-    });
-    return;
-  }
-#ifdef VECSAC_WITH_CUDA
-  launch_relu(h, stream_of(device));
-#else
-  no_cuda(device);
-#endif
-}
-
 void relu_backward(const Rows& grad, const Rows& act, c10::Device device) {
   count_launch();
   if (device.is_cpu()) {
@@ -164,8 +147,8 @@ void FlatMlp::forward(const float* params, const Rows& input, MlpWorkspace& ws,
     } else {
       const Rows h = hidden_rows(ws, l, rows);
       g.c = h.data, g.ldc = h.ld, g.stride_c = h.member_stride;
+      g.relu = true;
       gemm(g, device);
-      relu(h, device);
       a = h.data, lda = h.ld, stride_a = h.member_stride;
     }
   }

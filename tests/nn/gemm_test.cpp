@@ -6,6 +6,7 @@
 #include <ATen/Parallel.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <random>
@@ -24,6 +25,7 @@ struct Case {
   bool shared_a;  // stride_a 0: every member reads the same A, as the twin critics' input
   float beta;
   int64_t pad;  // extra leading-dimension columns beyond the minimum
+  bool relu = false;
 };
 
 // Runs one case under the current backend and checks every element of every member against
@@ -40,6 +42,7 @@ void check(const Case& t, std::mt19937& rng) {
   g.k = t.k;
   g.batch = t.batch;
   g.beta = t.beta;
+  g.relu = t.relu;
   g.lda = a_cols + t.pad;
   g.ldb = b_cols + t.pad;
   g.ldc = t.n + t.pad;
@@ -70,6 +73,7 @@ void check(const Case& t, std::mt19937& rng) {
         }
         const int64_t at_c = e * g.stride_c + i * g.ldc + j;
         if (t.beta != 0.0f) want += t.beta * static_cast<double>(c0[at_c]);
+        if (t.relu) want = std::max(want, 0.0);
         ASSERT_NEAR(c[at_c], want, 1e-6 * (scale + 1) * std::sqrt(t.k + 1.0))
             << (t.ta ? "T" : "N") << (t.tb ? "T" : "N") << " m " << t.m << " n " << t.n << " k "
             << t.k << " member " << e << " at (" << i << ", " << j << ")";
@@ -102,7 +106,7 @@ TEST_P(GemmTest, EveryLayoutAndEdgeShapeMatchesADoubleReference) {
                                 int64_t{16}, int64_t{33}, int64_t{64}, int64_t{65}}) {
           for (const int64_t k : {int64_t{1}, int64_t{4}, int64_t{9}, int64_t{65}, int64_t{100}}) {
             const float beta = (m + n + k) % 3 == 0 ? 1.0f : 0.0f;
-            check({ta, tb, m, n, k, 1, false, beta, (m + k) % 2}, rng);
+            check({ta, tb, m, n, k, 1, false, beta, (m + k) % 2, (m + n) % 2 == 1}, rng);
           }
         }
       }
@@ -117,6 +121,40 @@ TEST_P(GemmTest, BatchedMembersAndASharedInputMatchTheReference) {
   check({true, false, 65, 64, 100, 2, false, 1.0f, 0}, rng);  // weight gradients, accumulated
   check({false, false, 100, 1, 65, 2, false, 0.0f, 1}, rng);  // the heads
   check({true, false, 65, 1, 100, 2, true, 0.0f, 0}, rng);
+  check({false, false, 100, 64, 65, 2, true, 0.0f, 0, true}, rng);  // hidden layers: ReLU
+  check({false, false, 100, 5, 65, 2, false, 1.0f, 1, true}, rng);
+}
+
+// Calls large enough to be split among threads (the default config's shapes: batch 1024,
+// widths 64 and 96; one member or two), in every layout the engine uses.
+TEST_P(GemmTest, CallsSplitAmongThreadsMatchTheReference) {
+  std::mt19937 rng(9);
+  const int threads = at::get_num_threads();
+  at::set_num_threads(2);
+  check({false, false, 2048, 96, 97, 1, false, 0.0f, 1, true}, rng);  // actor hidden layer
+  check({false, false, 1024, 64, 4, 2, true, 0.0f, 0, true}, rng);    // critics' first layer
+  check({false, true, 1024, 96, 96, 1, false, 0.0f, 0}, rng);         // input gradient
+  check({true, false, 97, 96, 2048, 1, false, 0.0f, 0}, rng);         // weight gradient
+  check({true, false, 65, 64, 1031, 2, false, 1.0f, 2}, rng);
+  check({false, false, 1031, 2, 97, 1, false, 0.0f, 0}, rng);         // a head
+  check({true, false, 97, 2, 2048, 1, false, 0.0f, 0}, rng);          // its weight gradient
+  at::set_num_threads(threads);
+}
+
+TEST_P(GemmTest, ReluKeepsNaN) {
+  std::vector<float> a = {std::numeric_limits<float>::quiet_NaN(), 1.0f}, b(2 * 16, -1.0f),
+                     c(16, 5.0f);
+  Gemm g;
+  g.m = 1, g.n = 16, g.k = 2;
+  g.a = a.data(), g.lda = 2;
+  g.b = b.data(), g.ldb = 16;
+  g.c = c.data(), g.ldc = 16;
+  g.relu = true;
+  gemm(g, kCpu);
+  for (const float x : c) EXPECT_TRUE(std::isnan(x));
+  a[0] = 1.0f;
+  gemm(g, kCpu);
+  for (const float x : c) EXPECT_EQ(x, 0.0f);
 }
 
 TEST_P(GemmTest, ZeroDepthGivesBetaTimesC) {
@@ -131,35 +169,40 @@ INSTANTIATE_TEST_SUITE_P(Backends, GemmTest, ::testing::Values(CpuGemm::kAuto, C
                                                                : std::string("Mkl");
                          });
 
-// The auto backend is ours on an AVX2 machine at one thread, whatever the size, and the
-// result does not depend on the thread count (one fixed order of summation per element).
+// The auto backend is ours on an AVX2 machine, whatever the thread count, and the result
+// does not depend on the thread count (one fixed order of summation per element), also
+// where a call is split among threads.
 TEST(OwnGemmTest, ResultsDoNotDependOnTheThreadCount) {
   if (!own_gemm_supported()) GTEST_SKIP() << "no AVX2/FMA on this CPU";
   std::mt19937 rng(8);
   std::uniform_real_distribution<float> u(-1.0f, 1.0f);
-  std::vector<float> a(100 * 65), b(65 * 64), c1(100 * 64), c2(100 * 64);
-  for (auto& x : a) x = u(rng);
-  for (auto& x : b) x = u(rng);
-  Gemm g;
-  g.m = 100;
-  g.n = 64;
-  g.k = 65;
-  g.a = a.data();
-  g.lda = 65;
-  g.b = b.data();
-  g.ldb = 64;
-  g.ldc = 64;
-  const int threads = at::get_num_threads();
-  at::set_num_threads(1);
-  g.c = c1.data();
-  EXPECT_TRUE(own_cpu_gemm(g));
-  at::set_num_threads(2);
-  g.c = c2.data();
-  EXPECT_TRUE(own_cpu_gemm(g)) << "small calls stay ours with more threads";
-  at::set_num_threads(threads);
-  EXPECT_EQ(c1, c2);
-  g.trans_a = g.trans_b = true;
-  EXPECT_FALSE(own_cpu_gemm(g)) << "both transposed is left to MKL";
+  for (const bool trans_a : {false, true}) {
+    for (const int64_t rows : {int64_t{100}, int64_t{1024}}) {
+      const int64_t m = trans_a ? 97 : rows, k = trans_a ? rows : 97;
+      std::vector<float> a(m * k), b(k * 96), c1(2 * m * 96), c2(2 * m * 96);
+      for (auto& x : a) x = u(rng);
+      for (auto& x : b) x = u(rng);
+      Gemm g;
+      g.trans_a = trans_a;
+      g.m = m, g.n = 96, g.k = k, g.batch = 2;
+      g.a = a.data(), g.lda = trans_a ? m : k, g.stride_a = 0;
+      g.b = b.data(), g.ldb = 96, g.stride_b = 0;
+      g.ldc = 96, g.stride_c = m * 96;
+      const int threads = at::get_num_threads();
+      at::set_num_threads(1);
+      g.c = c1.data();
+      EXPECT_TRUE(own_cpu_gemm(g));
+      at::set_num_threads(2);
+      g.c = c2.data();
+      EXPECT_TRUE(own_cpu_gemm(g)) << "calls up to 64 MFLOP stay ours with more threads";
+      at::set_num_threads(threads);
+      EXPECT_EQ(c1, c2) << (trans_a ? "T" : "N") << " rows " << rows;
+    }
+  }
+  Gemm both;
+  both.trans_a = both.trans_b = true;
+  both.m = both.n = both.k = 8;
+  EXPECT_FALSE(own_cpu_gemm(both)) << "both transposed is left to MKL";
 }
 
 }  // namespace
