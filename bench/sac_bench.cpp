@@ -7,7 +7,9 @@
 #include <ATen/record_function.h>
 #include <benchmark/benchmark.h>
 
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <map>
 #include <memory>
@@ -197,6 +199,25 @@ void sac_update(benchmark::State& state, c10::DeviceType type, const Config& con
 // The GEMM time the update could reach: the fused engine's own GEMM calls of one update
 // (recorded from it), at their shapes, layouts and buffers, replayed with nothing else.
 // BM_SacUpdate time / this time is the update's overhead over its GEMMs.
+// VECSAC_GEMM_BREAKDOWN=1: each of the update's GEMMs alone (CPU), to see which shapes run
+// below the machine's FLOP rate.
+void print_gemm_breakdown(const std::vector<vecsac::Gemm>& gemms, c10::Device device) {
+  constexpr int kReps = 200;
+  for (const vecsac::Gemm& g : gemms) {
+    const auto start = std::chrono::steady_clock::now();
+    for (int r = 0; r < kReps; ++r) gemm(g, device);
+    const double us =
+        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start)
+            .count() /
+        kReps;
+    std::fprintf(stderr, "gemm %c%c m %5lld n %4lld k %5lld batch %lld relu %d: %8.1f us %6.1f GFLOP/s\n",
+                 g.trans_a ? 'T' : 'N', g.trans_b ? 'T' : 'N', static_cast<long long>(g.m),
+                 static_cast<long long>(g.n), static_cast<long long>(g.k),
+                 static_cast<long long>(g.batch), g.relu ? 1 : 0, us,
+                 2.0 * g.batch * g.m * g.n * g.k / us * 1e-3);
+  }
+}
+
 void gemm_reference(benchmark::State& state, c10::DeviceType type, const Config& config) {
   const auto device = device_or_skip(state, type);
   if (!device) return;
@@ -209,6 +230,9 @@ void gemm_reference(benchmark::State& state, c10::DeviceType type, const Config&
   gemm_recorder() = nullptr;
   double flops = 0;
   for (const vecsac::Gemm& g : gemms) flops += 2.0 * g.batch * g.m * g.n * g.k;
+  if (std::getenv("VECSAC_GEMM_BREAKDOWN") != nullptr && device->is_cpu()) {
+    print_gemm_breakdown(gemms, *device);
+  }
   time_iterations(state, *device, [&] {
     for (const vecsac::Gemm& g : gemms) gemm(g, *device);
   });

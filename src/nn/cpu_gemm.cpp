@@ -32,9 +32,11 @@ CpuGemm g_backend = initial_backend();
 // Above this many FLOPs MKL's cache blocking wins (a 256 x 256 weight gradient over a batch
 // of 4096 ran 10 % slower here than in MKL), and MKL threads the call itself.
 constexpr double kBlockedFlops = 64e6;
-// Below this a call runs on one thread: an OpenMP fork and join costs a few microseconds,
-// what ~100 kFLOP take on one core.
-constexpr double kThreadedFlops = 4e5;
+// Below both of these a call runs on one thread: an OpenMP fork and join costs a few
+// microseconds, what ~100 kFLOP take on one core, or writing ~16k floats of C (the outer
+// products of a head's input gradient are that: k = 1, memory-bound).
+constexpr double kThreadedFlops = 2e5;
+constexpr int64_t kThreadedOutputs = 16384;
 constexpr int kMr = 6;  // rows of C per micro-kernel: 12 accumulators + 2 B vectors + 1 A
 
 #define VECSAC_AVX2 __attribute__((target("avx2,fma")))
@@ -146,59 +148,106 @@ inline void store1(const Operands& o, int64_t i, int64_t j, float v) {
   *c = o.relu ? relu1(v) : v;
 }
 
-// N < 8 columns, A rows contiguous (ca = 1): each C(i, j) for i in [i0, i1) a dot product
-// of A's row i with B's column j, which o.b holds contiguously ([n, k], leading dimension
-// o.ldb).
-template <int N>
-VECSAC_AVX2 void narrow_dot(int64_t i0, int64_t i1, int64_t k, const Operands& o) {
+// Rows [i, i + R) of the narrow dot kernel below.
+template <int N, int R>
+VECSAC_AVX2 inline void dot_rows(int64_t i, int64_t k, const Operands& o) {
   const int64_t k8 = k - k % 8;
-  const __m256i mask = tail_mask(k - k8);
-  for (int64_t i = i0; i < i1; ++i) {
-    const float* ai = o.a + i * o.ra;
-    __m256 acc[N];
+  __m256 acc[R][N];
 #pragma GCC unroll 8
-    for (int j = 0; j < N; ++j) acc[j] = _mm256_setzero_ps();
-    for (int64_t p = 0; p < k8; p += 8) {
-      const __m256 av = _mm256_loadu_ps(ai + p);
+  for (int r = 0; r < R; ++r) {
 #pragma GCC unroll 8
-      for (int j = 0; j < N; ++j) {
-        acc[j] = _mm256_fmadd_ps(av, _mm256_loadu_ps(o.b + j * o.ldb + p), acc[j]);
+    for (int j = 0; j < N; ++j) acc[r][j] = _mm256_setzero_ps();
+  }
+  for (int64_t p = 0; p < k8; p += 8) {
+#pragma GCC unroll 8
+    for (int j = 0; j < N; ++j) {
+      const __m256 bv = _mm256_loadu_ps(o.b + j * o.ldb + p);
+#pragma GCC unroll 8
+      for (int r = 0; r < R; ++r) {
+        acc[r][j] = _mm256_fmadd_ps(_mm256_loadu_ps(o.a + (i + r) * o.ra + p), bv, acc[r][j]);
       }
     }
-    if (k8 < k) {
-      const __m256 av = _mm256_maskload_ps(ai + k8, mask);
+  }
+  if (k8 < k) {
+    const __m256i mask = tail_mask(k - k8);
 #pragma GCC unroll 8
-      for (int j = 0; j < N; ++j) {
-        acc[j] = _mm256_fmadd_ps(av, _mm256_maskload_ps(o.b + j * o.ldb + k8, mask), acc[j]);
+    for (int j = 0; j < N; ++j) {
+      const __m256 bv = _mm256_maskload_ps(o.b + j * o.ldb + k8, mask);
+#pragma GCC unroll 8
+      for (int r = 0; r < R; ++r) {
+        acc[r][j] = _mm256_fmadd_ps(_mm256_maskload_ps(o.a + (i + r) * o.ra + k8, mask), bv,
+                                    acc[r][j]);
       }
     }
+  }
 #pragma GCC unroll 8
-    for (int j = 0; j < N; ++j) store1(o, i, j, horizontal_sum(acc[j]));
+  for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 8
+    for (int j = 0; j < N; ++j) store1(o, i + r, j, horizontal_sum(acc[r][j]));
   }
 }
 
-// N < 8 columns, A transposed (ra = 1: its columns contiguous in i): 8 rows of C at a time,
-// each step adding A's row-k slice times B(k, j).
+// N < 8 columns, A rows contiguous (ca = 1): each C(i, j) for i in [i0, i1) a dot product
+// of A's row i with B's column j, which o.b holds contiguously ([n, k], leading dimension
+// o.ldb). Several rows at a time, so that their FMA chains hide the FMA's latency (one row
+// of a head is only k / 8 dependent FMAs).
 template <int N>
-VECSAC_AVX2 void narrow_axpy(int64_t i0, int64_t i1, int64_t k, const Operands& o) {
-  for (int64_t i = i0; i < i1; i += 8) {
-    const int64_t rows = std::min<int64_t>(8, i1 - i);
-    const __m256i mask = tail_mask(rows);
-    __m256 acc[N];
-#pragma GCC unroll 8
-    for (int j = 0; j < N; ++j) acc[j] = _mm256_setzero_ps();
-    for (int64_t p = 0; p < k; ++p) {
-      const __m256 av = _mm256_maskload_ps(o.a + p * o.ca + i, mask);
-#pragma GCC unroll 8
-      for (int j = 0; j < N; ++j) {
-        acc[j] = _mm256_fmadd_ps(av, _mm256_broadcast_ss(o.b + p * o.ldb + j), acc[j]);
-      }
-    }
-    alignas(32) float out[8];
+VECSAC_AVX2 void narrow_dot(int64_t i0, int64_t i1, int64_t k, const Operands& o) {
+  constexpr int RB = N <= 2 ? 4 : N <= 4 ? 2 : 1;
+  int64_t i = i0;
+  for (; i + RB <= i1; i += RB) dot_rows<N, RB>(i, k, o);
+  for (; i < i1; ++i) dot_rows<N, 1>(i, k, o);
+}
+
+// acc[v][j] += A(p, i + 8v : i + 8v + 8) B(p, j) for the axpy kernel below.
+template <int N, int RB>
+VECSAC_AVX2 inline void axpy_step(__m256 (&acc)[RB][N], const __m256i (&mask)[RB], int64_t i,
+                                  int64_t p, const Operands& o) {
+#pragma GCC unroll 4
+  for (int v = 0; v < RB; ++v) {
+    const __m256 av = _mm256_maskload_ps(o.a + p * o.ca + i + 8 * v, mask[v]);
 #pragma GCC unroll 8
     for (int j = 0; j < N; ++j) {
-      _mm256_store_ps(out, acc[j]);
-      for (int64_t r = 0; r < rows; ++r) store1(o, i + r, j, out[r]);
+      acc[v][j] = _mm256_fmadd_ps(av, _mm256_broadcast_ss(o.b + p * o.ldb + j), acc[v][j]);
+    }
+  }
+}
+
+// N < 8 columns, A transposed (ra = 1: its columns contiguous in i): 8 * RB rows of C at a
+// time, each step adding A's row-k slice times B(k, j). Even and odd k go to separate
+// accumulators (added at the end, a fixed order), so that 2 * RB * N chains hide the FMA's
+// latency over the long k (the batch) of a head's weight gradient.
+template <int N>
+VECSAC_AVX2 void narrow_axpy(int64_t i0, int64_t i1, int64_t k, const Operands& o) {
+  constexpr int RB = N <= 2 ? 3 : 1;
+  for (int64_t i = i0; i < i1; i += 8 * RB) {
+    __m256i mask[RB];
+    int64_t rows[RB];
+#pragma GCC unroll 4
+    for (int v = 0; v < RB; ++v) {
+      rows[v] = std::clamp<int64_t>(i1 - i - 8 * v, 0, 8);
+      mask[v] = tail_mask(rows[v]);
+    }
+    __m256 even[RB][N], odd[RB][N];
+#pragma GCC unroll 4
+    for (int v = 0; v < RB; ++v) {
+#pragma GCC unroll 8
+      for (int j = 0; j < N; ++j) even[v][j] = odd[v][j] = _mm256_setzero_ps();
+    }
+    int64_t p = 0;
+    for (; p + 2 <= k; p += 2) {
+      axpy_step<N, RB>(even, mask, i, p, o);
+      axpy_step<N, RB>(odd, mask, i, p + 1, o);
+    }
+    if (p < k) axpy_step<N, RB>(even, mask, i, p, o);
+    alignas(32) float out[8];
+#pragma GCC unroll 4
+    for (int v = 0; v < RB; ++v) {
+#pragma GCC unroll 8
+      for (int j = 0; j < N; ++j) {
+        _mm256_store_ps(out, _mm256_add_ps(even[v][j], odd[v][j]));
+        for (int64_t r = 0; r < rows[v]; ++r) store1(o, i + 8 * v + r, j, out[r]);
+      }
     }
   }
 }
@@ -314,8 +363,9 @@ bool own_cpu_gemm(const Gemm& g) {
   // Each member's rows in `parts` ranges of whole row blocks of its kernel, so that every
   // thread gets work when members are fewer than threads. Which rows share a range does not
   // change any element's sum.
-  const int threads = flops < kThreadedFlops ? 1 : at::get_num_threads();
-  const int64_t step = members[0].kind == Member::kWide ? kMr : 8;
+  const bool small = flops < kThreadedFlops && g.m * g.n * g.batch < kThreadedOutputs;
+  const int threads = small ? 1 : at::get_num_threads();
+  const int64_t step = members[0].kind == Member::kWide ? kMr : 24;
   const int64_t blocks = (g.m + step - 1) / step;
   const int64_t parts = std::min<int64_t>(blocks, (threads + g.batch - 1) / g.batch);
   const int64_t per_part = (blocks + parts - 1) / parts * step;
