@@ -114,8 +114,10 @@ def time_to_quality(args, log: list) -> dict:
 def pendulum_race(args, log: list) -> dict:
     """{entrant: [summary per seed]} from time_to_quality.py's Pendulum entrants."""
     results = {e: [] for e in args.race_entrants}
-    for seed in args.seeds:
+    for seed in args.race_seeds:
         for entrant in args.race_entrants:
+            if entrant == "sb3-pendulum" and seed not in args.sb3_race_seeds:
+                continue
             cmd = [sys.executable, rel(HERE / "time_to_quality.py"), "--entrant", entrant,
                    "--seed", str(seed), "--threads", str(args.threads),
                    "--out", rel(args.work / f"{entrant}-seed{seed}")]
@@ -127,6 +129,49 @@ def pendulum_race(args, log: list) -> dict:
             log_inner(summary, args, log)
             results[entrant].append(summary)
     return results
+
+
+# vecsac_bench families of the engine section: each update beside its GEMMs alone, and the
+# CPU's FMA ceiling, all from one process.
+ENGINE_FILTER = ("^BM_(SacUpdate|GemmReference)_Cpu/256/|^BM_(SacUpdate|GemmReference)Default_Cpu/"
+                 "|^BM_(SacUpdate|GemmReference)Small_Cpu/|^BM_FmaPeak_Cpu/")
+ENGINE_SHAPES = (("256-256, batch 256", "", 256), ("default networks (actor 96-96, critics 64-64), "
+                 "batch 1024", "Default", 1024), ("64-64, batch 100 (RLtools's default)", "Small", 100))
+GOALS_ENGINE = dict(overhead=1.5, ops=40, vs_sbx=1.5)
+MAIN_JOB_GOALS = dict(train_s=20.0, notebook_ratio=1.02, random_ratio=1.05, seeds_needed=4)
+
+
+def engine_figures(args, log: list) -> dict:
+    """{benchmark name: {"time_ns", "counters"}}: medians of 3 repetitions."""
+    cmd = [rel(args.vecsac_bench), f"--benchmark_filter={ENGINE_FILTER}",
+           "--benchmark_format=json", f"--benchmark_min_time={args.min_time:g}",
+           "--benchmark_repetitions=3", "--benchmark_report_aggregates_only=true"]
+    log.append(f"OMP_NUM_THREADS={args.threads} " + shlex.join(cmd))
+    print("[peers] " + log[-1], file=sys.stderr, flush=True)
+    proc = subprocess.run(cmd, cwd=REPO, stdout=subprocess.PIPE, text=True,
+                          env=dict(os.environ, OMP_NUM_THREADS=str(args.threads)))
+    if proc.returncode != 0:
+        sys.exit(f"[peers] error: exit status {proc.returncode} from: {log[-1]}")
+    figures = {}
+    for b in json.loads(proc.stdout)["benchmarks"]:
+        if b.get("aggregate_name") == "median":
+            figures[b["run_name"]] = {"time_ns": b["real_time"] * {"ns": 1, "us": 1e3, "ms": 1e6}[
+                b["time_unit"]], "counters": {k: v for k, v in b.items() if k in (
+                    "FLOP/s", "ops_per_update", "flops_per_update", "gemms_per_update")}}
+    return figures
+
+
+def main_job(args, log: list) -> list:
+    """[summary per seed] from main_job.py: configs/pointmass.json as a user trains it."""
+    summaries = []
+    for seed in args.main_job_seeds:
+        cmd = [sys.executable, rel(HERE / "main_job.py"), "--seed", str(seed),
+               "--threads", str(args.threads), "--out", rel(args.work / f"main-job-seed{seed}"),
+               "--vecsac", rel(args.vecsac)]
+        summary = run_json(cmd, log)
+        log_inner(summary, args, log)
+        summaries.append(summary)
+    return summaries
 
 
 def log_inner(result: dict, args, log: list) -> None:
@@ -393,7 +438,7 @@ def race_section(args, race) -> list:
                  statistics.median(s["mean_return"] for s in runs),
                  sum(s["reached"] for s in runs), statistics.median(s["steps"] for s in runs))
              for e, runs in race.items()}
-    n = len(args.seeds)
+    n = len(race["vecsac-pendulum"])
     vecsac_t, _, vecsac_ok, _ = stats["vecsac-pendulum"]
     lines = [
         "## Pendulum time-to-quality race", "",
@@ -403,7 +448,9 @@ def race_section(args, race) -> list:
         "compilation). The trained deterministic policy is then scored once: the mean return "
         f"of {race['vecsac-pendulum'][0]['episodes']} episodes, each to its 200-step truncation. "
         f"The bar is a mean ≥ {PENDULUM_BAR:g} (rl-zoo reports −157 ± 89 for SB3's SAC at 20k "
-        f"steps). Medians over seeds {', '.join(map(str, args.seeds))}; threads: "
+        f"steps). Medians over seeds {', '.join(str(s['seed']) for s in race['vecsac-pendulum'])}"
+        + (f" (SB3: {', '.join(str(s['seed']) for s in race['sb3-pendulum'])})"
+           if "sb3-pendulum" in race else "") + "; threads: "
         f"{args.threads}, except RLtools (MKL on 1 thread, its default). A ratio below 1× means "
         "vecsac trained faster; a ratio is marked † where either side's median score missed "
         "the bar (then it compares times, not times to quality).", "",
@@ -413,7 +460,8 @@ def race_section(args, race) -> list:
     for entrant, (t, score, reached, steps) in stats.items():
         missed = score < PENDULUM_BAR or stats["vecsac-pendulum"][1] < PENDULUM_BAR
         ratio = fmt_ratio(vecsac_t / t) + (" †" if missed else "")
-        lines.append(f"| {entrant} | {steps:.0f} | {t:.1f} s | {score:.1f} | {reached}/{n} | "
+        lines.append(f"| {entrant} | {steps:.0f} | {t:.1f} s | {score:.1f} | "
+                     f"{reached}/{len(race[entrant])} | "
                      f"{'1×' if entrant == 'vecsac-pendulum' else ratio} |")
     rt, rscore, rreached, _ = stats["rltools-pendulum"]
     lines += ["", f"**vecsac time ÷ RLtools time: {fmt_ratio(vecsac_t / rt)}** "
@@ -454,8 +502,97 @@ def race_section(args, race) -> list:
     return lines + [""]
 
 
+def engine_section(args, figures, rates) -> list:
+    """Issue #14's engine goals: the update against its own GEMMs, launches, the FMA peak,
+    and the update throughput against sbx (from the throughput section's medians)."""
+    def name(family, batch):
+        return f"BM_{family}_Cpu/{batch}/real_time"
+    peak = {t: figures[f"BM_FmaPeak_Cpu/{t}/real_time"]["counters"]["FLOP/s"]
+            for t in (1, 2) if f"BM_FmaPeak_Cpu/{t}/real_time" in figures}
+    peak_here = peak.get(min(args.threads, 2))
+    lines = ["## The update engine", "",
+             f"One `vecsac_bench` process at {args.threads} thread(s) (`OMP_NUM_THREADS`), medians "
+             "of 3 repetitions: each update beside the same GEMMs replayed alone "
+             "(`BM_GemmReference*`: the engine's own calls of one update, recorded from it), the "
+             "launches one update makes (`ops_per_update`: ATen ops that are not views, plus "
+             "vecsac's kernel and GEMM wrapper calls; on a GPU each is a launch), and the CPU's "
+             "FMA ceiling (`BM_FmaPeak_Cpu`: 12 independent 8-wide FMA chains per thread): "
+             + ", ".join(f"{v / 1e9:.1f} GFLOP/s on {t} thread(s)" for t, v in peak.items()) + ".",
+             "", "| shapes | update | its GEMMs alone | update ÷ GEMMs | ops_per_update | "
+             "update GFLOP/s | of the FMA peak |", "|---|---:|---:|---:|---:|---:|---:|"]
+    verdicts = []
+    for label, family, batch in ENGINE_SHAPES:
+        u = figures.get(name("SacUpdate" + family, batch))
+        g = figures.get(name("GemmReference" + family, batch))
+        if not u or not g:
+            continue
+        ratio = u["time_ns"] / g["time_ns"]
+        flops = u["counters"]["FLOP/s"]
+        ops = int(u["counters"]["ops_per_update"])
+        lines.append(f"| {label} | {u['time_ns'] / 1e3:,.0f} µs | {g['time_ns'] / 1e3:,.0f} µs | "
+                     f"{fmt_ratio(ratio)} | {ops} | {flops / 1e9:.1f} | "
+                     + (f"{flops / peak_here:.0%}" if peak_here else "–") + " |")
+        if family in ("Default", "Small"):
+            verdicts.append(f"update ÷ GEMMs ≤ {GOALS_ENGINE['overhead']}× at {label}: "
+                            f"**{'met' if ratio <= GOALS_ENGINE['overhead'] else 'not met'}** "
+                            f"({fmt_ratio(ratio)})")
+        if family == "Default":
+            verdicts.append(f"ops_per_update ≤ {GOALS_ENGINE['ops']} at the default networks: "
+                            f"**{'met' if ops <= GOALS_ENGINE['ops'] else 'not met'}** ({ops})")
+    lines.append("")
+    if rates and "sbx" in rates:
+        med = {i: {b: statistics.median(v) for b, v in r.items()} for i, r in rates.items()}
+        for label, key, batch in (("256-256, batch 256", "", 256),
+                                  ("the default networks, batch 1024", "@default", 1024)):
+            v, x = med.get("vecsac" + key, {}).get(batch), med.get("sbx" + key, {}).get(batch)
+            if v and x:
+                verdicts.append(f"update throughput ≥ {GOALS_ENGINE['vs_sbx']}× sbx at {label}: "
+                                f"**{'met' if v / x >= GOALS_ENGINE['vs_sbx'] else 'not met'}** "
+                                f"({fmt_ratio(v / x)})")
+        u = figures.get(name("SacUpdate", 256))
+        if u and peak_here and med.get("sbx", {}).get(256):
+            sbx_flops = med["sbx"][256] * u["counters"]["flops_per_update"]
+            lines += [f"At 256-256 / batch 256 sbx's {med['sbx'][256]:.1f} updates/s are "
+                      f"{sbx_flops / 1e9:.1f} GFLOP/s of this update's FLOPs, "
+                      f"{sbx_flops / peak_here:.0%} of the FMA peak: no implementation of the same "
+                      f"FLOPs can run more than {peak_here / sbx_flops:.2f}× as fast as sbx here.", ""]
+    lines += ["Goals (issue #14):", ""] + [f"- {v}" for v in verdicts] + [""]
+    return lines
+
+
+def main_job_section(args, runs) -> list:
+    """Issue #14's point-mass goal: the main job's training time and quality, per seed."""
+    g = MAIN_JOB_GOALS
+    times = [r["train_s"] for r in runs]
+    good_nb = sum(r["notebook_gap"] <= g["notebook_ratio"] - 1 for r in runs)
+    good_rand = sum(r["random_gap"] <= g["random_ratio"] - 1 for r in runs)
+    med = statistics.median(times)
+    met = (med <= g["train_s"] and good_nb >= min(g["seeds_needed"], len(runs))
+           and good_rand == len(runs))
+    lines = ["## The main job", "",
+             "`vecsac train --config configs/pointmass.json` on the CPU at "
+             f"{args.threads} thread(s), seeds {', '.join(str(r['seed']) for r in runs)} "
+             "(`bench/peers/main_job.py`), then `vecsac eval` of the run's policy on the "
+             "notebook's 8 starts and on 256 starts from the env's reset distribution "
+             "(`--episodes 256 --seed 7`). The gap is mean(optimal − return) ÷ mean |optimal|, "
+             "so 1.02× the optimal cost is a gap of 0.02. Training time is the loop's own clock "
+             "at its last step.", "",
+             "| seed | training time | notebook's 8 starts | gap | 256 random starts | gap |",
+             "|---:|---:|---:|---:|---:|---:|"]
+    lines += [f"| {r['seed']} | {r['train_s']:.1f} s | {r['notebook_mean']:.4f} | "
+              f"{r['notebook_gap']:.4f} | {r['random_mean']:.4f} | {r['random_gap']:.4f} |"
+              for r in runs]
+    lines += ["", f"Goal: training ≤ {g['train_s']:g} s, ≤ {g['notebook_ratio']}× the optimal cost "
+              f"on the notebook's starts on at least {g['seeds_needed']} of 5 seeds and ≤ "
+              f"{g['random_ratio']}× on random starts: **{'met' if met else 'not met'}** "
+              f"(median {med:.1f} s; {good_nb} of {len(runs)} seeds within "
+              f"{g['notebook_ratio']}×; {good_rand} of {len(runs)} within {g['random_ratio']}× on "
+              "random starts).", ""]
+    return lines
+
+
 def write_report(args, info, rates, results, log, started, elapsed, load_after,
-                 rendered_again=None, race=None) -> None:
+                 rendered_again=None, race=None, engine=None, main_runs=None) -> None:
     lines = ["# Peer benchmarks", ""]
     if args.quick:
         lines += ["> **Quick smoke test (`--quick`): one repetition and short caps. These numbers "
@@ -470,6 +607,10 @@ def write_report(args, info, rates, results, log, started, elapsed, load_after,
                   "below; the measurements are unchanged."]
     lines += ["", "## Machine", "", "| | |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in info] + [""]
+    if main_runs:
+        lines += main_job_section(args, main_runs)
+    if engine:
+        lines += engine_section(args, engine, rates)
     if rates:
         lines += throughput_section(args, rates)
     if results:
@@ -504,6 +645,16 @@ def main():
     ap.add_argument("--skip-throughput", action="store_true")
     ap.add_argument("--skip-ttq", action="store_true")
     ap.add_argument("--skip-race", action="store_true", help="leave out the Pendulum race")
+    ap.add_argument("--skip-engine", action="store_true",
+                    help="leave out the engine figures (vecsac_bench: overhead, launches, FMA peak)")
+    ap.add_argument("--skip-main-job", action="store_true",
+                    help="leave out the main job (configs/pointmass.json per seed, scored)")
+    ap.add_argument("--main-job-seeds", type=int, nargs="+",
+                    help="the main job's seeds (default 0-4; --quick: 0)")
+    ap.add_argument("--race-seeds", type=int, nargs="+",
+                    help="the Pendulum race's seeds (default: --seeds)")
+    ap.add_argument("--sb3-race-seeds", type=int, nargs="+",
+                    help="the race seeds SB3 runs (default: all; its 20k steps take ~9 min each)")
     ap.add_argument("--race", choices=("pendulum",),
                     help="run only this race (issue #14 §7); it writes WORK/pendulum_race.md "
                     "and WORK/pendulum_race_results.json, so the full report and its results "
@@ -532,22 +683,26 @@ def main():
     if not {"vecsac-pendulum", "rltools-pendulum"} <= set(args.race_entrants):
         ap.error("--race-entrants must include vecsac-pendulum and rltools-pendulum")
     if args.race:  # the race alone
-        args.skip_throughput = args.skip_ttq = True
+        args.skip_throughput = args.skip_ttq = args.skip_engine = args.skip_main_job = True
         args.skip_race = False
     if not set(VECSAC_ENTRANTS) & set(args.entrants) and not args.skip_ttq:
         ap.error(f"--entrants must include one of {', '.join(VECSAC_ENTRANTS)}: the ratios are to vecsac")
-    for exe in (args.vecsac,) + (() if args.skip_throughput else (args.vecsac_bench,)):
+    needs_bench = not (args.skip_throughput and args.skip_engine)
+    for exe in (args.vecsac,) + ((args.vecsac_bench,) if needs_bench else ()):
         if not exe.is_file():
             sys.exit(f"error: {exe} not found; build it first (scripts/setup.sh)")
     args.load_before = os.getloadavg()[0]
     started, t0 = datetime.datetime.now(datetime.timezone.utc), time.monotonic()
     info = machine_info(args)
     log = []
+    main_runs = None if args.skip_main_job else main_job(args, log)
+    engine = None if args.skip_engine else engine_figures(args, log)
     rates = None if args.skip_throughput else update_throughput(args, log)
     results = None if args.skip_ttq else time_to_quality(args, log)
     race = None if args.skip_race else pendulum_race(args, log)
     elapsed, load_after = time.monotonic() - t0, os.getloadavg()[0]
     record = {"argv": args.argv, "info": info, "rates": rates, "results": results, "race": race,
+              "engine": engine, "main_job": main_runs,
               "log": log, "started": started.isoformat(), "elapsed_s": elapsed,
               "load_before": args.load_before, "load_after": load_after,
               "vecsac_build_dir": os.environ.get("VECSAC_BUILD_DIR")}
@@ -556,7 +711,8 @@ def main():
     tmp = args.work / f".{results_name}.tmp{os.getpid()}"
     tmp.write_text(json.dumps(record, indent=1) + "\n")
     os.replace(tmp, args.work / results_name)
-    write_report(args, info, rates, results, log, started, elapsed, load_after, race=race)
+    write_report(args, info, rates, results, log, started, elapsed, load_after, race=race,
+                 engine=engine, main_runs=main_runs)
 
 
 def fill_mode_defaults(args) -> None:
@@ -564,6 +720,12 @@ def fill_mode_defaults(args) -> None:
     for key, value in (QUICK if args.quick else FULL).items():
         if getattr(args, key) is None:
             setattr(args, key, value)
+    if args.main_job_seeds is None:
+        args.main_job_seeds = [0] if args.quick else [0, 1, 2, 3, 4]
+    if args.race_seeds is None:
+        args.race_seeds = args.seeds
+    if args.sb3_race_seeds is None:
+        args.sb3_race_seeds = args.race_seeds
     if args.out is None:  # a race alone must not overwrite the full report
         args.out = args.work / "pendulum_race.md" if args.race else REPO / "docs" / "benchmarks.md"
 
@@ -593,7 +755,8 @@ def render_from(ap, cli) -> None:
     write_report(args, info, rates, record["results"], record["log"], started,
                  record["elapsed_s"], record["load_after"],
                  rendered_again=datetime.datetime.now(datetime.timezone.utc),
-                 race=record.get("race"))
+                 race=record.get("race"), engine=record.get("engine"),
+                 main_runs=record.get("main_job"))
 
 
 if __name__ == "__main__":
