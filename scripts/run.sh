@@ -5,7 +5,7 @@
 # Extra arguments go to `vecsac train`, e.g. scripts/run.sh --set run.seed=3
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-"$ROOT/scripts/setup.sh"
+"$ROOT/scripts/setup.sh" --cli  # the CLI only: the tests build in scripts/test.sh
 BUILD_DIR=${VECSAC_BUILD_DIR:-$ROOT/build}
 RUN_DIR=${VECSAC_RUN_DIR:-$ROOT/runs/pointmass}
 

@@ -8,6 +8,8 @@
 #   VECSAC_BUILD_DIR   build directory (default <repo>/build)
 #   VECSAC_CMAKE_ARGS  extra CMake arguments, e.g. "-DVECSAC_CUDA=OFF"
 # Argument --tests: also install what only the tests need (Chromium).
+# Argument --cli: build only the CLI (build/vecsac), what the main job needs
+# (scripts/run.sh); without it everything is built: tests, benchmarks, fuzz drivers.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -95,6 +97,12 @@ cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -Wno-dev \
   -DVECSAC_PYTHON="$VENV/bin/python" \
   "$cuda_flag" ${VECSAC_CMAKE_ARGS:-} >"$BUILD_DIR/configure.log" 2>&1 ||
   { cat "$BUILD_DIR/configure.log" >&2; exit 1; }
-log "building in $BUILD_DIR"
-cmake --build "$BUILD_DIR" -j "$(nproc)"
-log "done: $BUILD_DIR/vecsac, $BUILD_DIR/vecsac_bench"
+targets=()
+if [ "${1:-}" = --cli ]; then targets=(--target vecsac); fi
+log "building in $BUILD_DIR${targets[*]:+ (${targets[*]})}"
+cmake --build "$BUILD_DIR" -j "$(nproc)" "${targets[@]}"
+if [ ${#targets[@]} -eq 0 ]; then
+  log "done: $BUILD_DIR/vecsac, $BUILD_DIR/vecsac_bench"
+else
+  log "done: $BUILD_DIR/vecsac (the tests and benchmarks: scripts/test.sh or scripts/setup.sh)"
+fi
