@@ -24,6 +24,7 @@
 #include "vecsac/nn/launch_count.h"
 #include "vecsac/sac/train_iteration.h"
 #include "vecsac/sac/trainer.h"
+#include "vecsac/util/generator.h"
 
 namespace vecsac::bench {
 namespace {
@@ -210,11 +211,11 @@ void print_gemm_breakdown(const std::vector<vecsac::Gemm>& gemms, c10::Device de
         std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start)
             .count() /
         kReps;
-    std::fprintf(stderr, "gemm %c%c m %5lld n %4lld k %5lld batch %lld relu %d: %8.1f us %6.1f GFLOP/s\n",
-                 g.trans_a ? 'T' : 'N', g.trans_b ? 'T' : 'N', static_cast<long long>(g.m),
-                 static_cast<long long>(g.n), static_cast<long long>(g.k),
-                 static_cast<long long>(g.batch), g.relu ? 1 : 0, us,
-                 2.0 * g.batch * g.m * g.n * g.k / us * 1e-3);
+    std::fprintf(
+        stderr, "gemm %c%c m %5lld n %4lld k %5lld batch %lld relu %d: %8.1f us %6.1f GFLOP/s\n",
+        g.trans_a ? 'T' : 'N', g.trans_b ? 'T' : 'N', static_cast<long long>(g.m),
+        static_cast<long long>(g.n), static_cast<long long>(g.k), static_cast<long long>(g.batch),
+        g.relu ? 1 : 0, us, 2.0 * g.batch * g.m * g.n * g.k / us * 1e-3);
   }
 }
 
@@ -276,6 +277,53 @@ int register_cpu_mkl(const std::string& name, Fn fn, const std::vector<int64_t>&
   return 0;
 }
 
+// A population of K agents (issue #15) at `config`'s widths and batch in one engine: one
+// update of all K. Items are agent-updates, so items_per_second against K = 1's is what
+// batching the agents buys; ops_per_update stays one agent's.
+void population_update(benchmark::State& state, c10::DeviceType type, const Config& config) {
+  const auto device = device_or_skip(state, type);
+  if (!device) return;
+  Fixture& f = fixture(*device, config);
+  const int64_t agents = state.range(0), batch = config.sac.batch_size;
+  FusedSacUpdate engine(f.obs_dim, f.act_dim, config.sac.pi_arch, config.sac.qf_arch,
+                        engine_constants(config.sac, f.act_dim, f.action_limit),
+                        static_cast<float>(config.sac.tau), *device, agents);
+  at::Generator gen = make_generator(*device, 1);
+  for (at::Tensor* t : {&engine.actor_params, &engine.critic_params}) {
+    t->uniform_(-0.1, 0.1, gen);
+  }
+  engine.target_params.copy_(engine.critic_params);
+  engine.set_learning_rate(config.sac.learning_rate);
+  std::vector<Batch> batches;
+  for (int i = 0; i < 8; ++i) {
+    std::vector<Batch> parts;
+    for (int64_t k = 0; k < agents; ++k) parts.push_back(f.replay->sample(batch, f.replay_gen));
+    auto cat = [&](at::Tensor Batch::*field) {
+      std::vector<at::Tensor> xs;
+      for (const Batch& b : parts) xs.push_back(b.*field);
+      return at::cat(xs);
+    };
+    batches.push_back({cat(&Batch::obs), cat(&Batch::act), cat(&Batch::reward),
+                       cat(&Batch::next_obs), cat(&Batch::terminated)});
+  }
+  size_t next = 0;
+  auto update = [&] {
+    const size_t i = next++;
+    engine.update(batches[i % batches.size()], gen, i % 2 == 0);
+  };
+  update();
+  state.counters["ops_per_update"] = static_cast<double>(ops_in(update));
+  time_iterations(state, *device, update);
+  state.SetItemsProcessed(state.iterations() * agents);
+  state.counters["agents"] = static_cast<double>(agents);
+}
+
+auto population_at(const Config& (*config)()) {
+  return [config](benchmark::State& state, c10::DeviceType type) {
+    population_update(state, type, config());
+  };
+}
+
 auto iteration_at(const Config& (*config)()) {
   return [config](benchmark::State& state, c10::DeviceType type) {
     train_iteration_bench(state, type, config());
@@ -321,6 +369,7 @@ const int kRegistered[] = {
     register_cpu_mkl("BM_GemmReferenceSmallMkl", reference_at(small_config), {100}),
     register_cpu_and_cuda("BM_TrainIteration", iteration_at(pointmass_config), {64, 1024, 16384}),
     register_cpu_and_cuda("BM_TrainIterationPendulum", iteration_at(pendulum_config), {1}),
+    register_cpu_and_cuda("BM_PopulationUpdate", population_at(pointmass_config), {1, 2, 4, 8, 16}),
 };
 
 }  // namespace

@@ -175,8 +175,8 @@ VECSAC_AVX2 inline void dot_rows(int64_t i, int64_t k, const Operands& o) {
       const __m256 bv = _mm256_maskload_ps(o.b + j * o.ldb + k8, mask);
 #pragma GCC unroll 8
       for (int r = 0; r < R; ++r) {
-        acc[r][j] = _mm256_fmadd_ps(_mm256_maskload_ps(o.a + (i + r) * o.ra + k8, mask), bv,
-                                    acc[r][j]);
+        acc[r][j] =
+            _mm256_fmadd_ps(_mm256_maskload_ps(o.a + (i + r) * o.ra + k8, mask), bv, acc[r][j]);
       }
     }
   }
@@ -304,9 +304,9 @@ Member plan(const Gemm& g, int64_t e, float* scratch) {
   const int64_t n = g.n, k = g.k;
   if (n < 8 && !g.trans_a) {  // B's columns, contiguous: a transposed B already has them
     if (!g.trans_b) transpose_into(b, k, n, g.ldb, scratch);
-    return {Member::kDot,
-            {a, g.lda, 1, g.trans_b ? b : scratch, g.trans_b ? g.ldb : k, c, g.ldc, g.beta,
-             g.relu}};
+    return {
+        Member::kDot,
+        {a, g.lda, 1, g.trans_b ? b : scratch, g.trans_b ? g.ldb : k, c, g.ldc, g.beta, g.relu}};
   }
   if (n < 8 && !g.trans_b) {
     return {Member::kAxpy, {a, 1, g.lda, b, g.ldb, c, g.ldc, g.beta, g.relu}};

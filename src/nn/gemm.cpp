@@ -119,7 +119,8 @@ void lt_check(cublasStatus_t status, const char* call) {
 // assumes 256 unless told, and the engine's activations (rows of width + 1 floats) are
 // often only 4-byte aligned.
 uint32_t alignment(const float* p, int64_t stride_floats) {
-  const auto bits = reinterpret_cast<uintptr_t>(p) | static_cast<uintptr_t>(stride_floats * 4) | 256;
+  const auto bits =
+      reinterpret_cast<uintptr_t>(p) | static_cast<uintptr_t>(stride_floats * 4) | 256;
   return static_cast<uint32_t>(bits & (~bits + 1));
 }
 
@@ -148,18 +149,30 @@ cublasLtMatrixLayout_t lt_layout(int64_t rows, int64_t cols, int64_t ld, int64_t
   const int32_t count = to_int(batch, "batch");
   VECSAC_LT(cublasLtMatrixLayoutSetAttribute(layout, CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT, &count,
                                              sizeof(count)));
-  VECSAC_LT(cublasLtMatrixLayoutSetAttribute(
-      layout, CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET, &stride, sizeof(stride)));
+  VECSAC_LT(cublasLtMatrixLayoutSetAttribute(layout, CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET,
+                                             &stride, sizeof(stride)));
   return layout;
 }
 
 using LtKey = std::array<int64_t, 16>;
 
 LtKey lt_key(const Gemm& g, int device) {
-  return {g.trans_a,  g.trans_b,  g.m,        g.n,        g.k,
-          g.lda,      g.ldb,      g.ldc,      g.stride_a, g.stride_b,
-          g.stride_c, g.batch,    device,     alignment(g.a, g.stride_a),
-          alignment(g.b, g.stride_b), alignment(g.c, g.stride_c)};
+  return {g.trans_a,
+          g.trans_b,
+          g.m,
+          g.n,
+          g.k,
+          g.lda,
+          g.ldb,
+          g.ldc,
+          g.stride_a,
+          g.stride_b,
+          g.stride_c,
+          g.batch,
+          device,
+          alignment(g.a, g.stride_a),
+          alignment(g.b, g.stride_b),
+          alignment(g.c, g.stride_c)};
 }
 
 std::unique_ptr<LtPlan> make_lt_plan(const Gemm& g, cublasLtHandle_t lt, size_t workspace) {
@@ -169,10 +182,10 @@ std::unique_ptr<LtPlan> make_lt_plan(const Gemm& g, cublasLtHandle_t lt, size_t 
   const cublasOperation_t op_a = g.trans_b ? CUBLAS_OP_T : CUBLAS_OP_N;
   const cublasOperation_t op_b = g.trans_a ? CUBLAS_OP_T : CUBLAS_OP_N;
   const cublasLtEpilogue_t epilogue = CUBLASLT_EPILOGUE_RELU;
-  VECSAC_LT(cublasLtMatmulDescSetAttribute(plan->op, CUBLASLT_MATMUL_DESC_TRANSA, &op_a,
-                                           sizeof(op_a)));
-  VECSAC_LT(cublasLtMatmulDescSetAttribute(plan->op, CUBLASLT_MATMUL_DESC_TRANSB, &op_b,
-                                           sizeof(op_b)));
+  VECSAC_LT(
+      cublasLtMatmulDescSetAttribute(plan->op, CUBLASLT_MATMUL_DESC_TRANSA, &op_a, sizeof(op_a)));
+  VECSAC_LT(
+      cublasLtMatmulDescSetAttribute(plan->op, CUBLASLT_MATMUL_DESC_TRANSB, &op_b, sizeof(op_b)));
   VECSAC_LT(cublasLtMatmulDescSetAttribute(plan->op, CUBLASLT_MATMUL_DESC_EPILOGUE, &epilogue,
                                            sizeof(epilogue)));
   plan->a = g.trans_b ? lt_layout(g.k, g.n, g.ldb, g.stride_b, g.batch)
@@ -223,9 +236,9 @@ void cuda_gemm_relu(const Gemm& g, int device) {
   const cudaStream_t stream = c10::cuda::getCurrentCUDAStream(device).stream();
   if (plan->usable) {
     const float one = 1.0f;
-    VECSAC_LT(cublasLtMatmul(lt, plan->op, &one, g.b, plan->a, g.a, plan->b, &g.beta, g.c,
-                             plan->c, g.c, plan->c, &plan->algo,
-                             at::cuda::getCUDABlasLtWorkspace(), workspace_bytes, stream));
+    VECSAC_LT(cublasLtMatmul(lt, plan->op, &one, g.b, plan->a, g.a, plan->b, &g.beta, g.c, plan->c,
+                             g.c, plan->c, &plan->algo, at::cuda::getCUDABlasLtWorkspace(),
+                             workspace_bytes, stream));
     return;
   }
   cuda_gemm(g);

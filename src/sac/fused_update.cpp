@@ -33,46 +33,58 @@ enum class Kernel { kStage, kPolicy, kCriticLoss, kActorLoss, kPolicyBackward };
 
 // HOT LOOP BEGIN: every gradient step runs these (tools/check_hot_loop.sh)
 void run_cpu(Kernel kernel, const SacRows& p) {
+  const int64_t rows = p.agents * p.batch;
   switch (kernel) {
     case Kernel::kStage:
-      at::parallel_for(0, p.batch, kCpuRowGrain, [&](int64_t begin, int64_t end) {
+      at::parallel_for(0, rows, kCpuRowGrain, [&](int64_t begin, int64_t end) {
         for (int64_t i = begin; i < end; ++i) stage_row(p, i);
       });
       return;
     case Kernel::kPolicy:
-      at::parallel_for(0, 2 * p.batch, kCpuRowGrain, [&](int64_t begin, int64_t end) {
+      at::parallel_for(0, 2 * rows, kCpuRowGrain, [&](int64_t begin, int64_t end) {
         for (int64_t i = begin; i < end; ++i) policy_row(p, i);
       });
       return;
     case Kernel::kPolicyBackward:
-      at::parallel_for(0, p.batch, kCpuRowGrain, [&](int64_t begin, int64_t end) {
+      at::parallel_for(0, rows, kCpuRowGrain, [&](int64_t begin, int64_t end) {
         for (int64_t i = begin; i < end; ++i) policy_backward_row(p, i);
       });
       return;
-    case Kernel::kCriticLoss: {  // serial: the reductions' order is fixed, and rows are cheap
-      const float alpha = std::exp(p.scalars[kLogAlpha]);
-      float weight_sum = 0.0f, log_prob_sum = 0.0f, loss_sum = 0.0f;
-      for (int64_t i = 0; i < p.batch; ++i) {
-        weight_sum += critic_target_row(p, i, alpha);
-        log_prob_sum += p.log_prob[i];
-      }
-      const float inv_mean_weight = static_cast<float>(p.batch) / weight_sum;
-      for (int64_t i = 0; i < p.batch; ++i) loss_sum += critic_grad_row(p, i, inv_mean_weight);
-      p.scalars[kAlphaUsed] = alpha;
-      finish_critic_loss(p, log_prob_sum, loss_sum);
+    // The losses: each agent's rows in one serial loop (a fixed order for its sums), the
+    // agents on as many threads as there are.
+    case Kernel::kCriticLoss:
+      at::parallel_for(0, p.agents, 1, [&](int64_t begin, int64_t end) {
+        for (int64_t k = begin; k < end; ++k) {
+          float* s = agent_scalars(p, k);
+          const float alpha = std::exp(s[kLogAlpha]);
+          float weight_sum = 0.0f, log_prob_sum = 0.0f, loss_sum = 0.0f;
+          for (int64_t r = 0; r < p.batch; ++r) {
+            weight_sum += critic_target_row(p, k, r, alpha);
+            log_prob_sum += obs_log_prob(p, k, r);
+          }
+          const float inv_mean_weight = static_cast<float>(p.batch) / weight_sum;
+          for (int64_t r = 0; r < p.batch; ++r) {
+            loss_sum += critic_grad_row(p, k, r, inv_mean_weight);
+          }
+          s[kAlphaUsed] = alpha;
+          finish_critic_loss(p, k, log_prob_sum, loss_sum);
+        }
+      });
       return;
-    }
-    case Kernel::kActorLoss: {
-      const float alpha = p.scalars[kAlphaUsed];
-      float loss_sum = 0.0f, q_sum = 0.0f;
-      for (int64_t i = 0; i < p.batch; ++i) {
-        float q = 0.0f;
-        loss_sum += actor_loss_row(p, i, alpha, &q);
-        q_sum += q;
-      }
-      finish_actor_loss(p, loss_sum, q_sum);
+    case Kernel::kActorLoss:
+      at::parallel_for(0, p.agents, 1, [&](int64_t begin, int64_t end) {
+        for (int64_t k = begin; k < end; ++k) {
+          const float alpha = agent_scalars(p, k)[kAlphaUsed];
+          float loss_sum = 0.0f, q_sum = 0.0f;
+          for (int64_t r = 0; r < p.batch; ++r) {
+            float q = 0.0f;
+            loss_sum += actor_loss_row(p, k, r, alpha, &q);
+            q_sum += q;
+          }
+          finish_actor_loss(p, k, loss_sum, q_sum);
+        }
+      });
       return;
-    }
   }
 }
 
@@ -187,11 +199,12 @@ void check_input(const at::Tensor& t, const char* name, int64_t rows, int64_t co
 FusedSacUpdate::FusedSacUpdate(int64_t obs_dim, int64_t act_dim,
                                const std::vector<int64_t>& pi_arch,
                                const std::vector<int64_t>& qf_arch, const SacConstants& constants,
-                               float tau, c10::Device device)
-    : obs_dim_(obs_dim),
+                               float tau, c10::Device device, int64_t agents)
+    : agents_(agents),
+      obs_dim_(obs_dim),
       act_dim_(act_dim),
-      actor_mlp_(1, layer_sizes(obs_dim, pi_arch, 2 * act_dim)),
-      critic_mlp_(2, layer_sizes(obs_dim + act_dim, qf_arch, 1)),
+      actor_mlp_(agents, layer_sizes(obs_dim, pi_arch, 2 * act_dim)),
+      critic_mlp_(2 * agents, layer_sizes(obs_dim + act_dim, qf_arch, 1)),
       constants_(constants),
       tau_(tau),
       device_(device) {
@@ -211,7 +224,7 @@ FusedSacUpdate::FusedSacUpdate(int64_t obs_dim, int64_t act_dim,
   actor_exp_avg_sq = at::zeros_like(actor_params);
   critic_exp_avg = at::zeros_like(critic_params);
   critic_exp_avg_sq = at::zeros_like(critic_params);
-  scalars = at::zeros({kNumSacScalars}, f32);
+  scalars = at::zeros({agents_ * kNumSacScalars}, f32);
 }
 
 void FusedSacUpdate::allocate(int64_t batch) {
@@ -221,20 +234,20 @@ void FusedSacUpdate::allocate(int64_t batch) {
   target_ws_ = critic_mlp_.workspace(batch, f32);
   data_ws_ = critic_mlp_.workspace(batch, f32);
   pi_ws_ = critic_mlp_.workspace(batch, f32);
-  actor_in_ = at::zeros({2 * batch, obs_dim_ + 1}, f32);
-  eps_ = at::zeros({2 * batch, act_dim_}, f32);
-  log_prob_ = at::zeros({2 * batch}, f32);
-  q_in_data_ = at::zeros({batch, obs_dim_ + act_dim_ + 1}, f32);
+  actor_in_ = at::zeros({agents_, 2 * batch, obs_dim_ + 1}, f32);
+  eps_ = at::zeros({agents_, 2 * batch, act_dim_}, f32);
+  log_prob_ = at::zeros({agents_, 2 * batch}, f32);
+  q_in_data_ = at::zeros({2 * agents_, batch, obs_dim_ + act_dim_ + 1}, f32);
   q_in_pi_ = at::zeros_like(q_in_data_);
   q_in_next_ = at::zeros_like(q_in_data_);
-  q_in_grad_ = at::zeros({2, batch, obs_dim_ + act_dim_}, f32);
-  target_ = at::zeros({batch}, f32);
-  weight_ = at::zeros({batch}, f32);
+  q_in_grad_ = at::zeros({2 * agents_, batch, obs_dim_ + act_dim_}, f32);
+  target_ = at::zeros({agents_, batch}, f32);
+  weight_ = at::zeros({agents_, batch}, f32);
 }
 
 SacRows FusedSacUpdate::rows(const Batch& b) {
   SacRows p;
-  p.batch = batch_, p.obs_dim = obs_dim_, p.act_dim = act_dim_;
+  p.agents = agents_, p.batch = batch_, p.obs_dim = obs_dim_, p.act_dim = act_dim_;
   p.obs = ptr(b.obs), p.act = ptr(b.act), p.reward = ptr(b.reward);
   p.next_obs = ptr(b.next_obs), p.terminated = ptr(b.terminated);
   p.actor_in = ptr(actor_in_);
@@ -253,7 +266,9 @@ SacRows FusedSacUpdate::rows(const Batch& b) {
   return p;
 }
 
-void FusedSacUpdate::set_learning_rate(double lr) { scalars.select(0, kLearningRate).fill_(lr); }
+void FusedSacUpdate::set_learning_rate(double lr) {
+  scalars.view({agents_, kNumSacScalars}).select(1, kLearningRate).fill_(lr);
+}
 
 // HOT LOOP BEGIN
 void FusedSacUpdate::update(const Batch& b, at::Generator& gen, bool update_targets) {
@@ -262,56 +277,93 @@ void FusedSacUpdate::update(const Batch& b, at::Generator& gen, bool update_targ
   run_update(b, update_targets);
 }
 
+void FusedSacUpdate::update(const Batch& b, std::vector<at::Generator>& gens, bool update_targets) {
+  check_generators(gens);
+  prepare(b);
+  for (int64_t k = 0; k < agents_; ++k) eps_.select(0, k).normal_(0.0, 1.0, gens[k]);
+  run_update(b, update_targets);
+}
+
 const at::Tensor& FusedSacUpdate::act(const at::Tensor& obs, at::Generator& gen) {
-  const int64_t n = obs.defined() && obs.dim() == 2 ? obs.size(0) : 0;
-  TORCH_CHECK(n >= 1, "FusedSacUpdate::act: obs must be [n >= 1, ", obs_dim_, "], got ",
-              obs.sizes());
-  check_input(obs, "obs", n, obs_dim_, device_);
-  if (!act_action_.defined() || act_action_.size(0) != n) {
+  stage_act(obs);
+  act_eps_.normal_(0.0, 1.0, gen);
+  return sample_act();
+}
+
+const at::Tensor& FusedSacUpdate::act(const at::Tensor& obs, std::vector<at::Generator>& gens) {
+  check_generators(gens);
+  stage_act(obs);
+  for (int64_t k = 0; k < agents_; ++k) act_eps_.select(0, k).normal_(0.0, 1.0, gens[k]);
+  return sample_act();
+}
+
+void FusedSacUpdate::check_generators(const std::vector<at::Generator>& gens) const {
+  TORCH_CHECK(static_cast<int64_t>(gens.size()) == agents_, "FusedSacUpdate: ", agents_,
+              " agents need as many generators, got ", gens.size());
+}
+
+void FusedSacUpdate::stage_act(const at::Tensor& obs) {
+  const int64_t rows = obs.defined() && obs.dim() == 2 ? obs.size(0) : 0;
+  TORCH_CHECK(rows >= agents_ && rows % agents_ == 0, "FusedSacUpdate::act: obs must be [",
+              agents_ == 1 ? "n" : std::to_string(agents_) + " agents x n", " >= 1, ", obs_dim_,
+              "], got ", obs.sizes());
+  check_input(obs, "obs", rows, obs_dim_, device_);
+  const int64_t n = rows / agents_;
+  if (!act_action_.defined() || act_action_.size(1) != n) {
     const auto f32 = at::TensorOptions().device(device_).dtype(at::kFloat);
     act_ws_ = actor_mlp_.workspace(n, f32);
-    act_in_ = at::zeros({n, obs_dim_ + 1}, f32);
-    act_eps_ = at::zeros({n, act_dim_}, f32);
-    act_action_ = at::zeros({n, act_dim_}, f32);
+    act_in_ = at::zeros({agents_, n, obs_dim_ + 1}, f32);
+    act_eps_ = at::zeros({agents_, n, act_dim_}, f32);
+    act_action_ = at::zeros({agents_, n, act_dim_}, f32);
+    act_out_ = act_action_.view({rows, act_dim_});
   }
 #ifdef VECSAC_WITH_CUDA
   const c10::OptionalDeviceGuard guard(device_.is_cuda() ? std::optional<c10::Device>(device_)
                                                          : std::nullopt);
 #endif
-  const ActRows p{n,
-                  obs_dim_,
-                  act_dim_,
-                  obs.const_data_ptr<float>(),
-                  ptr(act_in_),
-                  ptr(act_ws_.output),
-                  ptr(act_eps_),
-                  ptr(act_action_),
-                  constants_.action_scale};
-  run_act(ActKernel::kStage, p, device_);
-  actor_mlp_.forward(ptr(actor_params), actor_mlp_.input_rows(ptr(act_in_), n, /*shared=*/true),
+  act_rows_ = {rows,
+               obs_dim_,
+               act_dim_,
+               obs.const_data_ptr<float>(),
+               ptr(act_in_),
+               ptr(act_ws_.output),
+               ptr(act_eps_),
+               ptr(act_action_),
+               constants_.action_scale};
+  run_act(ActKernel::kStage, act_rows_, device_);
+  actor_mlp_.forward(ptr(actor_params), actor_mlp_.input_rows(ptr(act_in_), n, /*shared=*/false),
                      act_ws_, device_);
-  act_eps_.normal_(0.0, 1.0, gen);
-  run_act(ActKernel::kSample, p, device_);
-  return act_action_;
+}
+
+const at::Tensor& FusedSacUpdate::sample_act() {
+#ifdef VECSAC_WITH_CUDA
+  const c10::OptionalDeviceGuard guard(device_.is_cuda() ? std::optional<c10::Device>(device_)
+                                                         : std::nullopt);
+#endif
+  run_act(ActKernel::kSample, act_rows_, device_);
+  return act_out_;
 }
 
 void FusedSacUpdate::update_with_noise(const Batch& b, const at::Tensor& eps, bool update_targets) {
   prepare(b);
-  TORCH_CHECK(eps.numel() == eps_.numel(), "FusedSacUpdate: noise must hold 2 x ", batch_, " x ",
-              act_dim_, " values, got ", eps.sizes());
+  TORCH_CHECK(eps.numel() == eps_.numel(), "FusedSacUpdate: noise must hold ", agents_, " x 2 x ",
+              batch_, " x ", act_dim_, " values, got ", eps.sizes());
   eps_.copy_(eps.reshape(eps_.sizes()));
   run_update(b, update_targets);
 }
 
 void FusedSacUpdate::prepare(const Batch& b) {
-  const int64_t batch = b.obs.defined() ? b.obs.size(0) : 0;
-  TORCH_CHECK(batch >= 1, "FusedSacUpdate: empty batch");
-  check_input(b.obs, "obs", batch, obs_dim_, device_);
-  check_input(b.act, "act", batch, act_dim_, device_);
-  check_input(b.reward, "reward", batch, 0, device_);
-  check_input(b.next_obs, "next_obs", batch, obs_dim_, device_);
-  check_input(b.terminated, "terminated", batch, 0, device_);
-  if (batch != batch_) allocate(batch);
+  // A population's batch is its agents' batches one after another: [K * B, ...].
+  const int64_t rows = b.obs.defined() && b.obs.dim() >= 1 ? b.obs.size(0) : 0;
+  TORCH_CHECK(rows >= 1, "FusedSacUpdate: empty batch");
+  TORCH_CHECK(rows % agents_ == 0, "FusedSacUpdate: a batch of ", agents_,
+              " agents needs a multiple of ", agents_, " rows (agent-major), got ", rows);
+  check_input(b.obs, "obs", rows, obs_dim_, device_);
+  check_input(b.act, "act", rows, act_dim_, device_);
+  check_input(b.reward, "reward", rows, 0, device_);
+  check_input(b.next_obs, "next_obs", rows, obs_dim_, device_);
+  check_input(b.terminated, "terminated", rows, 0, device_);
+  if (rows / agents_ != batch_) allocate(rows / agents_);
 }
 
 void FusedSacUpdate::run_update(const Batch& b, bool update_targets) {
@@ -324,16 +376,17 @@ void FusedSacUpdate::run_update(const Batch& b, bool update_targets) {
   const c10::Device d = device_;
   const float* actor = ptr(actor_params);
   const float* critic = ptr(critic_params);
-  const Rows actor_in = actor_mlp_.input_rows(ptr(actor_in_), 2 * batch, /*shared=*/true);
-  const Rows q_data = critic_mlp_.input_rows(ptr(q_in_data_), batch, true);
-  const Rows q_pi = critic_mlp_.input_rows(ptr(q_in_pi_), batch, true);
+  // Every member reads rows of its own: the agents' actors theirs, each twin its copy.
+  const Rows actor_in = actor_mlp_.input_rows(ptr(actor_in_), 2 * batch, /*shared=*/false);
+  const Rows q_data = critic_mlp_.input_rows(ptr(q_in_data_), batch, false);
+  const Rows q_pi = critic_mlp_.input_rows(ptr(q_in_pi_), batch, false);
 
   // Policy samples on obs and next_obs in one pass of 2B rows, then the Bellman target from
   // the target critics and the critic loss (whose kernel also steps the temperature).
   run(Kernel::kStage, p, d);
   actor_mlp_.forward(actor, actor_in, actor_ws_, d);
   run(Kernel::kPolicy, p, d);
-  critic_mlp_.forward(ptr(target_params), critic_mlp_.input_rows(ptr(q_in_next_), batch, true),
+  critic_mlp_.forward(ptr(target_params), critic_mlp_.input_rows(ptr(q_in_next_), batch, false),
                       target_ws_, d);
   critic_mlp_.forward(critic, q_data, data_ws_, d);
   run(Kernel::kCriticLoss, p, d);
@@ -347,8 +400,10 @@ void FusedSacUpdate::run_update(const Batch& b, bool update_targets) {
   run(Kernel::kActorLoss, p, d);
   critic_mlp_.backward(critic, q_pi, pi_ws_, nullptr, ptr(q_in_grad_), d);
   run(Kernel::kPolicyBackward, p, d);
-  actor_mlp_.backward(actor, actor_mlp_.input_rows(ptr(actor_in_), batch, true), actor_ws_,
-                      ptr(actor_grad), nullptr, d);
+  // The obs rows only: the first B of each agent's 2B.
+  const Rows actor_obs{actor_in.data, agents_,     batch,
+                       actor_in.cols, actor_in.ld, actor_in.member_stride};
+  actor_mlp_.backward(actor, actor_obs, actor_ws_, ptr(actor_grad), nullptr, d);
   adam_polyak(
       {ptr(actor_params), ptr(actor_grad), ptr(actor_exp_avg), ptr(actor_exp_avg_sq),
        actor_params.numel()},

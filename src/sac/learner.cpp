@@ -30,6 +30,19 @@ Temperature Temperature::parse(const std::string& ent_coef, const std::string& t
   return t;
 }
 
+SacConstants engine_constants(const SacConfig& config, int64_t act_dim, double action_limit) {
+  const Temperature temperature =
+      Temperature::parse(config.ent_coef, config.target_entropy, act_dim);
+  return SacConstants{static_cast<float>(config.gamma),
+                      static_cast<float>(action_limit),
+                      static_cast<float>(temperature.target_entropy),
+                      static_cast<float>(critic_weight_offset(config.critic_loss_weight)),
+                      temperature.learned,
+                      /*beta1=*/0.9,
+                      /*beta2=*/0.999,
+                      /*adam_eps=*/1e-8f};
+}
+
 SacLearner::SacLearner(const SacConfig& config, int64_t obs_dim, int64_t act_dim,
                        double action_limit, c10::Device device, uint64_t seed, UpdatePath path)
     : actor(nullptr),
@@ -59,14 +72,7 @@ SacLearner::SacLearner(const SacConfig& config, int64_t obs_dim, int64_t act_dim
   update_gen = make_generator(device, derive_seed(seed, kUpdateSeed));
   act_gen = make_generator(device, derive_seed(seed, kActSeed));
   if (path_ == UpdatePath::kFused) {
-    const SacConstants k{static_cast<float>(config.gamma),
-                         static_cast<float>(action_limit),
-                         static_cast<float>(temperature_.target_entropy),
-                         static_cast<float>(critic_weight_offset_),
-                         temperature_.learned,
-                         /*beta1=*/0.9,
-                         /*beta2=*/0.999,
-                         /*adam_eps=*/1e-8f};
+    const SacConstants k = engine_constants(config, act_dim, action_limit);
     engine = std::make_unique<FusedSacUpdate>(obs_dim, act_dim, config.pi_arch, config.qf_arch, k,
                                               static_cast<float>(config.tau), device);
     adopt_flat_parameters();

@@ -198,7 +198,7 @@ TEST_F(SweepCliTest, TinySweepAggregatesTheSeedsEvalsAndResumeSkipsFinishedOnes)
   const auto changed =
       run_cli("sweep --resume --seeds 3 --out " + out.string() + " --set sac.tau=0.02");
   EXPECT_NE(changed.code, 0);
-  EXPECT_THAT(changed.output, HasSubstr("sac.tau=0.005"));
+  EXPECT_THAT(changed.output, HasSubstr("sac.tau=" + shared["sac"]["tau"].dump()));
   EXPECT_THAT(changed.output, HasSubstr("only run.total_timesteps may change"));
   EXPECT_TRUE(std::filesystem::exists(out / "seed_3" / "eval.json"));
 }
@@ -225,7 +225,8 @@ TEST_F(SweepCliTest, LaterSeedsJoinTheAggregateAndOtherSettingsAreRefused) {
   const auto config = read_json_file(out / "config.json", "config");
   const auto other = run_cli("sweep --seeds 3 --set sac.tau=0.02" + tail);
   EXPECT_NE(other.code, 0);
-  EXPECT_THAT(other.output, HasSubstr("holds a sweep with sac.tau=0.005, now 0.02"));
+  EXPECT_THAT(other.output, HasSubstr("holds a sweep with sac.tau=" + config["sac"]["tau"].dump() +
+                                      ", now 0.02"));
   EXPECT_THAT(other.output, HasSubstr("use a new --out"));
   EXPECT_FALSE(std::filesystem::exists(out / "seed_3"));
   EXPECT_EQ(read_json_file(out / "config.json", "config"), config);

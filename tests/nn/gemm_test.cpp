@@ -136,8 +136,8 @@ TEST_P(GemmTest, CallsSplitAmongThreadsMatchTheReference) {
   check({false, true, 1024, 96, 96, 1, false, 0.0f, 0}, rng);         // input gradient
   check({true, false, 97, 96, 2048, 1, false, 0.0f, 0}, rng);         // weight gradient
   check({true, false, 65, 64, 1031, 2, false, 1.0f, 2}, rng);
-  check({false, false, 1031, 2, 97, 1, false, 0.0f, 0}, rng);         // a head
-  check({true, false, 97, 2, 2048, 1, false, 0.0f, 0}, rng);          // its weight gradient
+  check({false, false, 1031, 2, 97, 1, false, 0.0f, 0}, rng);  // a head
+  check({true, false, 97, 2, 2048, 1, false, 0.0f, 0}, rng);   // its weight gradient
   at::set_num_threads(threads);
 }
 

@@ -380,27 +380,30 @@ TEST(FusedUpdateTest, ReluGridsEqualTheCpuLoops) {
 }
 
 // The row kernels' grids (kThreadsPerBlock threads, rows not a multiple of it) equal
-// their CPU loops, and touch no row past the batch.
+// their CPU loops, and touch no row past the batch: for a population of two agents, so
+// that the agent-major layout is covered too (one agent is its special case).
 TEST(FusedUpdateTest, RowKernelGridsEqualTheCpuLoops) {
-  const int64_t batch = 300, obs = 3, act = 2, ldq = obs + act + 1;
+  const int64_t agents = 2, batch = 150, obs = 3, act = 2, ldq = obs + act + 1;
+  const int64_t rows = agents * batch;
   auto f = [](std::vector<int64_t> s) { return at::randn(s); };
-  at::Tensor o = f({batch, obs}), a = f({batch, act}), r = f({batch}), n = f({batch, obs});
-  at::Tensor d = (at::rand({batch}) < 0.3).to(at::kFloat);
-  at::Tensor actor_out = f({2 * batch, 2 * act}), eps = f({2 * batch, act});
-  at::Tensor q_in_grad = f({2, batch, obs + act});
-  at::Tensor scalars = at::zeros({kNumSacScalars});
+  at::Tensor o = f({rows, obs}), a = f({rows, act}), r = f({rows}), n = f({rows, obs});
+  at::Tensor d = (at::rand({rows}) < 0.3).to(at::kFloat);
+  at::Tensor actor_out = f({2 * rows, 2 * act}), eps = f({2 * rows, act});
+  at::Tensor q_in_grad = f({2 * agents, batch, obs + act});
+  at::Tensor scalars = at::zeros({agents * kNumSacScalars});
   scalars[kAlphaUsed] = 0.3;
+  scalars[kNumSacScalars + kAlphaUsed] = 0.7;
   struct Outputs {
     at::Tensor actor_in, log_prob, q_data, q_pi, q_next, actor_out_grad;
   };
   auto make = [&] {
-    return Outputs{at::full({2 * batch + 1, obs + 1}, 7.0), at::full({2 * batch + 1}, 7.0),
-                   at::full({batch + 1, ldq}, 7.0),         at::full({batch + 1, ldq}, 7.0),
-                   at::full({batch + 1, ldq}, 7.0),         at::full({batch + 1, 2 * act}, 7.0)};
+    return Outputs{at::full({2 * rows + 1, obs + 1}, 7.0), at::full({2 * rows + 1}, 7.0),
+                   at::full({2 * rows + 1, ldq}, 7.0),     at::full({2 * rows + 1, ldq}, 7.0),
+                   at::full({2 * rows + 1, ldq}, 7.0),     at::full({2 * rows + 1, 2 * act}, 7.0)};
   };
-  auto rows = [&](Outputs& out) {
+  auto make_rows = [&](Outputs& out) {
     SacRows p{};
-    p.batch = batch, p.obs_dim = obs, p.act_dim = act;
+    p.agents = agents, p.batch = batch, p.obs_dim = obs, p.act_dim = act;
     p.obs = o.data_ptr<float>(), p.act = a.data_ptr<float>(), p.reward = r.data_ptr<float>();
     p.next_obs = n.data_ptr<float>(), p.terminated = d.data_ptr<float>();
     p.actor_in = out.actor_in.data_ptr<float>(), p.actor_out = actor_out.data_ptr<float>();
@@ -412,15 +415,15 @@ TEST(FusedUpdateTest, RowKernelGridsEqualTheCpuLoops) {
     return p;
   };
   Outputs grid = make(), loop = make();
-  const SacRows pg = rows(grid), pl = rows(loop);
+  const SacRows pg = make_rows(grid), pl = make_rows(loop);
   const int64_t t = kThreadsPerBlock;
-  emulate(blocks_for(batch, t), t, [&](int64_t b, int64_t i) { stage_thread(pg, b, t, i); });
-  emulate(blocks_for(2 * batch, t), t, [&](int64_t b, int64_t i) { policy_thread(pg, b, t, i); });
-  emulate(blocks_for(batch, t), t,
+  emulate(blocks_for(rows, t), t, [&](int64_t b, int64_t i) { stage_thread(pg, b, t, i); });
+  emulate(blocks_for(2 * rows, t), t, [&](int64_t b, int64_t i) { policy_thread(pg, b, t, i); });
+  emulate(blocks_for(rows, t), t,
           [&](int64_t b, int64_t i) { policy_backward_thread(pg, b, t, i); });
-  for (int64_t i = 0; i < batch; ++i) stage_row(pl, i);
-  for (int64_t i = 0; i < 2 * batch; ++i) policy_row(pl, i);
-  for (int64_t i = 0; i < batch; ++i) policy_backward_row(pl, i);
+  for (int64_t i = 0; i < rows; ++i) stage_row(pl, i);
+  for (int64_t i = 0; i < 2 * rows; ++i) policy_row(pl, i);
+  for (int64_t i = 0; i < rows; ++i) policy_backward_row(pl, i);
   for (auto [x, y] : {std::pair{grid.actor_in, loop.actor_in},
                       {grid.log_prob, loop.log_prob},
                       {grid.q_data, loop.q_data},
@@ -430,11 +433,25 @@ TEST(FusedUpdateTest, RowKernelGridsEqualTheCpuLoops) {
     EXPECT_TRUE(at::equal(x, y));
     EXPECT_TRUE(at::equal(x[-1], at::full_like(x[-1], 7.0))) << "a row past the batch was written";
   }
-  // The staged rows are the batch with the ones columns.
-  EXPECT_TRUE(at::equal(grid.actor_in.narrow(0, 0, batch).narrow(1, 0, obs), o));
-  EXPECT_TRUE(at::equal(grid.actor_in.narrow(0, batch, batch).narrow(1, 0, obs), n));
-  EXPECT_TRUE(at::equal(grid.q_data.narrow(0, 0, batch).narrow(1, obs, act), a));
-  EXPECT_TRUE(at::equal(grid.q_pi.narrow(0, 0, batch).narrow(1, ldq - 1, 1), at::ones({batch, 1})));
+  // The staged rows are each agent's batch with the ones columns: its actor's obs rows then
+  // next_obs rows, and a copy for each of its twin critics.
+  for (int64_t k = 0; k < agents; ++k) {
+    const at::Tensor actor_rows = grid.actor_in.narrow(0, k * 2 * batch, 2 * batch);
+    EXPECT_TRUE(
+        at::equal(actor_rows.narrow(0, 0, batch).narrow(1, 0, obs), o.narrow(0, k * batch, batch)));
+    EXPECT_TRUE(at::equal(actor_rows.narrow(0, batch, batch).narrow(1, 0, obs),
+                          n.narrow(0, k * batch, batch)));
+    for (int64_t c = 0; c < 2; ++c) {
+      const int64_t member = (2 * k + c) * batch;
+      EXPECT_TRUE(at::equal(grid.q_data.narrow(0, member, batch).narrow(1, obs, act),
+                            a.narrow(0, k * batch, batch)));
+      EXPECT_TRUE(at::equal(grid.q_pi.narrow(0, member, batch).narrow(1, ldq - 1, 1),
+                            at::ones({batch, 1})));
+      // Both twins get the same sampled action.
+      EXPECT_TRUE(at::equal(grid.q_next.narrow(0, member, batch),
+                            grid.q_next.narrow(0, 2 * k * batch, batch)));
+    }
+  }
 
   // The acting kernels over n envs, not a multiple of the block.
   const int64_t n_env = t + 3;

@@ -8,6 +8,7 @@
 #include <c10/core/Device.h>
 
 #include <cstdint>
+#include <vector>
 
 #include "vecsac/nn/flat_mlp.h"
 #include "vecsac/replay/replay_buffer.h"
@@ -15,23 +16,33 @@
 
 namespace vecsac {
 
-/// One SAC gradient step in SB3's order (temperature, critics, actor, targets) as ~45
-/// device launches: per MLP layer one GEMM forward (bias folded in through a ones column)
-/// plus a ReLU kernel, and two GEMMs plus a ReLU-backward kernel backward; between them
-/// seven fused kernels (nn/flat_mlp.h, sac/fused_update_math.h). Its results equal
-/// SacLearner's autograd update (the oracle in tests/sac/fused_update_test.cpp) to float
-/// round-off. Every tensor is allocated at construction or at the first update of a new
-/// batch size; the host only enqueues work, so nothing waits for the device.
+/// One SAC gradient step in SB3's order (temperature, critics, actor, targets) as ~40
+/// device launches: per MLP layer one GEMM forward (bias folded in through a ones column,
+/// the ReLU in the GEMM's epilogue), and two GEMMs plus a ReLU-backward kernel backward;
+/// between them seven fused kernels (nn/flat_mlp.h, sac/fused_update_math.h). Its results
+/// equal SacLearner's autograd update (the oracle in tests/sac/fused_update_test.cpp) to
+/// float round-off. Every tensor is allocated at construction or at the first update of a
+/// new batch size; the host only enqueues work, so nothing waits for the device.
+///
+/// `agents` K > 1 makes it a population: K independent agents (actors, twin critics,
+/// targets, temperatures, Adam moments) whose every GEMM and kernel runs once for all of
+/// them, so the launch count does not grow with K. Their batches come agent-major
+/// ([K * B, ...]); agent k's networks are member k of the actor's ensemble and members 2k,
+/// 2k + 1 of the critics'. They share their hyperparameters (one learning rate and Adam
+/// step for all; fused_update_math.h's scalar slots are per agent).
 class FusedSacUpdate {
  public:
   FusedSacUpdate(int64_t obs_dim, int64_t act_dim, const std::vector<int64_t>& pi_arch,
                  const std::vector<int64_t>& qf_arch, const SacConstants& constants, float tau,
-                 c10::Device device);
+                 c10::Device device, int64_t agents = 1);
 
   /// One gradient step on `batch` ([B, obs], [B, act], [B], [B, obs], [B] float32 on the
   /// engine's device, contiguous). The policy noise of pi(obs) and pi(next_obs) is one
   /// draw of [2, B, act] standard normals from `gen`. update_targets: Polyak this step.
   void update(const Batch& batch, at::Generator& gen, bool update_targets);
+  /// A population's step with one generator per agent: agent k's noise is the draw its
+  /// generator would give a single run's update (one ATen op per agent, for now).
+  void update(const Batch& batch, std::vector<at::Generator>& gens, bool update_targets);
   /// The same with the noise given ([2, B, act] or [2B, act]): the CUDA tests feed both
   /// devices one draw, since their generators differ.
   void update_with_noise(const Batch& batch, const at::Tensor& eps, bool update_targets);
@@ -40,7 +51,10 @@ class FusedSacUpdate {
   /// squashed Gaussian, the noise one draw of [n, act] standard normals from `gen`: a staging
   /// kernel, the actor's GEMMs and ReLUs, the draw and a sampling kernel, into buffers of the
   /// engine's that the next act() overwrites (allocated on the first act of each n).
+  /// A population's obs are [K * n, obs] (agent-major) and so are its actions.
   const at::Tensor& act(const at::Tensor& obs, at::Generator& gen);
+  /// The same with one generator per agent, as update().
+  const at::Tensor& act(const at::Tensor& obs, std::vector<at::Generator>& gens);
 
   /// Adam's step size for the next updates (one device write; schedules call it).
   void set_learning_rate(double lr);
@@ -48,21 +62,25 @@ class FusedSacUpdate {
   const FlatMlp& actor_mlp() const { return actor_mlp_; }
   const FlatMlp& critic_mlp() const { return critic_mlp_; }
   c10::Device device() const { return device_; }
+  int64_t agents() const { return agents_; }
 
   // Flat buffers ([num_params] each). The actor's and critics' modules hold views of the
   // parameter buffers (SacLearner), so acting, evaluation and checkpoints see them.
   at::Tensor actor_params, critic_params, target_params;
   at::Tensor actor_grad, critic_grad;  ///< the last update's gradients
   at::Tensor actor_exp_avg, actor_exp_avg_sq, critic_exp_avg, critic_exp_avg_sq;
-  at::Tensor scalars;  ///< [kNumSacScalars] (fused_update_math.h): log alpha, Adam, statistics
+  at::Tensor scalars;  ///< [K * kNumSacScalars] (fused_update_math.h): log alpha, Adam, statistics
 
  private:
   void prepare(const Batch& batch);
+  void check_generators(const std::vector<at::Generator>& gens) const;
+  void stage_act(const at::Tensor& obs);  // acting up to the noise draw
+  const at::Tensor& sample_act();
   void run_update(const Batch& batch, bool update_targets);
   void allocate(int64_t batch);
   SacRows rows(const Batch& batch);
 
-  int64_t obs_dim_, act_dim_;
+  int64_t agents_, obs_dim_, act_dim_;
   FlatMlp actor_mlp_, critic_mlp_;
   SacConstants constants_;
   float tau_;
@@ -73,6 +91,8 @@ class FusedSacUpdate {
   at::Tensor target_, weight_;
   MlpWorkspace act_ws_;  // acting: sized by the number of envs, apart from the update's
   at::Tensor act_in_, act_eps_, act_action_;
+  at::Tensor act_out_;  // act_action_ as [K * n, act]
+  ActRows act_rows_{};
 };
 
 }  // namespace vecsac

@@ -14,19 +14,19 @@ namespace vecsac {
 VECSAC_HD inline void stage_thread(const SacRows& p, int64_t block, int64_t threads,
                                    int64_t thread) {
   const int64_t i = linear_index(block, threads, thread);
-  if (i < p.batch) stage_row(p, i);
+  if (i < p.agents * p.batch) stage_row(p, i);
 }
 
 VECSAC_HD inline void policy_thread(const SacRows& p, int64_t block, int64_t threads,
                                     int64_t thread) {
   const int64_t i = linear_index(block, threads, thread);
-  if (i < 2 * p.batch) policy_row(p, i);
+  if (i < p.agents * 2 * p.batch) policy_row(p, i);
 }
 
 VECSAC_HD inline void policy_backward_thread(const SacRows& p, int64_t block, int64_t threads,
                                              int64_t thread) {
   const int64_t i = linear_index(block, threads, thread);
-  if (i < p.batch) policy_backward_row(p, i);
+  if (i < p.agents * p.batch) policy_backward_row(p, i);
 }
 
 VECSAC_HD inline void act_stage_thread(const ActRows& p, int64_t block, int64_t threads,
@@ -51,8 +51,9 @@ VECSAC_HD inline void adam_polyak_thread(const AdamRows& adam, const PolyakRows&
   if (i < polyak.n) polyak_element(polyak, i);
 }
 
-/// The two loss kernels reduce over the batch, so each is one block of kReduceThreads
-/// threads striding over the rows, with a fixed reduction order (deterministic).
+/// The two loss kernels reduce over each agent's batch, so each is one block per agent of
+/// kReduceThreads threads striding over its rows, with a fixed reduction order
+/// (deterministic).
 inline constexpr int kReduceThreads = 512;
 
 /// Device pointers; one kernel each on `stream`.

@@ -43,24 +43,28 @@ struct SacConstants {
   float adam_eps;
 };
 
-/// Device pointers of one update. B = batch, O = obs dim, A = act dim. Critic inputs are
-/// [B, O + A + 1] rows [obs, act, 1]; the actor's are [2B, O + 1]: obs rows, then next_obs.
+/// Device pointers of one update of K agents (a population; K = 1 for one run), each with
+/// its own batch of B rows. O = obs dim, A = act dim. Everything is agent-major: the batch
+/// is [K * B, ...] (agent k's rows k * B ... k * B + B - 1); the actor's input and output are
+/// [K, 2B, ...] (each agent's obs rows, then its next_obs rows); the critics are 2K networks,
+/// agent k's twins members 2k and 2k + 1, and each member has its own copy of its agent's
+/// input rows [O, A, 1], so that every GEMM of the update is one batched call with one stride.
 struct SacRows {
-  int64_t batch, obs_dim, act_dim;
+  int64_t agents, batch, obs_dim, act_dim;
   // The sampled batch, row-major and contiguous.
   const float *obs, *act, *reward, *next_obs, *terminated;
-  float* actor_in;         ///< [2B, O + 1]
-  const float* actor_out;  ///< [2B, 2A]: mean, then log_std before its clamp
-  const float* eps;        ///< [2B, A] standard normal draws: pi(obs), then pi(next_obs)
-  float* log_prob;         ///< [2B]
-  float *q_in_data, *q_in_pi, *q_in_next;  ///< [B, O + A + 1]
-  const float *q_target, *q_data, *q_pi;   ///< [2, B] critic outputs
-  float* q_data_grad;                      ///< [2, B] d critic loss / d q_data
-  float* q_pi_grad;                        ///< [2, B] d actor loss / d q_pi
-  const float* q_in_grad;  ///< [2, B, O + A] d actor loss / d (obs, act) through each critic
-  float* actor_out_grad;   ///< [B, 2A]
-  float *target, *weight;  ///< [B] scratch: the Bellman target and the unnormalised weight
-  float* scalars;          ///< [kNumSacScalars]
+  float* actor_in;         ///< [K, 2B, O + 1]
+  const float* actor_out;  ///< [K, 2B, 2A]: mean, then log_std before its clamp
+  const float* eps;        ///< [K, 2B, A] standard normal draws: pi(obs), then pi(next_obs)
+  float* log_prob;         ///< [K, 2B]
+  float *q_in_data, *q_in_pi, *q_in_next;  ///< [2K, B, O + A + 1]
+  const float *q_target, *q_data, *q_pi;   ///< [2K, B] critic outputs
+  float* q_data_grad;                      ///< [2K, B] d critic loss / d q_data
+  float* q_pi_grad;                        ///< [2K, B] d actor loss / d q_pi
+  const float* q_in_grad;  ///< [2K, B, O + A] d actor loss / d (obs, act) through each critic
+  float* actor_out_grad;   ///< [K, 2B, 2A] (the first B rows of each agent)
+  float *target, *weight;  ///< [K, B] scratch: the Bellman target and the unnormalised weight
+  float* scalars;          ///< [K, kNumSacScalars]
   SacConstants k;
 };
 
@@ -68,42 +72,60 @@ inline constexpr float kLogStdLo = -20.0f, kLogStdHi = 2.0f;
 
 VECSAC_HD inline int64_t q_in_width(const SacRows& p) { return p.obs_dim + p.act_dim + 1; }
 
-/// Row i < B: copies the batch into the actor's and the critics' input rows, with the
-/// ones columns that carry the biases (nn/flat_mlp.h).
+/// Agent k's scalar slots.
+VECSAC_HD inline float* agent_scalars(const SacRows& p, int64_t k) {
+  return p.scalars + k * kNumSacScalars;
+}
+
+/// The row of critic member m's row r in a [2K, B, ...] array.
+VECSAC_HD inline int64_t member_row(const SacRows& p, int64_t m, int64_t r) {
+  return m * p.batch + r;
+}
+
+/// Row i < K * B of the batch: copies it into its agent's actor input rows and into both
+/// twins' critic input rows, with the ones columns that carry the biases (nn/flat_mlp.h).
 VECSAC_HD inline void stage_row(const SacRows& p, int64_t i) {
   const int64_t o = p.obs_dim, a = p.act_dim, ldq = q_in_width(p);
-  float* self = p.actor_in + i * (o + 1);
-  float* next = p.actor_in + (p.batch + i) * (o + 1);
-  float* data = p.q_in_data + i * ldq;
-  float* pi = p.q_in_pi + i * ldq;
-  float* q_next = p.q_in_next + i * ldq;
-  for (int64_t j = 0; j < o; ++j) {
-    const float x = p.obs[i * o + j], y = p.next_obs[i * o + j];
-    self[j] = x, data[j] = x, pi[j] = x;
-    next[j] = y, q_next[j] = y;
-  }
-  for (int64_t j = 0; j < a; ++j) data[o + j] = p.act[i * a + j];
+  const int64_t k = i / p.batch, r = i % p.batch;
+  float* self = p.actor_in + (k * 2 * p.batch + r) * (o + 1);
+  float* next = self + p.batch * (o + 1);
+  for (int64_t j = 0; j < o; ++j) self[j] = p.obs[i * o + j], next[j] = p.next_obs[i * o + j];
   self[o] = 1.0f, next[o] = 1.0f;
-  data[ldq - 1] = 1.0f, pi[ldq - 1] = 1.0f, q_next[ldq - 1] = 1.0f;
+  for (int64_t c = 0; c < 2; ++c) {
+    const int64_t row = member_row(p, 2 * k + c, r) * ldq;
+    float* data = p.q_in_data + row;
+    float* pi = p.q_in_pi + row;
+    float* q_next = p.q_in_next + row;
+    for (int64_t j = 0; j < o; ++j) {
+      const float x = p.obs[i * o + j];
+      data[j] = x, pi[j] = x, q_next[j] = p.next_obs[i * o + j];
+    }
+    for (int64_t j = 0; j < a; ++j) data[o + j] = p.act[i * a + j];
+    data[ldq - 1] = 1.0f, pi[ldq - 1] = 1.0f, q_next[ldq - 1] = 1.0f;
+  }
 }
 
 VECSAC_HD inline float clamp_log_std(float s) {
   return s < kLogStdLo ? kLogStdLo : (s > kLogStdHi ? kLogStdHi : s);
 }
 
-/// Row i < 2B of the actor's output: the squashed-Gaussian sample, written into the
-/// action columns of q_in_pi (i < B) or q_in_next (i >= B), and its log-density.
+/// Row i < K * 2B of the actor's output: the squashed-Gaussian sample, written into the
+/// action columns of both twins' q_in_pi rows (an obs row) or q_in_next rows (a next_obs
+/// row), and its log-density.
 VECSAC_HD inline void policy_row(const SacRows& p, int64_t i) {
-  const int64_t a = p.act_dim;
+  const int64_t a = p.act_dim, ldq = q_in_width(p);
+  const int64_t k = i / (2 * p.batch), j = i % (2 * p.batch);
+  const bool next = j >= p.batch;
+  const int64_t r = next ? j - p.batch : j;
   const float* z = p.actor_out + i * 2 * a;
   const float* e = p.eps + i * a;
-  float* action =
-      (i < p.batch ? p.q_in_pi + i * q_in_width(p) : p.q_in_next + (i - p.batch) * q_in_width(p)) +
-      p.obs_dim;
+  float* action0 = (next ? p.q_in_next : p.q_in_pi) + member_row(p, 2 * k, r) * ldq + p.obs_dim;
+  float* action1 = action0 + p.batch * ldq;  // the other twin's copy
   float log_prob = 0.0f;
-  for (int64_t j = 0; j < a; ++j) {
-    log_prob += squashed_gaussian_element(z[j], clamp_log_std(z[a + j]), e[j], p.k.action_scale,
-                                          &action[j]);
+  for (int64_t d = 0; d < a; ++d) {
+    log_prob += squashed_gaussian_element(z[d], clamp_log_std(z[a + d]), e[d], p.k.action_scale,
+                                          &action0[d]);
+    action1[d] = action0[d];
   }
   p.log_prob[i] = log_prob;
 }
@@ -136,15 +158,17 @@ VECSAC_HD inline void act_sample_row(const ActRows& p, int64_t i) {
   }
 }
 
-/// Row i of the critic loss, first pass: the soft Bellman target
+/// Row r of agent k's critic loss, first pass: the soft Bellman target
 /// y = r + gamma (1 - terminated) (min of the target critics - alpha log pi(a'|s')),
 /// stored with its unnormalised weight 1 / (c + |y|) (1 for uniform weights), which the
 /// row returns for the batch mean.
-VECSAC_HD inline float critic_target_row(const SacRows& p, int64_t i, float alpha) {
-  const float q0 = p.q_target[i], q1 = p.q_target[p.batch + i];
+VECSAC_HD inline float critic_target_row(const SacRows& p, int64_t k, int64_t r, float alpha) {
+  const int64_t i = k * p.batch + r;
+  const float q0 = p.q_target[member_row(p, 2 * k, r)];
+  const float q1 = p.q_target[member_row(p, 2 * k + 1, r)];
   const float next_q = (q1 < q0 || q1 != q1) ? q1 : q0;  // a NaN wins, as in torch's min
-  const float y = p.reward[i] +
-                  p.k.gamma * (1.0f - p.terminated[i]) * (next_q - alpha * p.log_prob[p.batch + i]);
+  const float y = p.reward[i] + p.k.gamma * (1.0f - p.terminated[i]) *
+                                    (next_q - alpha * p.log_prob[k * 2 * p.batch + p.batch + r]);
   const float w = p.k.weight_offset > 0.0f ? 1.0f / (fabsf(y) + p.k.weight_offset) : 1.0f;
   p.target[i] = y;
   p.weight[i] = w;
@@ -153,21 +177,30 @@ VECSAC_HD inline float critic_target_row(const SacRows& p, int64_t i, float alph
 
 /// Second pass: d loss / d q for loss = 0.5 sum_critics mean_i w_i (q - y)^2, with the
 /// weights scaled to mean 1 (inv_mean_weight). Returns the row's sum of w (q - y)^2.
-VECSAC_HD inline float critic_grad_row(const SacRows& p, int64_t i, float inv_mean_weight) {
+VECSAC_HD inline float critic_grad_row(const SacRows& p, int64_t k, int64_t r,
+                                       float inv_mean_weight) {
+  const int64_t i = k * p.batch + r;
   const float w = p.weight[i] * inv_mean_weight, inv_b = 1.0f / static_cast<float>(p.batch);
   float loss = 0.0f;
   for (int64_t c = 0; c < 2; ++c) {
-    const float d = p.q_data[c * p.batch + i] - p.target[i];
-    p.q_data_grad[c * p.batch + i] = w * d * inv_b;
+    const int64_t at = member_row(p, 2 * k + c, r);
+    const float d = p.q_data[at] - p.target[i];
+    p.q_data_grad[at] = w * d * inv_b;
     loss += w * d * d;
   }
   return loss;
 }
 
-/// Adam's per-update scalars and the temperature's own step, once per update after the
-/// critic loss's reductions (sum_log_prob over pi(obs), qf_sum from critic_grad_row).
-VECSAC_HD inline void finish_critic_loss(const SacRows& p, float sum_log_prob, float qf_sum) {
-  float* s = p.scalars;
+/// Agent k's log pi(a|s) over its obs rows (the entropy's estimate), for the sums.
+VECSAC_HD inline float obs_log_prob(const SacRows& p, int64_t k, int64_t r) {
+  return p.log_prob[k * 2 * p.batch + r];
+}
+
+/// Adam's per-update scalars and the temperature's own step, once per update and agent after
+/// the critic loss's reductions (sum_log_prob over pi(obs), qf_sum from critic_grad_row).
+VECSAC_HD inline void finish_critic_loss(const SacRows& p, int64_t k, float sum_log_prob,
+                                         float qf_sum) {
+  float* s = agent_scalars(p, k);
   const float inv_b = 1.0f / static_cast<float>(p.batch);
   const float log_alpha = s[kLogAlpha], alpha = s[kAlphaUsed];
   const double step = static_cast<double>(s[kAdamStep]) + 1.0;
@@ -193,36 +226,42 @@ VECSAC_HD inline void finish_critic_loss(const SacRows& p, float sum_log_prob, f
   s[kStatEntropy] += -mean_log_prob;
 }
 
-/// The actor loss's statistics, once per update after its reductions.
-VECSAC_HD inline void finish_actor_loss(const SacRows& p, float loss_sum, float q_min_sum) {
+/// The actor loss's statistics, once per update and agent after its reductions.
+VECSAC_HD inline void finish_actor_loss(const SacRows& p, int64_t k, float loss_sum,
+                                        float q_min_sum) {
   const float inv_b = 1.0f / static_cast<float>(p.batch);
-  p.scalars[kStatActorLoss] += loss_sum * inv_b;
-  p.scalars[kStatQMean] += q_min_sum * inv_b;
+  float* s = agent_scalars(p, k);
+  s[kStatActorLoss] += loss_sum * inv_b;
+  s[kStatQMean] += q_min_sum * inv_b;
 }
 
-/// Row i < B of the actor loss mean(alpha log pi - min of the critics): d loss / d q_pi
+/// Row r of agent k's actor loss mean(alpha log pi - min of the critics): d loss / d q_pi
 /// (-1/B on the smaller critic, as torch's min sends the gradient to the first minimum);
 /// returns the row's loss term, and its min in *q_min.
-VECSAC_HD inline float actor_loss_row(const SacRows& p, int64_t i, float alpha, float* q_min) {
-  const float q0 = p.q_pi[i], q1 = p.q_pi[p.batch + i];
+VECSAC_HD inline float actor_loss_row(const SacRows& p, int64_t k, int64_t r, float alpha,
+                                      float* q_min) {
+  const int64_t at0 = member_row(p, 2 * k, r), at1 = member_row(p, 2 * k + 1, r);
+  const float q0 = p.q_pi[at0], q1 = p.q_pi[at1];
   const float g = -1.0f / static_cast<float>(p.batch);
   const bool first = q0 <= q1 || q0 != q0;  // ties and NaN as torch's min: the first
-  p.q_pi_grad[i] = first ? g : 0.0f;
-  p.q_pi_grad[p.batch + i] = first ? 0.0f : g;
+  p.q_pi_grad[at0] = first ? g : 0.0f;
+  p.q_pi_grad[at1] = first ? 0.0f : g;
   *q_min = first ? q0 : q1;
-  return alpha * p.log_prob[i] - *q_min;
+  return alpha * obs_log_prob(p, k, r) - *q_min;
 }
 
-/// Row i < B: d actor loss / d (mean, raw log_std), from the action's gradient through both
-/// critics and the log-density's alpha / B; the clamp passes gradient inside [lo, hi].
+/// Row i < K * B (agent k = i / B, row r): d actor loss / d (mean, raw log_std), from the
+/// action's gradient through both twins and the log-density's alpha / B; the clamp passes
+/// gradient inside [lo, hi].
 VECSAC_HD inline void policy_backward_row(const SacRows& p, int64_t i) {
   const int64_t a = p.act_dim, width = p.obs_dim + a;
-  const float* z = p.actor_out + i * 2 * a;
-  const float* e = p.eps + i * a;
-  const float* g0 = p.q_in_grad + i * width + p.obs_dim;
+  const int64_t k = i / p.batch, r = i % p.batch, row = k * 2 * p.batch + r;
+  const float* z = p.actor_out + row * 2 * a;
+  const float* e = p.eps + row * a;
+  const float* g0 = p.q_in_grad + member_row(p, 2 * k, r) * width + p.obs_dim;
   const float* g1 = g0 + p.batch * width;
-  const float grad_log_prob = p.scalars[kAlphaUsed] / static_cast<float>(p.batch);
-  float* out = p.actor_out_grad + i * 2 * a;
+  const float grad_log_prob = agent_scalars(p, k)[kAlphaUsed] / static_cast<float>(p.batch);
+  float* out = p.actor_out_grad + row * 2 * a;
   for (int64_t j = 0; j < a; ++j) {
     const float raw = z[a + j];
     float gm, gs;

@@ -34,6 +34,10 @@ struct Temperature {
                            int64_t act_dim);
 };
 
+/// The fused engine's fixed hyperparameters for `config` (its temperature and critic-weight
+/// strings parsed), as SacLearner builds its engine; a population's engine takes the same.
+SacConstants engine_constants(const SacConfig& config, int64_t act_dim, double action_limit);
+
 /// How SacLearner::update computes a gradient step.
 enum class UpdatePath {
   kFused,    ///< FusedSacUpdate: flat buffers, explicit backward, fused kernels (the default)

@@ -1,0 +1,194 @@
+/// @brief A population of K agents in one FusedSacUpdate against K single-agent engines:
+/// agent k of the population is agent k alone (issue #15 §3), at the level of the update
+/// and of acting, and the population's launch count is one agent's.
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <memory>
+#include <vector>
+
+#include "vecsac/nn/launch_count.h"
+#include "vecsac/sac/fused_update.h"
+#include "vecsac/util/generator.h"
+
+namespace vecsac {
+namespace {
+
+const c10::Device kCpu(c10::kCPU);
+constexpr int64_t kObs = 3, kAct = 2, kBatch = 70, kAgents = 3;
+const std::vector<int64_t> kPi = {24, 24}, kQf = {16, 16};
+
+SacConstants constants(bool relative) {
+  return SacConstants{0.95f, 2.0f, -2.0f, relative ? 0.3f : 0.0f, true, 0.9, 0.999, 1e-8f};
+}
+
+std::unique_ptr<FusedSacUpdate> engine(int64_t agents, bool relative) {
+  auto e = std::make_unique<FusedSacUpdate>(kObs, kAct, kPi, kQf, constants(relative), 0.05f, kCpu,
+                                            agents);
+  e->set_learning_rate(1e-3);
+  return e;
+}
+
+// Agent k's single engine gets random parameters of its own (seed 100 + k) and a
+// temperature of its own; the population takes the same values into member k.
+void init_single(FusedSacUpdate& e, int64_t k) {
+  at::Generator gen = make_generator(kCpu, 100 + k);
+  for (at::Tensor* t : {&e.actor_params, &e.critic_params}) t->uniform_(-0.4, 0.4, gen);
+  e.target_params.copy_(e.critic_params);
+  e.scalars[kLogAlpha] = std::log(0.05 * (k + 1));
+}
+
+// Member `e` (of `per_agent` per agent: 1 for actors, 2 for critics) of every layer of a
+// population's flat buffer, as the single engine's buffer of that agent.
+void copy_into(const FlatMlp& pop_mlp, const at::Tensor& pop, const FlatMlp& single_mlp,
+               const at::Tensor& single, int64_t k, int64_t per_agent) {
+  const auto dst = pop_mlp.parameter_views(pop);
+  const auto src = single_mlp.parameter_views(single);
+  for (size_t i = 0; i < dst.size(); ++i) dst[i].narrow(0, k * per_agent, per_agent).copy_(src[i]);
+}
+
+at::Tensor member_of(const FlatMlp& pop_mlp, const at::Tensor& pop, int64_t k, int64_t per_agent) {
+  std::vector<at::Tensor> parts;
+  for (const at::Tensor& v : pop_mlp.parameter_views(pop)) {
+    parts.push_back(v.narrow(0, k * per_agent, per_agent).reshape({-1}));
+  }
+  return at::cat(parts);
+}
+
+at::Tensor flat_of(const FlatMlp& mlp, const at::Tensor& flat) {
+  std::vector<at::Tensor> parts;
+  for (const at::Tensor& v : mlp.parameter_views(flat)) parts.push_back(v.reshape({-1}));
+  return at::cat(parts);
+}
+
+Batch random_batch(at::Generator& gen) {
+  Batch b;
+  b.obs = at::randn({kBatch, kObs}, gen);
+  b.act = (at::rand({kBatch, kAct}, gen) * 2 - 1) * 2;
+  b.reward = -at::rand({kBatch}, gen) * 3;
+  b.next_obs = b.obs + 0.1 * at::randn({kBatch, kObs}, gen);
+  b.terminated = (at::rand({kBatch}, gen) < 0.2).to(at::kFloat);
+  return b;
+}
+
+Batch concat(const std::vector<Batch>& bs) {
+  auto cat = [&](at::Tensor Batch::*field) {
+    std::vector<at::Tensor> parts;
+    for (const Batch& b : bs) parts.push_back(b.*field);
+    return at::cat(parts);
+  };
+  return {cat(&Batch::obs), cat(&Batch::act), cat(&Batch::reward), cat(&Batch::next_obs),
+          cat(&Batch::terminated)};
+}
+
+// Every buffer of agent k in the population equals its single engine's, bit for bit: the
+// population runs the same kernels on the same rows, each element summed in the same order.
+void expect_agent_equals_single(const FusedSacUpdate& pop, const FusedSacUpdate& single, int64_t k,
+                                const char* when) {
+  const FlatMlp &pa = pop.actor_mlp(), &pc = pop.critic_mlp();
+  const FlatMlp &sa = single.actor_mlp(), &sc = single.critic_mlp();
+  EXPECT_TRUE(at::equal(member_of(pa, pop.actor_params, k, 1), flat_of(sa, single.actor_params)))
+      << "actor, agent " << k << ", " << when;
+  EXPECT_TRUE(at::equal(member_of(pc, pop.critic_params, k, 2), flat_of(sc, single.critic_params)))
+      << "critics, agent " << k << ", " << when;
+  EXPECT_TRUE(at::equal(member_of(pc, pop.target_params, k, 2), flat_of(sc, single.target_params)))
+      << "targets, agent " << k << ", " << when;
+  EXPECT_TRUE(
+      at::equal(member_of(pa, pop.actor_exp_avg_sq, k, 1), flat_of(sa, single.actor_exp_avg_sq)))
+      << "actor Adam, agent " << k << ", " << when;
+  EXPECT_TRUE(at::equal(pop.scalars.narrow(0, k * kNumSacScalars, kNumSacScalars), single.scalars))
+      << "temperature, Adam step and statistics, agent " << k << ", " << when;
+}
+
+class PopulationUpdateTest : public ::testing::TestWithParam<bool> {};
+
+TEST_P(PopulationUpdateTest, AgentKOfAPopulationIsAgentKAlone) {
+  const bool relative = GetParam();
+  std::vector<std::unique_ptr<FusedSacUpdate>> singles;
+  auto pop = engine(kAgents, relative);
+  std::vector<at::Generator> single_gens, pop_gens, data_gens;
+  for (int64_t k = 0; k < kAgents; ++k) {
+    singles.push_back(engine(1, relative));
+    init_single(*singles[k], k);
+    copy_into(pop->actor_mlp(), pop->actor_params, singles[k]->actor_mlp(),
+              singles[k]->actor_params, k, 1);
+    for (auto [to, from] : {std::pair{&pop->critic_params, &singles[k]->critic_params},
+                            {&pop->target_params, &singles[k]->target_params}}) {
+      copy_into(pop->critic_mlp(), *to, singles[k]->critic_mlp(), *from, k, 2);
+    }
+    pop->scalars.narrow(0, k * kNumSacScalars, kNumSacScalars).copy_(singles[k]->scalars);
+    single_gens.push_back(make_generator(kCpu, 7 + k));
+    pop_gens.push_back(make_generator(kCpu, 7 + k));
+    data_gens.push_back(make_generator(kCpu, 50 + k));
+  }
+  for (int step = 1; step <= 30; ++step) {
+    std::vector<Batch> batches;
+    for (int64_t k = 0; k < kAgents; ++k) batches.push_back(random_batch(data_gens[k]));
+    const bool targets = step % 2 == 0;
+    for (int64_t k = 0; k < kAgents; ++k) singles[k]->update(batches[k], single_gens[k], targets);
+    pop->update(concat(batches), pop_gens, targets);
+    if (step == 1 || step == 30) {
+      for (int64_t k = 0; k < kAgents; ++k) {
+        expect_agent_equals_single(*pop, *singles[k], k, step == 1 ? "step 1" : "step 30");
+      }
+    }
+  }
+  // The agents did not all learn alike: their temperatures started apart and stay apart.
+  EXPECT_NE(pop->scalars[kLogAlpha].item<float>(),
+            pop->scalars[kNumSacScalars + kLogAlpha].item<float>());
+
+  // Acting: agent k's actions for its envs are its single engine's, from the same stream.
+  const at::Tensor obs = at::randn({kAgents * 5, kObs});
+  std::vector<at::Generator> act_single, act_pop;
+  for (int64_t k = 0; k < kAgents; ++k) {
+    act_single.push_back(make_generator(kCpu, 90 + k));
+    act_pop.push_back(make_generator(kCpu, 90 + k));
+  }
+  const at::Tensor actions = pop->act(obs, act_pop).clone();
+  ASSERT_EQ(actions.sizes(), (std::vector<int64_t>{kAgents * 5, kAct}));
+  for (int64_t k = 0; k < kAgents; ++k) {
+    const at::Tensor own = singles[k]->act(obs.narrow(0, k * 5, 5).contiguous(), act_single[k]);
+    EXPECT_TRUE(at::equal(actions.narrow(0, k * 5, 5), own)) << "agent " << k;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(CriticWeights, PopulationUpdateTest, ::testing::Values(false, true),
+                         [](const auto& info) {
+                           return info.param ? std::string("Relative") : std::string("Uniform");
+                         });
+
+// The population's launches are one agent's: every GEMM and kernel runs once for all.
+TEST(PopulationUpdateTest, LaunchCountDoesNotGrowWithTheAgents) {
+  at::Generator data = make_generator(kCpu, 3);
+  std::vector<int64_t> launches;
+  for (const int64_t agents : {int64_t{1}, int64_t{4}}) {
+    auto e = engine(agents, true);
+    at::Generator gen = make_generator(kCpu, 4);
+    std::vector<Batch> batches;
+    for (int64_t k = 0; k < agents; ++k) batches.push_back(random_batch(data));
+    const Batch b = concat(batches);
+    e->update(b, gen, true);
+    const int64_t before = launch_count().load();
+    e->update(b, gen, true);
+    launches.push_back(launch_count().load() - before);
+  }
+  EXPECT_EQ(launches[0], launches[1]);
+}
+
+TEST(PopulationUpdateTest, RefusesABatchNotSplitIntoItsAgents) {
+  auto e = engine(kAgents, false);
+  at::Generator data = make_generator(kCpu, 5), gen = make_generator(kCpu, 6);
+  const Batch odd = random_batch(data);  // 70 rows: not a multiple of 3
+  try {
+    e->update(odd, gen, false);
+    FAIL() << "a batch of 70 rows was taken for 3 agents";
+  } catch (const c10::Error& err) {
+    EXPECT_NE(std::string(err.what()).find("multiple of 3 rows"), std::string::npos) << err.what();
+  }
+  std::vector<at::Generator> two = {make_generator(kCpu, 1), make_generator(kCpu, 2)};
+  EXPECT_THROW(e->update(concat({odd, odd, odd}), two, false), c10::Error);
+}
+
+}  // namespace
+}  // namespace vecsac
