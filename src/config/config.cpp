@@ -388,10 +388,11 @@ void validate(const Config& c) {
   require(s.target_update_interval >= 1, "sac.target_update_interval",
           str(s.target_update_interval), "must be >= 1");
   for (const auto& [arch, name] : {std::pair{&s.pi_arch, ".pi"}, std::pair{&s.qf_arch, ".qf"}}) {
-    require(
-        !arch->empty() && std::all_of(arch->begin(), arch->end(), [](int64_t w) { return w >= 1; }),
-        "sac.policy_kwargs.net_arch" + std::string(s.pi_arch == s.qf_arch ? "" : name),
-        json(*arch).dump(), "must be a non-empty list of widths >= 1");
+    // The engine's per-agent optimizer step reads a fixed-size layer table (nn/flat_layout.h).
+    require(!arch->empty() && arch->size() <= 7 &&
+                std::all_of(arch->begin(), arch->end(), [](int64_t w) { return w >= 1; }),
+            "sac.policy_kwargs.net_arch" + std::string(s.pi_arch == s.qf_arch ? "" : name),
+            json(*arch).dump(), "must be a list of 1 to 7 widths >= 1");
   }
 
   const auto& r = c.run;

@@ -73,6 +73,20 @@ FlatMlp::FlatMlp(int64_t ensemble, std::vector<int64_t> sizes)
   }
 }
 
+FlatLayout FlatMlp::layout(int64_t members_per_agent) const {
+  TORCH_CHECK(layers() <= FlatLayout::kMaxLayers, "FlatMlp: at most ", FlatLayout::kMaxLayers - 1,
+              " hidden layers, got ", layers() - 1);
+  FlatLayout f;
+  f.layers = static_cast<int>(layers());
+  for (int64_t l = 0; l < layers(); ++l) {
+    f.offset[l] = offsets_[l];
+    f.member_size[l] = (sizes_[l] + 1) * sizes_[l + 1];
+  }
+  f.offset[layers()] = offsets_.back();
+  f.members_per_agent = members_per_agent;
+  return f;
+}
+
 std::vector<at::Tensor> FlatMlp::parameter_views(const at::Tensor& flat) const {
   TORCH_CHECK(flat.dim() == 1 && flat.numel() == num_params() && flat.is_contiguous(),
               "FlatMlp: flat parameters must be a contiguous [", num_params(), "], got ",

@@ -6,6 +6,7 @@
 #include <ATen/Parallel.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "vecsac/nn/launch_count.h"
 #include "vecsac/nn/layer_sizes.h"
@@ -152,22 +153,31 @@ void adam_polyak(const AdamRows& adam, const PolyakRows& polyak, const float* sc
                  const SacConstants& k, c10::Device device) {
   count_launch();
   if (device.is_cpu()) {
-    const float step_size_all = scalars[kAdamStepSize], bc2_sqrt_all = scalars[kAdamBc2Sqrt];
+    // Each agent's run of the buffer with its step size and tau as locals and the buffers
+    // restrict-qualified: they never overlap, and saying so lets the loops vectorise (scalar
+    // Adam was 7.5 % of a 64-64 run).
+    const float beta1 = static_cast<float>(k.beta1), beta2 = static_cast<float>(k.beta2);
+    const float eps = k.adam_eps;
     at::parallel_for(0, adam.n, kCpuElementGrain, [&](int64_t begin, int64_t end) {
-      // Everything the loop reads as locals, the buffers restrict-qualified: they never
-      // overlap, and saying so lets it vectorise (scalar Adam was 7.5 % of a 64-64 run).
-      const float beta1 = static_cast<float>(k.beta1), beta2 = static_cast<float>(k.beta2);
-      const float eps = k.adam_eps, step_size = step_size_all, bc2_sqrt = bc2_sqrt_all;
-      float* __restrict__ p = adam.param;
-      const float* __restrict__ g = adam.grad;
-      float* __restrict__ m = adam.exp_avg;
-      float* __restrict__ v = adam.exp_avg_sq;
-      for (int64_t i = begin; i < end; ++i) {
-        adam_step(p[i], g[i], m[i], v[i], beta1, beta2, eps, step_size, bc2_sqrt);
-      }
+      for_each_agent_run(adam.layout, begin, end, [&](int64_t agent, int64_t lo, int64_t hi) {
+        const float* s = scalars + agent * kNumSacScalars;
+        const float step_size = s[kAdamStepSize], bc2_sqrt = s[kAdamBc2Sqrt];
+        float* __restrict__ p = adam.param;
+        const float* __restrict__ g = adam.grad;
+        float* __restrict__ m = adam.exp_avg;
+        float* __restrict__ v = adam.exp_avg_sq;
+        for (int64_t i = lo; i < hi; ++i) {
+          adam_step(p[i], g[i], m[i], v[i], beta1, beta2, eps, step_size, bc2_sqrt);
+        }
+      });
     });
     at::parallel_for(0, polyak.n, kCpuElementGrain, [&](int64_t begin, int64_t end) {
-      for (int64_t i = begin; i < end; ++i) polyak_element(polyak, i);
+      for_each_agent_run(polyak.layout, begin, end, [&](int64_t agent, int64_t lo, int64_t hi) {
+        const float tau = scalars[agent * kNumSacScalars + kTau];
+        float* __restrict__ t = polyak.target;
+        const float* __restrict__ src = polyak.source;
+        for (int64_t i = lo; i < hi; ++i) polyak_step(t[i], src[i], tau);
+      });
     });
     return;
   }
@@ -206,7 +216,6 @@ FusedSacUpdate::FusedSacUpdate(int64_t obs_dim, int64_t act_dim,
       actor_mlp_(agents, layer_sizes(obs_dim, pi_arch, 2 * act_dim)),
       critic_mlp_(2 * agents, layer_sizes(obs_dim + act_dim, qf_arch, 1)),
       constants_(constants),
-      tau_(tau),
       device_(device) {
 #ifdef VECSAC_WITH_CUDA
   // "cuda" without an index means the current device; batches arrive as "cuda:N".
@@ -225,6 +234,34 @@ FusedSacUpdate::FusedSacUpdate(int64_t obs_dim, int64_t act_dim,
   critic_exp_avg = at::zeros_like(critic_params);
   critic_exp_avg_sq = at::zeros_like(critic_params);
   scalars = at::zeros({agents_ * kNumSacScalars}, f32);
+  const at::Tensor slots = scalars.view({agents_, kNumSacScalars});
+  slots.select(1, kGamma).fill_(constants.gamma);
+  slots.select(1, kTau).fill_(tau);
+  slots.select(1, kTargetEntropy).fill_(constants.target_entropy);
+  slots.select(1, kWeightOffset).fill_(constants.weight_offset);
+  actor_layout_ = actor_mlp_.layout(1);
+  critic_layout_ = critic_mlp_.layout(2);
+}
+
+void FusedSacUpdate::set_agent_hyperparameters(int64_t agent, const AgentHyperparameters& h) {
+  TORCH_CHECK(agent >= 0 && agent < agents_, "FusedSacUpdate: agent ", agent, " of ", agents_);
+  TORCH_CHECK(h.learning_rate > 0 && h.tau > 0 && h.tau <= 1 && h.gamma >= 0 && h.gamma <= 1 &&
+                  h.weight_offset >= 0 && h.initial_alpha > 0,
+              "FusedSacUpdate: agent ", agent, ": learning_rate ", h.learning_rate, ", tau ", h.tau,
+              ", gamma ", h.gamma, ", weight_offset ", h.weight_offset, ", initial_alpha ",
+              h.initial_alpha,
+              " outside lr > 0, tau in (0, 1], gamma in [0, 1], offset >= 0, "
+              "alpha > 0");
+  const at::Tensor s = scalars.narrow(0, agent * kNumSacScalars, kNumSacScalars);
+  for (const auto& [slot, value] : {std::pair{kLearningRate, h.learning_rate},
+                                    {kBaseLearningRate, h.learning_rate},
+                                    {kTau, h.tau},
+                                    {kGamma, h.gamma},
+                                    {kTargetEntropy, h.target_entropy},
+                                    {kWeightOffset, h.weight_offset},
+                                    {kLogAlpha, std::log(h.initial_alpha)}}) {
+    s.select(0, slot).fill_(value);
+  }
 }
 
 void FusedSacUpdate::allocate(int64_t batch) {
@@ -267,7 +304,15 @@ SacRows FusedSacUpdate::rows(const Batch& b) {
 }
 
 void FusedSacUpdate::set_learning_rate(double lr) {
-  scalars.view({agents_, kNumSacScalars}).select(1, kLearningRate).fill_(lr);
+  const at::Tensor slots = scalars.view({agents_, kNumSacScalars});
+  slots.select(1, kLearningRate).fill_(lr);
+  slots.select(1, kBaseLearningRate).fill_(lr);
+}
+
+void FusedSacUpdate::set_learning_rate_factor(double factor) {
+  const at::Tensor slots = scalars.view({agents_, kNumSacScalars});
+  at::Tensor rate = slots.select(1, kLearningRate);
+  at::mul_out(rate, slots.select(1, kBaseLearningRate), factor);
 }
 
 // HOT LOOP BEGIN
@@ -392,8 +437,8 @@ void FusedSacUpdate::run_update(const Batch& b, bool update_targets) {
   run(Kernel::kCriticLoss, p, d);
   critic_mlp_.backward(critic, q_data, data_ws_, ptr(critic_grad), nullptr, d);
   adam_polyak({ptr(critic_params), ptr(critic_grad), ptr(critic_exp_avg), ptr(critic_exp_avg_sq),
-               critic_params.numel()},
-              {nullptr, nullptr, 0, 0.0f}, p.scalars, constants_, d);
+               critic_params.numel(), critic_layout_},
+              {nullptr, nullptr, 0, critic_layout_}, p.scalars, constants_, d);
 
   // The actor through the updated critics, whose weights get no gradient.
   critic_mlp_.forward(critic, q_pi, pi_ws_, d);
@@ -404,11 +449,11 @@ void FusedSacUpdate::run_update(const Batch& b, bool update_targets) {
   const Rows actor_obs{actor_in.data, agents_,     batch,
                        actor_in.cols, actor_in.ld, actor_in.member_stride};
   actor_mlp_.backward(actor, actor_obs, actor_ws_, ptr(actor_grad), nullptr, d);
-  adam_polyak(
-      {ptr(actor_params), ptr(actor_grad), ptr(actor_exp_avg), ptr(actor_exp_avg_sq),
-       actor_params.numel()},
-      {ptr(target_params), ptr(critic_params), update_targets ? critic_params.numel() : 0, tau_},
-      p.scalars, constants_, d);
+  adam_polyak({ptr(actor_params), ptr(actor_grad), ptr(actor_exp_avg), ptr(actor_exp_avg_sq),
+               actor_params.numel(), actor_layout_},
+              {ptr(target_params), ptr(critic_params), update_targets ? critic_params.numel() : 0,
+               critic_layout_},
+              p.scalars, constants_, d);
 }
 // HOT LOOP END
 

@@ -11,11 +11,13 @@
 
 #include <atomic>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "support/counting_allocator.h"
 #include "support/cuda_gpu.h"
 #include "vecsac/nn/activation_launch.h"
+#include "vecsac/nn/flat_mlp.h"
 #include "vecsac/nn/launch_count.h"
 #include "vecsac/sac/fused_update_launch.h"
 #include "vecsac/sac/learner.h"
@@ -487,31 +489,71 @@ TEST(FusedUpdateTest, RowKernelGridsEqualTheCpuLoops) {
                                   env_out.narrow(1, act, act).clamp(-20, 2).exp() * env_eps),
                    1e-5, 1e-5));
 
-  // Adam and Polyak over elements not a multiple of the block.
+  // Adam and Polyak over elements not a multiple of the block, two agents with their own
+  // step sizes and tau (a one-layer layout of one member per agent).
   const int64_t elems = 1000, polyak_elems = 700;
   at::Tensor p0 = f({elems}), g0 = f({elems}), m0 = f({elems}).abs(), v0 = f({elems}).abs();
   at::Tensor tgt = f({polyak_elems}), src = f({polyak_elems});
   std::vector<at::Tensor> sg{p0.clone(), m0.clone(), v0.clone(), tgt.clone()};
   std::vector<at::Tensor> sl{p0.clone(), m0.clone(), v0.clone(), tgt.clone()};
-  scalars[kAdamStepSize] = 1e-3;
-  scalars[kAdamBc2Sqrt] = 0.05;
+  for (const auto& [agent, step, bc2, tau] :
+       {std::tuple{0, 1e-3, 0.05, 0.1}, std::tuple{1, 2e-3, 0.07, 0.3}}) {
+    scalars[agent * kNumSacScalars + kAdamStepSize] = step;
+    scalars[agent * kNumSacScalars + kAdamBc2Sqrt] = bc2;
+    scalars[agent * kNumSacScalars + kTau] = tau;
+  }
+  auto layout = [](int64_t n) {
+    FlatLayout l;
+    l.layers = 1, l.offset[1] = n, l.member_size[0] = n / 2, l.members_per_agent = 1;
+    return l;
+  };
   const SacConstants k = pg.k;
   auto adam = [&](std::vector<at::Tensor>& s) {
-    return AdamRows{s[0].data_ptr<float>(), g0.data_ptr<float>(), s[1].data_ptr<float>(),
-                    s[2].data_ptr<float>(), elems};
+    return AdamRows{s[0].data_ptr<float>(),
+                    g0.data_ptr<float>(),
+                    s[1].data_ptr<float>(),
+                    s[2].data_ptr<float>(),
+                    elems,
+                    layout(elems)};
   };
   auto polyak = [&](std::vector<at::Tensor>& s) {
-    return PolyakRows{s[3].data_ptr<float>(), src.data_ptr<float>(), polyak_elems, 0.1f};
+    return PolyakRows{s[3].data_ptr<float>(), src.data_ptr<float>(), polyak_elems,
+                      layout(polyak_elems)};
   };
   const AdamRows ag = adam(sg), al = adam(sl);
   const PolyakRows yg = polyak(sg), yl = polyak(sl);
   emulate(blocks_for(elems, t), t, [&](int64_t b, int64_t i) {
     adam_polyak_thread(ag, yg, scalars.data_ptr<float>(), k, b, t, i);
   });
-  for (int64_t i = 0; i < elems; ++i) adam_element(al, i, 1e-3f, 0.05f, k);
-  for (int64_t i = 0; i < polyak_elems; ++i) polyak_element(yl, i);
+  const float* sc = scalars.data_ptr<float>();
+  for (int64_t i = 0; i < elems; ++i) adam_element(al, i, sc, k);
+  for (int64_t i = 0; i < polyak_elems; ++i) polyak_element(yl, i, sc);
   for (size_t i = 0; i < sg.size(); ++i) EXPECT_TRUE(at::equal(sg[i], sl[i])) << i;
-  EXPECT_TRUE(at::allclose(sg[3], tgt * 0.9 + src * 0.1));
+  const int64_t half = polyak_elems / 2;
+  EXPECT_TRUE(at::allclose(sg[3].narrow(0, 0, half),
+                           tgt.narrow(0, 0, half) * 0.9 + src.narrow(0, 0, half) * 0.1));
+  EXPECT_TRUE(at::allclose(sg[3].narrow(0, half, half),
+                           tgt.narrow(0, half, half) * 0.7 + src.narrow(0, half, half) * 0.3));
+  // Adam moved the parameters (a step that never ran would pass the comparisons above).
+  EXPECT_FALSE(at::equal(sg[0].narrow(0, 0, 500), p0.narrow(0, 0, 500)));
+}
+
+// Which agent owns an element, and the runs the CPU loops iterate, for a two-layer critic
+// layout of three agents (two members each).
+TEST(FusedUpdateTest, FlatLayoutFindsEachElementsAgent) {
+  const FlatMlp critics(6, {4, 8, 1});
+  const FlatLayout f = critics.layout(2);
+  int64_t covered = 0;
+  for_each_agent_run(f, 0, critics.num_params(), [&](int64_t agent, int64_t lo, int64_t hi) {
+    EXPECT_EQ(lo, covered);
+    for (int64_t i = lo; i < hi; ++i) ASSERT_EQ(agent_of(f, i), agent) << i;
+    covered = hi;
+  });
+  EXPECT_EQ(covered, critics.num_params());
+  EXPECT_EQ(agent_of(f, 0), 0);
+  EXPECT_EQ(agent_of(f, 2 * 5 * 8), 1);                  // layer 0, member 2
+  EXPECT_EQ(agent_of(f, critics.offset(1) + 5 * 9), 2);  // layer 1, member 5
+  EXPECT_EQ(agent_of(f, critics.num_params() - 1), 2);
 }
 
 // Where a GPU is: the CUDA engine against the CPU engine, fed the same batches and noise.

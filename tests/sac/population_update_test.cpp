@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "vecsac/nn/launch_count.h"
@@ -157,6 +158,92 @@ INSTANTIATE_TEST_SUITE_P(CriticWeights, PopulationUpdateTest, ::testing::Values(
                          [](const auto& info) {
                            return info.param ? std::string("Relative") : std::string("Uniform");
                          });
+
+// Agents with different hyperparameters (the ones a population may vary: learning rate, tau,
+// gamma, target entropy, critic weights, initial temperature) are each the single run
+// with theirs, bit for bit, including under a learning-rate schedule.
+TEST(PopulationUpdateTest, AgentsWithTheirOwnHyperparametersAreEachTheirSingleRun) {
+  const AgentHyperparameters hyper[kAgents] = {{1e-3, 0.05, 0.95, -2.0, 0.3, 0.1},
+                                               {3e-3, 0.01, 0.99, -1.0, 0.0, 1.0},
+                                               {5e-4, 0.2, 0.9, -4.0, 1.5, 0.02}};
+  auto pop = engine(kAgents, false);
+  std::vector<std::unique_ptr<FusedSacUpdate>> singles;
+  std::vector<at::Generator> single_gens, pop_gens, data_gens;
+  for (int64_t k = 0; k < kAgents; ++k) {
+    const AgentHyperparameters& h = hyper[k];
+    SacConstants c = constants(h.weight_offset > 0);
+    c.gamma = static_cast<float>(h.gamma);
+    c.target_entropy = static_cast<float>(h.target_entropy);
+    c.weight_offset = static_cast<float>(h.weight_offset);
+    singles.push_back(std::make_unique<FusedSacUpdate>(kObs, kAct, kPi, kQf, c,
+                                                       static_cast<float>(h.tau), kCpu, 1));
+    init_single(*singles[k], k);
+    singles[k]->set_learning_rate(h.learning_rate);
+    singles[k]->scalars[kLogAlpha] = std::log(h.initial_alpha);
+    copy_into(pop->actor_mlp(), pop->actor_params, singles[k]->actor_mlp(),
+              singles[k]->actor_params, k, 1);
+    for (auto [to, from] : {std::pair{&pop->critic_params, &singles[k]->critic_params},
+                            {&pop->target_params, &singles[k]->target_params}}) {
+      copy_into(pop->critic_mlp(), *to, singles[k]->critic_mlp(), *from, k, 2);
+    }
+    pop->set_agent_hyperparameters(k, h);
+    single_gens.push_back(make_generator(kCpu, 7 + k));
+    pop_gens.push_back(make_generator(kCpu, 7 + k));
+    data_gens.push_back(make_generator(kCpu, 50 + k));
+  }
+  for (int step = 1; step <= 20; ++step) {
+    const double factor = 1.0 - step / 40.0;  // a linear schedule, as lin_<lr>
+    pop->set_learning_rate_factor(factor);
+    std::vector<Batch> batches;
+    for (int64_t k = 0; k < kAgents; ++k) {
+      batches.push_back(random_batch(data_gens[k]));
+      // The population scales each float32 base rate by the factor in float32: the single
+      // run's rate is that product (exact in double, then rounded as float32 rounds it).
+      singles[k]->set_learning_rate(
+          static_cast<double>(static_cast<float>(hyper[k].learning_rate)) *
+          static_cast<double>(static_cast<float>(factor)));
+      singles[k]->update(batches[k], single_gens[k], true);
+    }
+    pop->update(concat(batches), pop_gens, true);
+  }
+  for (int64_t k = 0; k < kAgents; ++k) {
+    const FlatMlp &pa = pop->actor_mlp(), &pc = pop->critic_mlp();
+    EXPECT_TRUE(at::equal(member_of(pa, pop->actor_params, k, 1),
+                          flat_of(singles[k]->actor_mlp(), singles[k]->actor_params)))
+        << "actor, agent " << k;
+    EXPECT_TRUE(at::equal(member_of(pc, pop->target_params, k, 2),
+                          flat_of(singles[k]->critic_mlp(), singles[k]->target_params)))
+        << "targets, agent " << k;
+    for (const SacScalar slot : {kLogAlpha, kStatQfLoss, kStatActorLoss, kStatEntropy}) {
+      EXPECT_EQ(pop->scalars[k * kNumSacScalars + slot].item<float>(),
+                singles[k]->scalars[slot].item<float>())
+          << "slot " << slot << ", agent " << k;
+    }
+  }
+  // The learning rates differ, so the agents' steps differ: agent 1 (3e-3) moved its actor
+  // further from where it started than agent 2 (5e-4).
+  const FlatMlp& pa = pop->actor_mlp();
+  auto moved = [&](int64_t k) {
+    FusedSacUpdate fresh(kObs, kAct, kPi, kQf, constants(false), 0.05f, kCpu, 1);
+    init_single(fresh, k);
+    return (member_of(pa, pop->actor_params, k, 1) - flat_of(fresh.actor_mlp(), fresh.actor_params))
+        .abs()
+        .sum()
+        .item<double>();
+  };
+  EXPECT_GT(moved(1), 2 * moved(2));
+}
+
+TEST(PopulationUpdateTest, RefusesHyperparametersOutOfRange) {
+  auto e = engine(2, false);
+  EXPECT_THROW(e->set_agent_hyperparameters(2, {1e-3, 0.01, 0.9, -1.0, 0.0, 1.0}), c10::Error);
+  try {
+    e->set_agent_hyperparameters(1, {1e-3, 1.5, 0.9, -1.0, 0.0, 1.0});
+    FAIL() << "tau 1.5 was taken";
+  } catch (const c10::Error& err) {
+    EXPECT_NE(std::string(err.what()).find("tau 1.5"), std::string::npos) << err.what();
+  }
+}
 
 // The population's launches are one agent's: every GEMM and kernel runs once for all.
 TEST(PopulationUpdateTest, LaunchCountDoesNotGrowWithTheAgents) {

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "vecsac/nn/flat_layout.h"
 #include "vecsac/nn/rows.h"
 
 namespace vecsac {
@@ -38,6 +39,8 @@ class FlatMlp {
   int64_t num_params() const { return offsets_.back(); }
   /// First float of layer l's [E, in + 1, out] block.
   int64_t offset(int64_t layer) const { return offsets_[layer]; }
+  /// The buffer's layout for kernels, members_per_agent consecutive members to an agent.
+  FlatLayout layout(int64_t members_per_agent) const;
 
   /// Views of `flat` ([num_params]) shaped as EnsembleMlp's parameters, in its order:
   /// w0 [E, in, out], b0 [E, 1, out], w1, b1, ... (strided where E > 1).

@@ -28,8 +28,15 @@ namespace vecsac {
 /// targets, temperatures, Adam moments) whose every GEMM and kernel runs once for all of
 /// them, so the launch count does not grow with K. Their batches come agent-major
 /// ([K * B, ...]); agent k's networks are member k of the actor's ensemble and members 2k,
-/// 2k + 1 of the critics'. They share their hyperparameters (one learning rate and Adam
-/// step for all; fused_update_math.h's scalar slots are per agent).
+/// 2k + 1 of the critics'. Each agent's hyperparameters that need no shape change (learning
+/// rate, tau, gamma, target entropy, critic weights, initial temperature) are slots of its
+/// own in the scalar buffer (set_agent_hyperparameters).
+/// One agent's hyperparameters that need no shape change (SB3's names and meanings;
+/// weight_offset: c of relative_<c> critic weights, 0 for uniform).
+struct AgentHyperparameters {
+  double learning_rate, tau, gamma, target_entropy, weight_offset, initial_alpha;
+};
+
 class FusedSacUpdate {
  public:
   FusedSacUpdate(int64_t obs_dim, int64_t act_dim, const std::vector<int64_t>& pi_arch,
@@ -56,8 +63,13 @@ class FusedSacUpdate {
   /// The same with one generator per agent, as update().
   const at::Tensor& act(const at::Tensor& obs, std::vector<at::Generator>& gens);
 
-  /// Adam's step size for the next updates (one device write; schedules call it).
+  /// Every agent's Adam step size, and the base rate of set_learning_rate_factor (one device
+  /// write each).
   void set_learning_rate(double lr);
+  /// Every agent's step size = its base rate x factor (schedules; one op for any K).
+  void set_learning_rate_factor(double factor);
+  /// Agent k's hyperparameters, before training (host-side writes).
+  void set_agent_hyperparameters(int64_t agent, const AgentHyperparameters& h);
 
   const FlatMlp& actor_mlp() const { return actor_mlp_; }
   const FlatMlp& critic_mlp() const { return critic_mlp_; }
@@ -82,8 +94,8 @@ class FusedSacUpdate {
 
   int64_t agents_, obs_dim_, act_dim_;
   FlatMlp actor_mlp_, critic_mlp_;
+  FlatLayout actor_layout_, critic_layout_;  // for the per-agent Adam and Polyak
   SacConstants constants_;
-  float tau_;
   c10::Device device_;
   int64_t batch_ = 0;  // the buffers' batch size; 0 before the first update
   MlpWorkspace actor_ws_, target_ws_, data_ws_, pi_ws_;

@@ -47,8 +47,8 @@ VECSAC_HD inline void adam_polyak_thread(const AdamRows& adam, const PolyakRows&
                                          const float* scalars, const SacConstants& k, int64_t block,
                                          int64_t threads, int64_t thread) {
   const int64_t i = linear_index(block, threads, thread);
-  if (i < adam.n) adam_element(adam, i, scalars[kAdamStepSize], scalars[kAdamBc2Sqrt], k);
-  if (i < polyak.n) polyak_element(polyak, i);
+  if (i < adam.n) adam_element(adam, i, scalars, k);
+  if (i < polyak.n) polyak_element(polyak, i, scalars);
 }
 
 /// The two loss kernels reduce over each agent's batch, so each is one block per agent of

@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "vecsac/detail/hd.h"
+#include "vecsac/nn/flat_layout.h"
 #include "vecsac/sac/squashed_gaussian_math.h"
 
 namespace vecsac {
@@ -30,11 +31,20 @@ enum SacScalar : int {
   kStatAlpha,
   kStatEntropy,
   kStatQMean,
+  // An agent's hyperparameters: a population's agents may differ in them (set from the
+  // host before training; SacConstants' values for every agent until then).
+  kGamma,
+  kTau,
+  kTargetEntropy,
+  kWeightOffset,      ///< c of relative_<c> critic weights; 0: uniform
+  kBaseLearningRate,  ///< the schedule's initial rate: kLearningRate = this * a factor
   kNumSacScalars
 };
 inline constexpr int kNumSacStats = 6;
 
-/// Hyperparameters fixed for a run.
+/// Hyperparameters fixed for a run. gamma, target_entropy and weight_offset are every
+/// agent's initial value of its kGamma, kTargetEntropy and kWeightOffset slots, which the
+/// kernels read.
 struct SacConstants {
   float gamma, action_scale, target_entropy;
   float weight_offset;  ///< c of relative_<c> critic weights; 0: uniform
@@ -167,9 +177,11 @@ VECSAC_HD inline float critic_target_row(const SacRows& p, int64_t k, int64_t r,
   const float q0 = p.q_target[member_row(p, 2 * k, r)];
   const float q1 = p.q_target[member_row(p, 2 * k + 1, r)];
   const float next_q = (q1 < q0 || q1 != q1) ? q1 : q0;  // a NaN wins, as in torch's min
-  const float y = p.reward[i] + p.k.gamma * (1.0f - p.terminated[i]) *
+  const float* s = agent_scalars(p, k);
+  const float y = p.reward[i] + s[kGamma] * (1.0f - p.terminated[i]) *
                                     (next_q - alpha * p.log_prob[k * 2 * p.batch + p.batch + r]);
-  const float w = p.k.weight_offset > 0.0f ? 1.0f / (fabsf(y) + p.k.weight_offset) : 1.0f;
+  const float c = s[kWeightOffset];
+  const float w = c > 0.0f ? 1.0f / (fabsf(y) + c) : 1.0f;
   p.target[i] = y;
   p.weight[i] = w;
   return w;
@@ -211,7 +223,7 @@ VECSAC_HD inline void finish_critic_loss(const SacRows& p, int64_t k, float sum_
   const float mean_log_prob = sum_log_prob * inv_b;
   float alpha_loss = 0.0f;
   if (p.k.learn_alpha) {  // loss -log_alpha (log pi + target entropy): one Adam step
-    const float g = -(mean_log_prob + p.k.target_entropy);
+    const float g = -(mean_log_prob + s[kTargetEntropy]);
     alpha_loss = log_alpha * g;
     float& m = s[kAlphaExpAvg];
     float& v = s[kAlphaExpAvgSq];
@@ -272,12 +284,14 @@ VECSAC_HD inline void policy_backward_row(const SacRows& p, int64_t i) {
   }
 }
 
-/// One optimizer's flat buffers.
+/// One optimizer's flat buffers, laid out as `layout` says (agent k's step size and
+/// sqrt(1 - beta2^t) are its kAdamStepSize and kAdamBc2Sqrt slots).
 struct AdamRows {
   float* param;
   const float* grad;
   float *exp_avg, *exp_avg_sq;
   int64_t n;
+  FlatLayout layout;
 };
 
 /// torch's fused Adam (no weight decay, no amsgrad) on one element, with this update's
@@ -293,21 +307,27 @@ VECSAC_HD inline void adam_step(float& param, float grad, float& exp_avg, float&
   param -= step_size * m / (sqrtf(v) / bc2_sqrt + eps);
 }
 
-VECSAC_HD inline void adam_element(const AdamRows& r, int64_t i, float step_size, float bc2_sqrt,
+/// Element i with its agent's step (one agent: slot block 0).
+VECSAC_HD inline void adam_element(const AdamRows& r, int64_t i, const float* scalars,
                                    const SacConstants& k) {
+  const float* s = scalars + agent_of(r.layout, i) * kNumSacScalars;
   adam_step(r.param[i], r.grad[i], r.exp_avg[i], r.exp_avg_sq[i], static_cast<float>(k.beta1),
-            static_cast<float>(k.beta2), k.adam_eps, step_size, bc2_sqrt);
+            static_cast<float>(k.beta2), k.adam_eps, s[kAdamStepSize], s[kAdamBc2Sqrt]);
 }
 
-/// target <- (1 - tau) target + tau source on element i.
+/// target <- (1 - tau) target + tau source, tau its agent's kTau slot.
 struct PolyakRows {
   float* target;
   const float* source;
   int64_t n;
-  float tau;
+  FlatLayout layout;
 };
-VECSAC_HD inline void polyak_element(const PolyakRows& r, int64_t i) {
-  r.target[i] = r.target[i] * (1.0f - r.tau) + r.tau * r.source[i];
+VECSAC_HD inline void polyak_step(float& target, float source, float tau) {
+  target = target * (1.0f - tau) + tau * source;
+}
+VECSAC_HD inline void polyak_element(const PolyakRows& r, int64_t i, const float* scalars) {
+  const float tau = scalars[agent_of(r.layout, i) * kNumSacScalars + kTau];
+  polyak_step(r.target[i], r.source[i], tau);
 }
 
 }  // namespace vecsac
