@@ -14,6 +14,7 @@
 
 #include "vecsac/io/atomic_file.h"
 #include "vecsac/io/crc32c.h"
+#include "vecsac/util/generator.h"
 
 namespace vecsac {
 namespace {
@@ -236,8 +237,8 @@ void load_checkpoint(const std::filesystem::path& path, TrainingState& s, c10::D
     for (size_t i = 0; i < env_f.size(); ++i) *env_f[i] = read_tensor(env, kEnvKeys[i]);
     s.env.restore(snap);
 
-    s.replay_gen.set_state(read_tensor(root, "replay_gen").cpu());
-    s.explore_gen.set_state(read_tensor(root, "explore_gen").cpu());
+    restore_generator(s.replay_gen, read_tensor(root, "replay_gen").cpu(), "replay_gen");
+    restore_generator(s.explore_gen, read_tensor(root, "explore_gen").cpu(), "explore_gen");
     s.counters.global_step = read_int(root, "global_step");
     s.counters.iteration = read_int(root, "iteration");
     s.counters.next_log = read_int(root, "next_log");

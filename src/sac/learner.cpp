@@ -366,8 +366,8 @@ void SacLearner::load(InputArchive& a) {
     return v.toInt();
   };
   copy_into(log_alpha, read_tensor(a, "log_alpha"), "log_alpha");
-  update_gen.set_state(read_tensor(a, "update_gen").cpu());  // generator states are CPU bytes
-  act_gen.set_state(read_tensor(a, "act_gen").cpu());
+  restore_generator(update_gen, read_tensor(a, "update_gen").cpu(), "update_gen");
+  restore_generator(act_gen, read_tensor(a, "act_gen").cpu(), "act_gen");
   gradient_steps = integer("gradient_steps");
   copy_into(stats_sum_, read_tensor(a, "stats_sum"), "stats_sum");
   stats_count_ = integer("stats_count");

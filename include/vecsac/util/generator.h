@@ -2,9 +2,11 @@
 #pragma once
 
 #include <ATen/core/Generator.h>
+#include <ATen/core/Tensor.h>
 #include <c10/core/Device.h>
 
 #include <cstdint>
+#include <string>
 
 namespace vecsac {
 
@@ -16,5 +18,11 @@ at::Generator make_generator(c10::Device device, uint64_t seed);
 /// A seed for `purpose` derived from the run seed (SplitMix64 of both), so the
 /// purposes' streams are unrelated even for neighbouring run seeds.
 uint64_t derive_seed(uint64_t run_seed, uint64_t purpose);
+
+/// Restores `gen` from a saved state (`key` names it in errors), after checking that the
+/// tensor is a byte vector of the generator's own state size whose storage holds it:
+/// LibTorch's set_state reads a damaged one out of bounds (the checkpoint fuzzer found a
+/// mutated file that crashed it). c10::Error otherwise, which checkpoint loading reports.
+void restore_generator(at::Generator& gen, const at::Tensor& state, const std::string& key);
 
 }  // namespace vecsac
