@@ -72,8 +72,7 @@ Command add_eval_command(CLI::App& parent) {
         EnvParams params = env_params_of(config, /*seed_purpose=*/0);
         params.seed = static_cast<uint64_t>(o->seed);
         Actor actor(env_obs_dim(params), env_act_dim(params), config.sac.pi_arch,
-                    params.id == EnvId::kPendulum ? Pendulum::kMaxTorque : PointMass::kActionLimit,
-                    make_generator(c10::Device(c10::kCPU), 0));
+                    env_action_limit(params), make_generator(c10::Device(c10::kCPU), 0));
         actor->to(device);
         // Newest first; an unreadable one (e.g. truncated) falls back to the previous.
         std::filesystem::path ckpt;
@@ -84,6 +83,8 @@ Command add_eval_command(CLI::App& parent) {
                                        o->last_actor ? ActorChoice::kLast : ActorChoice::kSelected);
             ckpt = candidate;
             break;
+          } catch (const CheckpointMismatch&) {
+            throw;  // older checkpoints of the run hold the same shape
           } catch (const std::runtime_error& e) {
             if (!o->checkpoint.empty() || candidate == candidates.back()) throw;
             std::cerr << "warning: skipping " << e.what() << std::endl;

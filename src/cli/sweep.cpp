@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <string_view>
@@ -17,8 +18,10 @@
 #include "vecsac/io/dir_lock.h"
 #include "vecsac/io/json_file.h"
 #include "vecsac/sac/checkpoint.h"
+#include "vecsac/sac/population.h"
 #include "vecsac/sac/trainer.h"
 #include "vecsac/stats/aggregate.h"
+#include "vecsac/util/device.h"
 #include "vecsac/util/stop_signal.h"
 
 namespace vecsac {
@@ -161,6 +164,7 @@ struct SweepOptions {
   std::string seeds, out, eval_init;
   bool resume = false, overwrite = false;
   int64_t bootstrap_reps = 2000;
+  int64_t population_size = 0;  // 0: automatic
   uint64_t bootstrap_seed = 0;
   CLI::Option* config_opt = nullptr;
 };
@@ -202,26 +206,58 @@ nlohmann::json score_run(const std::filesystem::path& dir, int64_t seed) {
   return run;
 }
 
-// Trains (or, with --resume, skips or continues) one seed; returns its "runs" entry.
-nlohmann::json run_seed(const SweepOptions& o, Config config, int64_t seed,
-                        const std::string& label) {
+std::filesystem::path seed_dir(const SweepOptions& o, int64_t seed) {
+  return std::filesystem::path(o.out) / ("seed_" + std::to_string(seed));
+}
+
+// The run of one seed to train or continue, or none when --resume finds it finished.
+std::optional<PopulationMember> plan_seed(const SweepOptions& o, Config config, int64_t seed,
+                                          const std::string& label) {
   config.run.seed = static_cast<uint64_t>(seed);
-  const std::filesystem::path dir = std::filesystem::path(o.out) / ("seed_" + std::to_string(seed));
+  const std::filesystem::path dir = seed_dir(o, seed);
   if (o.resume && finished(dir, config)) {
     std::cout << label << ": finished in " << dir.string() << ", skipped" << std::endl;
-  } else {
-    if (o.resume) check_resumable(dir, config);
-    TrainOptions options;
-    options.out_dir = dir;
-    options.resume = o.resume && !list_checkpoints(dir).empty();
-    // A seed that died before its first checkpoint starts over under --resume.
-    options.overwrite = o.overwrite || (o.resume && !options.resume);
-    if (options.resume || options.overwrite) std::filesystem::remove(dir / "eval.json");
-    std::cout << label << ": " << (options.resume ? "resuming" : "training") << " in "
-              << dir.string() << std::endl;
-    train_and_report(config, options);
+    return std::nullopt;
   }
-  return score_run(dir, seed);
+  if (o.resume) check_resumable(dir, config);
+  TrainOptions options;
+  options.out_dir = dir;
+  options.resume = o.resume && !list_checkpoints(dir).empty();
+  // A seed that died before its first checkpoint starts over under --resume.
+  options.overwrite = o.overwrite || (o.resume && !options.resume);
+  if (options.resume || options.overwrite) std::filesystem::remove(dir / "eval.json");
+  std::cout << label << ": " << (options.resume ? "resuming" : "training") << " in " << dir.string()
+            << std::endl;
+  return PopulationMember{std::move(config), std::move(options)};
+}
+
+// Trains the members as one population; those resuming and those starting afresh train
+// apart, since a population trains in lockstep.
+void train_members(std::vector<PopulationMember> members) {
+  if (members.size() == 1) {
+    train_and_report(members.front().config, members.front().options);
+    return;
+  }
+  std::vector<PopulationMember> groups[2];
+  for (auto& m : members) groups[m.options.resume ? 1 : 0].push_back(std::move(m));
+  for (auto& group : groups) {
+    if (group.empty()) continue;
+    for (auto& m : group) m.options.label = "seed " + std::to_string(m.config.run.seed);
+    const std::vector<TrainResult> results = train_population(group);
+    for (size_t i = 0; i < results.size(); ++i) {
+      std::printf("seed %llu: trained %lld transitions in %.1f s; deterministic eval mean %g\n",
+                  static_cast<unsigned long long>(group[i].config.run.seed),
+                  static_cast<long long>(results[i].global_step), results[i].seconds,
+                  results[i].final_eval.mean);
+    }
+    std::fflush(stdout);
+  }
+}
+
+// --population-size 0: how many agents train at once.
+size_t population_size(const SweepOptions& o, const Config& shared, size_t seeds) {
+  if (o.population_size > 0) return static_cast<size_t>(o.population_size);
+  return parse_device(shared.run.device).is_cuda() ? seeds : size_t{1};
 }
 
 void print_summary(const nlohmann::json& doc, const std::filesystem::path& file) {
@@ -263,12 +299,19 @@ void run_sweep(const SweepOptions& o) {
   check_sweep_dir(out, shared_doc, o.resume);
   write_file_atomic(out / "config.json", shared_doc.dump(2) + "\n");
 
+  const size_t k = population_size(o, shared, seeds.size());
+  if (k > 1) std::cout << "populations of up to " << k << " agents" << std::endl;
   nlohmann::json runs = nlohmann::json::array();
-  for (size_t i = 0; i < seeds.size(); ++i) {
-    const std::string label = "seed " + std::to_string(seeds[i]) + " (" + std::to_string(i + 1) +
-                              "/" + std::to_string(seeds.size()) + ")";
-    runs.push_back(run_seed(o, shared, seeds[i], label));
+  for (size_t begin = 0; begin < seeds.size(); begin += k) {
+    std::vector<PopulationMember> members;
+    for (size_t i = begin; i < std::min(begin + k, seeds.size()); ++i) {
+      const std::string label = "seed " + std::to_string(seeds[i]) + " (" + std::to_string(i + 1) +
+                                "/" + std::to_string(seeds.size()) + ")";
+      if (auto m = plan_seed(o, shared, seeds[i], label)) members.push_back(std::move(*m));
+    }
+    if (!members.empty()) train_members(std::move(members));
   }
+  for (const int64_t seed : seeds) runs.push_back(score_run(seed_dir(o, seed), seed));
   // Seeds swept into OUT earlier under the same config count too, after these.
   std::vector<int64_t> all_seeds = seeds, earlier;
   for (const auto& entry : std::filesystem::directory_iterator(out)) {
@@ -327,6 +370,12 @@ Command add_sweep_command(CLI::App& parent) {
                   "INIT.json starts for every seed's evaluations (sets run.eval_init), e.g. "
                   "configs/eval/pointmass_notebook_starts.json")
       ->check(CLI::ExistingFile);
+  app->add_option("--population-size", o->population_size,
+                  "Seeds trained at once as one population (one engine batches their networks; "
+                  "each seed's run and files are as if trained alone). 0: all seeds on a GPU, "
+                  "one at a time on the CPU")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{0}, static_cast<int64_t>(kMaxSeeds)));
   app->add_flag("--resume", o->resume,
                 "Skip seeds whose run finished with this config; continue the others from their "
                 "newest checkpoint, as train --resume");

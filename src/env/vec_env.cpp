@@ -231,8 +231,6 @@ EpisodeStats VecEnv::take_episode_stats() {
   return s;
 }
 
-double VecEnv::action_limit() const {
-  return params_.id == EnvId::kPendulum ? Pendulum::kMaxTorque : PointMass::kActionLimit;
-}
+double VecEnv::action_limit() const { return env_action_limit(params_); }
 
 }  // namespace vecsac

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -253,21 +254,26 @@ void load_checkpoint(const std::filesystem::path& path, TrainingState& s, c10::D
       }
     }
   } catch (const std::exception& e) {
-    throw std::runtime_error("checkpoint '" + path.string() +
+    throw CheckpointMismatch("checkpoint '" + path.string() +
                              "' does not match this run's configuration: " + reason(e));
   }
+}
+
+int64_t checkpoint_step(const std::filesystem::path& path) {
+  const std::string name = path.filename().string();
+  if (name.rfind("step_", 0) != 0 || path.extension() != ".pt") return -1;
+  int64_t step = -1;
+  const char* end = name.data() + name.size() - 3;
+  const auto [stop, ec] = std::from_chars(name.data() + 5, end, step);
+  return ec == std::errc() && stop == end && step >= 0 ? step : -1;
 }
 
 std::vector<std::filesystem::path> list_checkpoints(const std::filesystem::path& run_dir) {
   std::vector<std::pair<int64_t, std::filesystem::path>> found;
   std::error_code ec;
   for (const auto& e : std::filesystem::directory_iterator(run_dir / "checkpoints", ec)) {
-    const std::string name = e.path().filename().string();
-    if (name.rfind("step_", 0) != 0 || e.path().extension() != ".pt") continue;
-    try {
-      found.emplace_back(std::stoll(name.substr(5)), e.path());
-    } catch (const std::exception&) {
-    }
+    const int64_t step = checkpoint_step(e.path());
+    if (step >= 0) found.emplace_back(step, e.path());
   }
   std::sort(found.begin(), found.end(),
             [](const auto& a, const auto& b) { return a.first > b.first; });
@@ -291,7 +297,7 @@ int64_t load_actor(const std::filesystem::path& path, Actor& actor, c10::Device 
     actor->load(actor_archive);
     return -1;
   } catch (const std::exception& e) {
-    throw std::runtime_error("checkpoint '" + path.string() +
+    throw CheckpointMismatch("checkpoint '" + path.string() +
                              "' does not hold an actor of this run's shape: " + reason(e));
   }
 }

@@ -52,34 +52,17 @@ SacLearner::SacLearner(const SacConfig& config, int64_t obs_dim, int64_t act_dim
       path_(path),
       temperature_(Temperature::parse(config.ent_coef, config.target_entropy, act_dim)),
       critic_weight_offset_(critic_weight_offset(config.critic_loss_weight)) {
-  // Initialise on the CPU from one generator, then move: the same seed gives
-  // the same weights on every device.
-  at::Generator init = make_generator(c10::Device(c10::kCPU), derive_seed(seed, kInitSeed));
-  actor = Actor(obs_dim, act_dim, config.pi_arch, action_limit, init);
-  critic = TwinCritic(obs_dim, act_dim, config.qf_arch, init);
-  critic_target = TwinCritic(obs_dim, act_dim, config.qf_arch, init);
-  actor->to(device);
-  critic->to(device);
-  critic_target->to(device);
-  {
-    const c10::NoGradGuard no_grad;
-    auto dst = critic_target->parameters();
-    auto src = critic->parameters();
-    for (size_t i = 0; i < dst.size(); ++i) dst[i].copy_(src[i]);
-  }
-  for (auto& p : critic_target->parameters()) p.set_requires_grad(false);
-
-  update_gen = make_generator(device, derive_seed(seed, kUpdateSeed));
-  act_gen = make_generator(device, derive_seed(seed, kActSeed));
+  init_modules(obs_dim, act_dim, action_limit, device, seed);
   if (path_ == UpdatePath::kFused) {
     const SacConstants k = engine_constants(config, act_dim, action_limit);
-    engine = std::make_unique<FusedSacUpdate>(obs_dim, act_dim, config.pi_arch, config.qf_arch, k,
+    engine = std::make_shared<FusedSacUpdate>(obs_dim, act_dim, config.pi_arch, config.qf_arch, k,
                                               static_cast<float>(config.tau), device);
+    scalars_ = engine->scalars.narrow(0, 0, kNumSacScalars);
     adopt_flat_parameters();
-    engine->scalars.select(0, kLogAlpha).fill_(std::log(temperature_.initial));
+    scalar(kLogAlpha).fill_(std::log(temperature_.initial));
     engine->set_learning_rate(config.learning_rate);
-    log_alpha = engine->scalars.select(0, kLogAlpha);
-    stats_sum_ = engine->scalars.narrow(0, kStatQfLoss, kNumSacStats);
+    log_alpha = scalar(kLogAlpha);
+    stats_sum_ = scalars_.narrow(0, kStatQfLoss, kNumSacStats);
     return;
   }
   log_alpha = at::full({}, std::log(temperature_.initial),
@@ -94,13 +77,69 @@ SacLearner::SacLearner(const SacConfig& config, int64_t obs_dim, int64_t act_dim
   stats_sum_ = at::zeros({kNumSacStats}, at::TensorOptions().device(device).dtype(at::kFloat));
 }
 
+SacLearner::SacLearner(const SacConfig& config, int64_t obs_dim, int64_t act_dim,
+                       double action_limit, uint64_t seed,
+                       std::shared_ptr<FusedSacUpdate> population, int64_t agent)
+    : actor(nullptr),
+      critic(nullptr),
+      critic_target(nullptr),
+      engine(std::move(population)),
+      config_(config),
+      path_(UpdatePath::kFused),
+      temperature_(Temperature::parse(config.ent_coef, config.target_entropy, act_dim)),
+      critic_weight_offset_(critic_weight_offset(config.critic_loss_weight)),
+      agent_(agent) {
+  TORCH_CHECK(engine != nullptr && agent >= 0 && agent < engine->agents(), "SacLearner: agent ",
+              agent, " of a population of ", engine ? engine->agents() : 0);
+  init_modules(obs_dim, act_dim, action_limit, engine->device(), seed);
+  scalars_ = engine->scalars.narrow(0, agent * kNumSacScalars, kNumSacScalars);
+  adopt_flat_parameters();
+  engine->set_agent_hyperparameters(
+      agent, {config.learning_rate, config.tau, config.gamma, temperature_.target_entropy,
+              critic_weight_offset_, temperature_.initial});
+  log_alpha = scalar(kLogAlpha);
+  stats_sum_ = scalars_.narrow(0, kStatQfLoss, kNumSacStats);
+}
+
+void SacLearner::init_modules(int64_t obs_dim, int64_t act_dim, double action_limit,
+                              c10::Device device, uint64_t seed) {
+  // Initialise on the CPU from one generator, then move: the same seed gives
+  // the same weights on every device.
+  at::Generator init = make_generator(c10::Device(c10::kCPU), derive_seed(seed, kInitSeed));
+  actor = Actor(obs_dim, act_dim, config_.pi_arch, action_limit, init);
+  critic = TwinCritic(obs_dim, act_dim, config_.qf_arch, init);
+  critic_target = TwinCritic(obs_dim, act_dim, config_.qf_arch, init);
+  actor->to(device);
+  critic->to(device);
+  critic_target->to(device);
+  {
+    const c10::NoGradGuard no_grad;
+    auto dst = critic_target->parameters();
+    auto src = critic->parameters();
+    for (size_t i = 0; i < dst.size(); ++i) dst[i].copy_(src[i]);
+  }
+  for (auto& p : critic_target->parameters()) p.set_requires_grad(false);
+  update_gen = make_generator(device, derive_seed(seed, kUpdateSeed));
+  act_gen = make_generator(device, derive_seed(seed, kActSeed));
+}
+
+at::Tensor SacLearner::scalar(SacScalar slot) const { return scalars_.select(0, slot); }
+
+std::vector<at::Tensor> SacLearner::member_views(const FlatMlp& mlp, const at::Tensor& flat) const {
+  // Agent k owns members [k * m, k * m + m) of each layer, m = the mlp's members per agent.
+  const int64_t per_agent = mlp.ensemble() / engine->agents();
+  std::vector<at::Tensor> views = mlp.parameter_views(flat);
+  for (auto& v : views) v = v.narrow(0, agent_ * per_agent, per_agent);
+  return views;
+}
+
 // The modules keep their parameter tensors (and so every reference to them), now sharing
 // storage with the engine's flat buffers: acting, evaluation, policy selection and
 // checkpoints read the weights the engine trains.
 void SacLearner::adopt_flat_parameters() {
   const c10::NoGradGuard no_grad;
-  auto adopt = [](torch::nn::Module& module, const FlatMlp& mlp, const at::Tensor& flat) {
-    const std::vector<at::Tensor> views = mlp.parameter_views(flat);
+  auto adopt = [this](torch::nn::Module& module, const FlatMlp& mlp, const at::Tensor& flat) {
+    const std::vector<at::Tensor> views = member_views(mlp, flat);
     std::vector<at::Tensor> params = module.parameters();
     TORCH_CHECK(params.size() == views.size(), "SacLearner: ", params.size(),
                 " module parameters but ", views.size(), " flat views");
@@ -119,11 +158,17 @@ void SacLearner::adopt_flat_parameters() {
 // HOT LOOP BEGIN
 void SacLearner::update(const Batch& b) {
   if (engine) {
-    engine->update(b, update_gen, ++gradient_steps % config_.target_update_interval == 0);
-    ++stats_count_;
+    TORCH_CHECK(engine->agents() == 1,
+                "SacLearner::update: a population member is updated by its population");
+    engine->update(b, update_gen, count_population_update());
     return;
   }
   update_autograd(b);
+}
+
+bool SacLearner::count_population_update() {
+  ++stats_count_;
+  return ++gradient_steps % config_.target_update_interval == 0;
 }
 
 void SacLearner::update_autograd(const Batch& b) {
@@ -179,7 +224,8 @@ void SacLearner::update_autograd(const Batch& b) {
 
 void SacLearner::set_learning_rate(double lr) {
   if (engine) {
-    engine->set_learning_rate(lr);
+    scalar(kLearningRate).fill_(lr);
+    scalar(kBaseLearningRate).fill_(lr);
     return;
   }
   for (auto* opt : {actor_opt.get(), critic_opt.get(), alpha_opt.get()}) {
@@ -187,8 +233,21 @@ void SacLearner::set_learning_rate(double lr) {
   }
 }
 
+void SacLearner::set_learning_rate_factor(double factor) {
+  if (engine) {
+    at::Tensor rate = scalar(kLearningRate);
+    at::mul_out(rate, scalar(kBaseLearningRate), factor);
+    return;
+  }
+  set_learning_rate(config_.learning_rate * factor);
+}
+
 at::Tensor SacLearner::act(const at::Tensor& obs) {
-  if (engine) return engine->act(obs, act_gen);
+  if (engine) {
+    TORCH_CHECK(engine->agents() == 1,
+                "SacLearner::act: a population member acts through its population");
+    return engine->act(obs, act_gen);
+  }
   const c10::NoGradGuard no_grad;
   return actor->sample(obs, act_gen).action;
 }
@@ -217,10 +276,11 @@ using torch::serialize::InputArchive;
 using torch::serialize::OutputArchive;
 
 // A module's parameters in Module::save's layout (children as nested archives), each
-// written as its own contiguous tensor: on the fused path they are views of one buffer.
+// written as a compact copy: on the fused path they are views of one buffer (a population's:
+// every agent's), whose whole storage a view would write.
 void save_module(OutputArchive& archive, const torch::nn::Module& module) {
   for (const auto& p : module.named_parameters(/*recurse=*/false)) {
-    archive.write(p.key(), p.value().detach().contiguous());
+    archive.write(p.key(), p.value().detach().clone());
   }
   for (const auto& child : module.named_children()) {
     OutputArchive sub;
@@ -263,8 +323,8 @@ void save_adam(OutputArchive& root, const std::string& key, const std::vector<at
   OutputArchive a;
   for (size_t i = 0; i < m.size(); ++i) {
     const std::string k = std::to_string(i);
-    a.write("exp_avg." + k, m[i].contiguous());
-    a.write("exp_avg_sq." + k, v[i].contiguous());
+    a.write("exp_avg." + k, m[i].clone());
+    a.write("exp_avg_sq." + k, v[i].clone());
     a.write("step." + k, step.clone());
   }
   root.write(key, a);
@@ -313,16 +373,15 @@ void SacLearner::save(OutputArchive& a) const {
     a.write(key, child);
   }
   if (engine) {
-    const at::Tensor step = engine->scalars.select(0, kAdamStep);
+    const at::Tensor step = scalar(kAdamStep);
     const FlatMlp& am = engine->actor_mlp();
     const FlatMlp& cm = engine->critic_mlp();
-    save_adam(a, "actor_opt", am.parameter_views(engine->actor_exp_avg),
-              am.parameter_views(engine->actor_exp_avg_sq), step);
-    save_adam(a, "critic_opt", cm.parameter_views(engine->critic_exp_avg),
-              cm.parameter_views(engine->critic_exp_avg_sq), step);
+    save_adam(a, "actor_opt", member_views(am, engine->actor_exp_avg),
+              member_views(am, engine->actor_exp_avg_sq), step);
+    save_adam(a, "critic_opt", member_views(cm, engine->critic_exp_avg),
+              member_views(cm, engine->critic_exp_avg_sq), step);
     if (temperature_.learned) {
-      save_adam(a, "alpha_opt", {engine->scalars.select(0, kAlphaExpAvg)},
-                {engine->scalars.select(0, kAlphaExpAvgSq)}, step);
+      save_adam(a, "alpha_opt", {scalar(kAlphaExpAvg)}, {scalar(kAlphaExpAvgSq)}, step);
     }
   } else {
     save_child(a, "actor_opt", *actor_opt);
@@ -344,16 +403,15 @@ void SacLearner::load(InputArchive& a) {
     load_module(child, *module);
   }
   if (engine) {
-    const at::Tensor step = engine->scalars.select(0, kAdamStep);
+    const at::Tensor step = scalar(kAdamStep);
     const FlatMlp& am = engine->actor_mlp();
     const FlatMlp& cm = engine->critic_mlp();
-    load_adam(a, "actor_opt", am.parameter_views(engine->actor_exp_avg),
-              am.parameter_views(engine->actor_exp_avg_sq), step);
-    load_adam(a, "critic_opt", cm.parameter_views(engine->critic_exp_avg),
-              cm.parameter_views(engine->critic_exp_avg_sq), step);
+    load_adam(a, "actor_opt", member_views(am, engine->actor_exp_avg),
+              member_views(am, engine->actor_exp_avg_sq), step);
+    load_adam(a, "critic_opt", member_views(cm, engine->critic_exp_avg),
+              member_views(cm, engine->critic_exp_avg_sq), step);
     if (temperature_.learned) {
-      load_adam(a, "alpha_opt", {engine->scalars.select(0, kAlphaExpAvg)},
-                {engine->scalars.select(0, kAlphaExpAvgSq)}, step);
+      load_adam(a, "alpha_opt", {scalar(kAlphaExpAvg)}, {scalar(kAlphaExpAvgSq)}, step);
     }
   } else {
     load_child(a, "actor_opt", *actor_opt);
@@ -382,11 +440,14 @@ std::vector<at::Tensor> SacLearner::optimizer_state() const {
     }
     return all;
   }
-  std::vector<at::Tensor> all{engine->actor_exp_avg, engine->actor_exp_avg_sq,
-                              engine->critic_exp_avg, engine->critic_exp_avg_sq};
-  for (const SacScalar s : {kAlphaExpAvg, kAlphaExpAvgSq, kAdamStep}) {
-    all.push_back(engine->scalars.select(0, s));
+  std::vector<at::Tensor> all;
+  for (const auto& [mlp, flat] : {std::pair{&engine->actor_mlp(), &engine->actor_exp_avg},
+                                  {&engine->actor_mlp(), &engine->actor_exp_avg_sq},
+                                  {&engine->critic_mlp(), &engine->critic_exp_avg},
+                                  {&engine->critic_mlp(), &engine->critic_exp_avg_sq}}) {
+    for (const at::Tensor& v : member_views(*mlp, *flat)) all.push_back(v);
   }
+  for (const SacScalar s : {kAlphaExpAvg, kAlphaExpAvgSq, kAdamStep}) all.push_back(scalar(s));
   return all;
 }
 

@@ -8,30 +8,41 @@
 
 namespace vecsac {
 
-void train_iteration(TrainingState& state, const Config& config, const at::Tensor& obs_before) {
-  const SacConfig& sac = config.sac;
-  LoopCounters& c = state.counters;
+at::Tensor exploration_actions(VecEnv& env, at::Generator& gen) {
+  return (at::rand({env.num_envs(), env.act_dim()}, gen, env.obs().options()) * 2.0 - 1.0) *
+         env.action_limit();
+}
+
+void step_and_insert(TrainingState& state, const at::Tensor& actions,
+                     const at::Tensor& obs_before) {
   VecEnv& env = state.env;
-  at::Tensor actions;
-  if (c.global_step < sac.learning_starts) {
-    actions =
-        (at::rand({env.num_envs(), env.act_dim()}, state.explore_gen, env.obs().options()) * 2.0 -
-         1.0) *
-        env.action_limit();
-  } else {
-    actions = state.learner.act(env.obs());
-  }
   obs_before.copy_(env.obs());
   const StepResult step = env.step(actions);
   state.replay.add(obs_before, actions, step.reward, step.next_obs, step.terminated);
-  c.global_step += env.num_envs();
-  ++c.iteration;
-  if (c.global_step > sac.learning_starts && c.iteration % sac.train_freq == 0) {
-    if (sac.learning_rate_linear) {  // SB3: lr = initial * progress_remaining
-      const double remaining = 1.0 - static_cast<double>(c.global_step) /
-                                         static_cast<double>(config.run.total_timesteps);
-      state.learner.set_learning_rate(sac.learning_rate * std::max(remaining, 0.0));
-    }
+  state.counters.global_step += env.num_envs();
+  ++state.counters.iteration;
+}
+
+bool updates_due(const LoopCounters& c, const SacConfig& sac) {
+  return c.global_step > sac.learning_starts && c.iteration % sac.train_freq == 0;
+}
+
+double linear_lr_factor(const LoopCounters& c, const Config& config) {
+  const double remaining =
+      1.0 - static_cast<double>(c.global_step) / static_cast<double>(config.run.total_timesteps);
+  return std::max(remaining, 0.0);
+}
+
+void train_iteration(TrainingState& state, const Config& config, const at::Tensor& obs_before) {
+  const SacConfig& sac = config.sac;
+  const LoopCounters& c = state.counters;
+  const at::Tensor actions = c.global_step < sac.learning_starts
+                                 ? exploration_actions(state.env, state.explore_gen)
+                                 : state.learner.act(state.env.obs());
+  step_and_insert(state, actions, obs_before);
+  if (updates_due(c, sac)) {
+    if (sac.learning_rate_linear)
+      state.learner.set_learning_rate_factor(linear_lr_factor(c, config));
     for (int64_t g = 0; g < sac.gradient_steps; ++g) {
       state.learner.update(state.replay.sample_reused(sac.batch_size, state.replay_gen));
     }

@@ -188,5 +188,9 @@ inline int env_act_dim(const EnvParams& p) {
   visit_env(p.id, [&](auto env) { d = decltype(env)::act_dim(p); });
   return d;
 }
+/// The symmetric action bound: actions are clipped to [-limit, limit].
+inline double env_action_limit(const EnvParams& p) {
+  return p.id == EnvId::kPendulum ? Pendulum::kMaxTorque : PointMass::kActionLimit;
+}
 
 }  // namespace vecsac

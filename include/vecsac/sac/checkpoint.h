@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <stdexcept>
 
 #include "vecsac/config/config.h"
 #include "vecsac/env/vec_env.h"
@@ -34,6 +35,14 @@ struct TrainingState {
   SelectedPolicy* selected = nullptr;  ///< with run.select_episodes > 0
 };
 
+/// A readable checkpoint of another configuration (or, for load_actor, another actor
+/// shape): older checkpoints of the same run would not match either, so a resume stops
+/// here instead of falling back to them. A truncated or corrupt file is a plain
+/// std::runtime_error.
+struct CheckpointMismatch : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 /// checkpoints/step_<global_step>.pt under run_dir.
 std::filesystem::path checkpoint_path(const std::filesystem::path& run_dir, int64_t global_step);
 
@@ -45,6 +54,9 @@ void save_checkpoint(const std::filesystem::path& path, const TrainingState& sta
 /// std::runtime_error naming the file when it is truncated, corrupt or from
 /// another configuration; `state` is then unusable and must be rebuilt.
 void load_checkpoint(const std::filesystem::path& path, TrainingState& state, c10::Device device);
+
+/// The global_step in a checkpoint's file name (step_<N>.pt), or -1 for another name.
+int64_t checkpoint_step(const std::filesystem::path& path);
 
 /// Checkpoint files of a run, newest (highest step) first.
 std::vector<std::filesystem::path> list_checkpoints(const std::filesystem::path& run_dir);

@@ -49,6 +49,15 @@ class SacLearner {
   SacLearner(const SacConfig& config, int64_t obs_dim, int64_t act_dim, double action_limit,
              c10::Device device, uint64_t seed, UpdatePath path = UpdatePath::kFused);
 
+  /// Agent `agent` of a population's engine: the same networks, initial weights,
+  /// generators and hyperparameters as the single learner with this config and seed, held
+  /// in the agent's slices of the shared engine's buffers. The population updates and acts
+  /// for all its agents at once (sac/population.h); save, load, statistics, evaluation and
+  /// selection go through the member as through a single learner, so agent k's checkpoint
+  /// is a single run's.
+  SacLearner(const SacConfig& config, int64_t obs_dim, int64_t act_dim, double action_limit,
+             uint64_t seed, std::shared_ptr<FusedSacUpdate> population, int64_t agent);
+
   /// One gradient step on `batch`, in SB3's order: temperature, critics, actor,
   /// then the Polyak target update every target_update_interval steps.
   /// Diagnostics accumulate on the device; nothing is read back. Both paths draw the
@@ -56,8 +65,19 @@ class SacLearner {
   /// consume update_gen identically.
   void update(const Batch& batch);
 
-  /// Sets the step size of all three optimizers (for learning-rate schedules).
+  /// Sets the step size of all three optimizers.
   void set_learning_rate(double lr);
+  /// Step size = config.learning_rate x factor (SB3's linear schedule). Float math on the
+  /// fused path, as a population computes it for every agent at once, so that agent k of a
+  /// population and the single run take identical steps.
+  void set_learning_rate_factor(double factor);
+
+  /// A population member's share of one population update (which the population's engine
+  /// ran for every agent): counts it as this learner's own gradient step. Returns whether
+  /// the step updates the targets (every target_update_interval steps).
+  bool count_population_update();
+  /// The agent's index in its population's engine; 0 for a single learner.
+  int64_t agent() const { return agent_; }
 
   /// Stochastic actions for acting (no autograd), from the acting generator. On the fused
   /// path they are the engine's buffer (FusedSacUpdate::act), valid until the next act().
@@ -83,7 +103,8 @@ class SacLearner {
   /// 0-d. Autograd path: a leaf with grad when the temperature is learned; fused path: a
   /// view of the engine's scalar buffer.
   at::Tensor log_alpha;
-  std::unique_ptr<FusedSacUpdate> engine;  ///< the fused path's engine, else null
+  /// The fused path's engine, else null; a population member's is shared by every agent.
+  std::shared_ptr<FusedSacUpdate> engine;
   /// The autograd path's optimizers (alpha_opt only with a learned temperature); null on
   /// the fused path.
   std::unique_ptr<FusedAdam> actor_opt, critic_opt, alpha_opt;
@@ -92,12 +113,19 @@ class SacLearner {
 
  private:
   void update_autograd(const Batch& batch);
+  void init_modules(int64_t obs_dim, int64_t act_dim, double action_limit, c10::Device device,
+                    uint64_t seed);
   void adopt_flat_parameters();
+  // This agent's views of one of the engine's flat buffers, shaped as the modules' parameters.
+  std::vector<at::Tensor> member_views(const FlatMlp& mlp, const at::Tensor& flat) const;
+  at::Tensor scalar(SacScalar slot) const;
 
   SacConfig config_;
   UpdatePath path_;
   Temperature temperature_;
   double critic_weight_offset_;  // 0: uniform weights
+  int64_t agent_ = 0;            // the engine's agent this learner is
+  at::Tensor scalars_;           // fused path: the agent's kNumSacScalars slots
   at::Tensor stats_sum_;         // [6] on the device
   int64_t stats_count_ = 0;
 };

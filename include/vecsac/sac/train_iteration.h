@@ -17,4 +17,18 @@ namespace vecsac {
 /// only enqueued.
 void train_iteration(TrainingState& state, const Config& config, const at::Tensor& obs_before);
 
+/// Uniform actions in [-limit, limit] for every env, from `gen`: SB3's exploration before
+/// sac.learning_starts.
+at::Tensor exploration_actions(VecEnv& env, at::Generator& gen);
+
+/// Steps the env with `actions` and inserts the transitions (obs_before: scratch as in
+/// train_iteration); advances the counters.
+void step_and_insert(TrainingState& state, const at::Tensor& actions, const at::Tensor& obs_before);
+
+/// Whether gradient steps follow this iteration (counters already advanced by it).
+bool updates_due(const LoopCounters& c, const SacConfig& sac);
+
+/// SB3's linear learning-rate schedule: the progress remaining at c.global_step, >= 0.
+double linear_lr_factor(const LoopCounters& c, const Config& config);
+
 }  // namespace vecsac

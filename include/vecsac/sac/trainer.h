@@ -16,6 +16,7 @@ struct TrainOptions {
   bool resume = false;            ///< continue from the newest good checkpoint in out_dir
   bool overwrite = false;         ///< replace an earlier run in out_dir (else refused)
   bool sync_debug = false;        ///< CUDA: any host sync in the hot loop throws
+  std::string label;              ///< prefixes progress lines (a population's agents)
   /// Test hook: called after each checkpoint is written, with its step.
   std::function<void(int64_t)> after_checkpoint;
   /// Test hook: called after each training iteration, with the global step it reached.

@@ -1,0 +1,38 @@
+/// @brief Population training: K independent SAC runs (seeds, per-agent hyperparameters) in
+/// one process, every network op batched through one engine for all of them.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "vecsac/config/config.h"
+#include "vecsac/sac/trainer.h"
+
+namespace vecsac {
+
+/// One agent of a population: its config (validated) and run directory options. Agent k's
+/// run directory, files and checkpoints are those of `vecsac train` with its config.
+struct PopulationMember {
+  Config config;
+  TrainOptions options;
+};
+
+/// The config keys an agent may set apart from the population's first agent: the seed and
+/// the hyperparameters that need no shape change. A learned temperature (ent_coef "auto" or
+/// "auto_<init>") and a fixed one do not mix.
+const std::vector<std::string>& per_agent_keys();
+
+/// The first key in which `other` may not differ from `first` within one population, as
+/// "KEY=FIRST, now OTHER"; "" when they can train together.
+std::string population_conflict(const Config& first, const Config& other);
+
+/// Trains every member to its run.total_timesteps in lockstep: one engine holds all the
+/// agents' networks, and each agent keeps its own envs, replay, generators, logs,
+/// evaluations, policy selection and checkpoints, so that agent k's results are the single
+/// run's with its config. Refuses members that conflict (population_conflict) and a
+/// population whose memory does not fit the device, saying how many agents would. On a
+/// resume every member continues from the newest checkpoint step they all have. A stop
+/// request checkpoints every member, then throws StopRequested.
+std::vector<TrainResult> train_population(const std::vector<PopulationMember>& members);
+
+}  // namespace vecsac

@@ -1,0 +1,95 @@
+/// @brief One run's life around its training iterations: the run directory (lock, fresh or
+/// resumed start, config.json, logs), the training state it owns, the log points,
+/// evaluations, policy selection, checkpoints and the final evaluation. train() drives one
+/// TrainingRun; a population drives one per agent, in lockstep.
+#pragma once
+
+#include <ATen/core/Generator.h>
+#include <ATen/core/Tensor.h>
+#include <c10/core/Device.h>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <optional>
+
+#include "vecsac/config/config.h"
+#include "vecsac/env/vec_env.h"
+#include "vecsac/io/dir_lock.h"
+#include "vecsac/replay/replay_buffer.h"
+#include "vecsac/sac/checkpoint.h"
+#include "vecsac/sac/learner.h"
+#include "vecsac/sac/memory_estimate.h"
+#include "vecsac/sac/policy_selection.h"
+#include "vecsac/sac/trainer.h"
+
+namespace vecsac {
+
+/// A population member's place: the shared engine and the agent's index in it.
+struct PopulationSeat {
+  std::shared_ptr<FusedSacUpdate> engine;
+  int64_t agent = 0;
+};
+
+class TrainingRun {
+ public:
+  /// Checks the memory (unless `seat`: the population checks all of it), locks
+  /// options.out_dir, starts fresh (refusing to replace a run unless options.overwrite) or
+  /// resumes from the newest readable checkpoint at or below `resume_at_most`, and writes
+  /// config.json. `config` is validated by the caller.
+  TrainingRun(const Config& config, const TrainOptions& options,
+              const PopulationSeat* seat = nullptr, int64_t resume_at_most = INT64_MAX);
+  TrainingRun(const TrainingRun&) = delete;
+  TrainingRun& operator=(const TrainingRun&) = delete;
+
+  TrainingState& state() { return *state_; }
+  const Config& config() const { return config_; }
+  bool done() const { return counters_.global_step >= config_.run.total_timesteps; }
+
+  /// After each iteration: the log point, evaluation and checkpoint that are due.
+  void after_iteration();
+  /// Writes a checkpoint of this step unless there is one; returns its path (a stop).
+  std::filesystem::path checkpoint_now();
+  /// The final evaluation (of the selected actor when there is one), written to eval.json.
+  TrainResult finish();
+  /// Prints the run's header (sizes, update-to-data ratio, memory) unless quiet.
+  void print_header() const;
+
+ private:
+  void start(int64_t resume_at_most);
+  void resume(int64_t resume_at_most);
+  void log_point();
+  void periodic_eval();
+  void checkpoint();
+  double seconds() const;
+
+  Config config_;
+  TrainOptions options_;
+  c10::Device device_;
+  EnvParams eval_params_, select_params_;
+  at::Tensor eval_states_;
+  int64_t eval_episodes_;
+  std::vector<MemoryItem> memory_;
+  std::optional<DirLock> lock_;
+
+  // The training state, owned here; state_ refers to these.
+  std::optional<VecEnv> env_;
+  std::optional<ReplayBuffer> replay_;
+  std::optional<SacLearner> learner_;
+  at::Generator replay_gen_, explore_gen_;
+  LoopCounters counters_;
+  std::optional<SelectedPolicy> selected_;
+  std::optional<TrainingState> state_;
+
+  std::ofstream metrics_, evals_;
+  std::chrono::steady_clock::time_point start_time_;
+  int64_t ckpt_every_ = 0, next_ckpt_ = 0, eval_every_ = 0, next_eval_ = 0;
+  double eval_seconds_ = 0;  // spent in periodic evaluations
+  int64_t last_log_step_ = 0;
+  double last_log_time_ = 0;
+  int64_t checkpointed_step_ = -1;
+};
+
+}  // namespace vecsac

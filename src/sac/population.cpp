@@ -1,0 +1,238 @@
+/// @brief train_population: K TrainingRuns in lockstep around one engine.
+///
+/// Agent k acts, steps, stores and samples exactly as `train` with its config would (its
+/// own envs, replay and generators, in the same order of draws), and the engine's
+/// population update and acting equal K single engines' (tests/sac/population_update_test),
+/// so agent k's run is the single run. What is batched: every network op (acting and the
+/// gradient step), once for all agents.
+#include "vecsac/sac/population.h"
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+
+#include <cmath>
+#include <cstdio>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include "vecsac/sac/learner.h"
+#include "vecsac/sac/memory_estimate.h"
+#include "vecsac/sac/train_iteration.h"
+#include "vecsac/sac/training_run.h"
+#include "vecsac/util/device.h"
+#include "vecsac/util/format_bytes.h"
+#include "vecsac/util/stop_signal.h"
+#include "vecsac/util/sync_debug.h"
+
+namespace vecsac {
+
+const std::vector<std::string>& per_agent_keys() {
+  static const std::vector<std::string> keys = {
+      "run.seed",     "sac.learning_rate",     "sac.tau", "sac.gamma", "sac.target_entropy",
+      "sac.ent_coef", "sac.critic_loss_weight"};
+  return keys;
+}
+
+namespace {
+
+bool learned_temperature(const std::string& ent_coef) {
+  return ent_coef == "auto" || ent_coef.rfind("auto_", 0) == 0;
+}
+
+// Every member's memory, checked as one: a population that does not fit says how many
+// agents would.
+void check_population_memory(const std::vector<PopulationMember>& members, c10::Device device) {
+  const Config& c = members.front().config;
+  const EnvParams p = env_params_of(c, 0);
+  const int64_t eval_episodes = c.run.eval_episodes;
+  const std::vector<MemoryItem> one =
+      estimate_memory(c, env_obs_dim(p), env_act_dim(p), env_state_dim(p), eval_episodes);
+  const double per_agent = total_bytes(one);
+  const double available = available_memory(device);
+  const auto k = static_cast<double>(members.size());
+  if (per_agent * k > available) {
+    const auto fit = static_cast<long long>(std::floor(available / per_agent));
+    throw std::runtime_error(
+        "a population of " + std::to_string(members.size()) + " agents needs about " +
+        format_bytes(per_agent * k) + " (" + format_bytes(per_agent) +
+        " each, the largest part the " + one.front().what + " (" + one.front().key + ")) but " +
+        device.str() + " has " + format_bytes(available) + " available: " + std::to_string(fit) +
+        " agents fit; lower the population size");
+  }
+  if (!members.front().options.quiet) {
+    std::printf("population: %zu agents, memory about %s (%s each)\n", members.size(),
+                format_bytes(per_agent * k).c_str(), format_bytes(per_agent).c_str());
+  }
+}
+
+// The newest checkpoint step every resuming member has, so that all continue together
+// (a stop or crash between two members' checkpoints leaves some one step ahead).
+int64_t common_resume_step(const std::vector<PopulationMember>& members) {
+  int64_t common = INT64_MAX;
+  for (const auto& m : members) {
+    if (!m.options.resume) continue;
+    const auto found = list_checkpoints(m.options.out_dir);
+    if (!found.empty()) common = std::min(common, checkpoint_step(found.front()));
+  }
+  return common;
+}
+
+class Population {
+ public:
+  explicit Population(const std::vector<PopulationMember>& members) {
+    const Config& first = members.front().config;
+    const c10::Device device = parse_device(first.run.device);
+    check_population_memory(members, device);
+    const EnvParams p = env_params_of(first, 0);
+    const auto k = static_cast<int64_t>(members.size());
+    const double limit = env_action_limit(p);
+    engine_ = std::make_shared<FusedSacUpdate>(env_obs_dim(p), env_act_dim(p), first.sac.pi_arch,
+                                               first.sac.qf_arch,
+                                               engine_constants(first.sac, env_act_dim(p), limit),
+                                               static_cast<float>(first.sac.tau), device, k);
+    const int64_t resume_at = common_resume_step(members);
+    for (int64_t i = 0; i < k; ++i) {
+      const PopulationSeat seat{engine_, i};
+      runs_.push_back(
+          std::make_unique<TrainingRun>(members[i].config, members[i].options, &seat, resume_at));
+    }
+    const int64_t step = runs_.front()->state().counters.global_step;
+    for (const auto& run : runs_) {
+      if (run->state().counters.global_step != step) {
+        throw std::runtime_error(
+            "--resume: the population's runs resumed at different steps (" + std::to_string(step) +
+            " and " + std::to_string(run->state().counters.global_step) +
+            "); they train in lockstep, so resume each run on its own (vecsac train --resume)");
+      }
+    }
+    const int64_t n = first.env.num_envs, b = first.sac.batch_size;
+    const int64_t obs_dim = env_obs_dim(p), act_dim = env_act_dim(p);
+    const auto f32 = at::TensorOptions().device(device).dtype(at::kFloat);
+    obs_all_ = at::zeros({k * n, obs_dim}, f32);
+    batch_ =
+        Batch{at::zeros({k * b, obs_dim}, f32), at::zeros({k * b, act_dim}, f32),
+              at::zeros({k * b}, f32), at::zeros({k * b, obs_dim}, f32), at::zeros({k * b}, f32)};
+    for (const auto& run : runs_) {
+      TrainingState& s = run->state();
+      act_gens_.push_back(s.learner.act_gen);  // handles: they share the learners' states
+      update_gens_.push_back(s.learner.update_gen);
+      obs_before_.push_back(at::empty_like(s.env.obs()));
+      any_linear_lr_ = any_linear_lr_ || run->config().sac.learning_rate_linear;
+    }
+  }
+
+  std::vector<TrainResult> train(bool sync_debug) {
+    const Config& first = runs_.front()->config();
+    if (first.run.threads > 0) at::set_num_threads(static_cast<int>(first.run.threads));
+    for (const auto& run : runs_) run->print_header();
+    const bool debug = sync_debug && engine_->device().is_cuda();
+    while (!runs_.front()->done()) {
+      {
+        // HOT LOOP BEGIN: no host synchronisation until the log points
+        const SyncDebugScope sync_debug_scope(debug);
+        iteration();
+      }
+      // HOT LOOP END
+      for (const auto& run : runs_) run->after_iteration();
+      if (const int signal = pending_stop_signal(); signal != 0 && !runs_.front()->done()) {
+        std::string file;
+        for (const auto& run : runs_) file = run->checkpoint_now().string();
+        throw StopRequested(signal, runs_.front()->state().counters.global_step, file);
+      }
+    }
+    std::vector<TrainResult> results;
+    for (const auto& run : runs_) results.push_back(run->finish());
+    return results;
+  }
+
+ private:
+  // HOT LOOP BEGIN: the population's train_iteration
+  void iteration() {
+    const Config& first = runs_.front()->config();
+    const SacConfig& sac = first.sac;
+    const int64_t k = static_cast<int64_t>(runs_.size()), n = first.env.num_envs;
+    const bool explore = runs_.front()->state().counters.global_step < sac.learning_starts;
+    at::Tensor actions;
+    if (!explore) {
+      for (int64_t i = 0; i < k; ++i)
+        obs_all_.narrow(0, i * n, n).copy_(runs_[i]->state().env.obs());
+      actions = engine_->act(obs_all_, act_gens_);
+    }
+    for (int64_t i = 0; i < k; ++i) {
+      TrainingState& s = runs_[i]->state();
+      step_and_insert(
+          s, explore ? exploration_actions(s.env, s.explore_gen) : actions.narrow(0, i * n, n),
+          obs_before_[i]);
+    }
+    if (!updates_due(runs_.front()->state().counters, sac)) return;
+    if (any_linear_lr_) {
+      for (const auto& run : runs_) {
+        if (!run->config().sac.learning_rate_linear) continue;
+        TrainingState& s = run->state();
+        s.learner.set_learning_rate_factor(linear_lr_factor(s.counters, run->config()));
+      }
+    }
+    const int64_t b = sac.batch_size;
+    for (int64_t g = 0; g < sac.gradient_steps; ++g) {
+      bool update_targets = false;
+      for (int64_t i = 0; i < k; ++i) {
+        TrainingState& s = runs_[i]->state();
+        const Batch& one = s.replay.sample_reused(b, s.replay_gen);
+        batch_.obs.narrow(0, i * b, b).copy_(one.obs);
+        batch_.act.narrow(0, i * b, b).copy_(one.act);
+        batch_.reward.narrow(0, i * b, b).copy_(one.reward);
+        batch_.next_obs.narrow(0, i * b, b).copy_(one.next_obs);
+        batch_.terminated.narrow(0, i * b, b).copy_(one.terminated);
+        update_targets = s.learner.count_population_update();  // the same for every agent
+      }
+      engine_->update(batch_, update_gens_, update_targets);
+    }
+  }
+  // HOT LOOP END
+
+  std::shared_ptr<FusedSacUpdate> engine_;
+  std::vector<std::unique_ptr<TrainingRun>> runs_;
+  std::vector<at::Generator> act_gens_, update_gens_;
+  std::vector<at::Tensor> obs_before_;
+  at::Tensor obs_all_;
+  Batch batch_;
+  bool any_linear_lr_ = false;
+};
+
+}  // namespace
+
+std::string population_conflict(const Config& first, const Config& other) {
+  const std::string diff =
+      first_config_difference(config_to_json(first), config_to_json(other), per_agent_keys());
+  if (!diff.empty()) return diff;
+  if (learned_temperature(first.sac.ent_coef) != learned_temperature(other.sac.ent_coef)) {
+    return "sac.ent_coef=" + first.sac.ent_coef + ", now " + other.sac.ent_coef +
+           " (a learned and a fixed temperature)";
+  }
+  return "";
+}
+
+std::vector<TrainResult> train_population(const std::vector<PopulationMember>& members) {
+  if (members.empty()) throw std::invalid_argument("train_population: no members");
+  for (size_t i = 1; i < members.size(); ++i) {
+    const std::string conflict = population_conflict(members.front().config, members[i].config);
+    if (!conflict.empty()) {
+      throw std::invalid_argument(
+          "agent " + std::to_string(i) + " (" + members[i].options.out_dir.string() +
+          ") cannot train in one population with agent 0: " + conflict +
+          "; agents may differ only in their seeds and in the keys that change no shape (" +
+          [] {
+            std::string keys;
+            for (const auto& key : per_agent_keys()) keys += (keys.empty() ? "" : ", ") + key;
+            return keys;
+          }() +
+          ")");
+    }
+  }
+  if (members.size() == 1) return {train(members.front().config, members.front().options)};
+  Population population(members);
+  return population.train(members.front().options.sync_debug);
+}
+
+}  // namespace vecsac

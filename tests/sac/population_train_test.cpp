@@ -1,0 +1,196 @@
+/// @brief Population training on the CPU: agent k of a population is the single run with its
+/// config, file for file, through stops and resumes; conflicts and memory are refused.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "support/temp_dir_test.h"
+#include "support/tiny_config.h"
+#include "vecsac/env/vec_env_ops.h"
+#include "vecsac/sac/checkpoint.h"
+#include "vecsac/sac/memory_estimate.h"
+#include "vecsac/sac/population.h"
+#include "vecsac/util/device.h"
+#include "vecsac/util/stop_signal.h"
+
+namespace vecsac {
+namespace {
+
+namespace fs = std::filesystem;
+using PopulationTrainTest = testing::TempDirTest;
+
+// Three agents that differ in every kind of per-agent key: seeds, tau and gamma, a linear
+// learning-rate schedule, a temperature start, a target entropy and critic weights.
+std::vector<Config> agent_configs(int64_t total) {
+  Config c = testing::tiny_config(total);
+  c.run.eval_freq = 400;
+  c.run.select_episodes = 3;
+  c.run.checkpoint_interval = 400;
+  std::vector<Config> configs(3, c);
+  configs[0].run.seed = 0;
+  configs[1].run.seed = 1;
+  configs[1].sac.tau = 0.01;
+  configs[1].sac.gamma = 0.95;
+  configs[2].run.seed = 7;
+  configs[2].sac.learning_rate = 1e-3;
+  configs[2].sac.learning_rate_linear = true;
+  configs[2].sac.ent_coef = "auto_0.5";
+  configs[2].sac.target_entropy = "-0.5";
+  configs[2].sac.critic_loss_weight = "relative_1";
+  for (const Config& config : configs) validate(config);
+  return configs;
+}
+
+std::vector<PopulationMember> members(const std::vector<Config>& configs, const fs::path& dir) {
+  std::vector<PopulationMember> m;
+  for (size_t i = 0; i < configs.size(); ++i) {
+    TrainOptions opt;
+    opt.out_dir = dir / ("agent_" + std::to_string(i));
+    opt.quiet = true;
+    m.push_back({configs[i], opt});
+  }
+  return m;
+}
+
+std::string read(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// A JSON-lines log without its wall-clock fields, which no two runs share.
+std::vector<nlohmann::json> log_without_times(const fs::path& file) {
+  std::vector<nlohmann::json> lines;
+  std::ifstream in(file);
+  for (std::string line; std::getline(in, line);) {
+    nlohmann::json j = nlohmann::json::parse(line);
+    for (const char* key : {"time_s", "train_time_s", "charts/SPS"}) j.erase(key);
+    lines.push_back(j);
+  }
+  return lines;
+}
+
+// Everything a run leaves but its clocks: logs, final eval, config and the checkpoints,
+// byte for byte (networks, optimizer moments, replay, envs, generators, counters).
+void expect_same_run(const fs::path& got, const fs::path& want) {
+  SCOPED_TRACE(got.string() + " vs " + want.string());
+  for (const char* log : {"metrics.jsonl", "evals.jsonl"}) {
+    const auto g = log_without_times(got / log), w = log_without_times(want / log);
+    ASSERT_FALSE(w.empty()) << log;
+    EXPECT_EQ(g, w) << log;
+  }
+  EXPECT_EQ(read(got / "eval.json"), read(want / "eval.json"));
+  EXPECT_EQ(read(got / "config.json"), read(want / "config.json"));
+  const auto g = list_checkpoints(got), w = list_checkpoints(want);
+  ASSERT_EQ(g.size(), w.size());
+  ASSERT_FALSE(w.empty());
+  for (size_t i = 0; i < w.size(); ++i) {
+    EXPECT_EQ(g[i].filename(), w[i].filename());
+    EXPECT_TRUE(read(g[i]) == read(w[i])) << g[i] << " differs from " << w[i];
+  }
+}
+
+void train_alone(const std::vector<Config>& configs, const fs::path& dir) {
+  for (const auto& m : members(configs, dir)) train(m.config, m.options);
+}
+
+// 1200 transitions of 4 envs, 2 gradient steps per vector step from step 64: 568 updates,
+// 3 evaluations and 3 checkpoints per agent. Equality is exact: each agent's envs, replay
+// and generators are its own, and the engine's batched GEMMs and kernels compute each
+// agent's rows as a single engine does (tests/sac/population_update_test.cpp).
+TEST_F(PopulationTrainTest, AgentKIsTheSingleRunWithItsConfigFileForFile) {
+  const auto configs = agent_configs(1200);
+  train_alone(configs, dir_ / "alone");
+  const std::vector<TrainResult> results = train_population(members(configs, dir_ / "population"));
+  ASSERT_EQ(results.size(), configs.size());
+  for (size_t i = 0; i < configs.size(); ++i) {
+    const std::string agent = "agent_" + std::to_string(i);
+    expect_same_run(dir_ / "population" / agent, dir_ / "alone" / agent);
+    EXPECT_EQ(results[i].global_step, 1200);
+  }
+  // The agents' settings reached them: their results differ from each other.
+  EXPECT_NE(read(dir_ / "alone/agent_0/eval.json"), read(dir_ / "alone/agent_1/eval.json"));
+}
+
+// A stop between log points checkpoints every agent at the same step; resuming the
+// population from there finishes each run as a straight single run.
+TEST_F(PopulationTrainTest, AStoppedPopulationResumesToTheStraightRuns) {
+  const auto configs = agent_configs(1200);
+  train_alone(configs, dir_ / "alone");
+  auto m = members(configs, dir_ / "population");
+  m[1].options.after_iteration = [](int64_t step) {
+    if (step == 612) request_stop(SIGTERM);
+  };
+  try {
+    train_population(m);
+    FAIL() << "the stop request must stop the population";
+  } catch (const StopRequested& e) {
+    EXPECT_EQ(e.global_step, 612);
+  }
+  request_stop(0);
+  for (auto& member : m) {
+    EXPECT_EQ(checkpoint_step(list_checkpoints(member.options.out_dir).front()), 612);
+    member.options.after_iteration = nullptr;
+    member.options.resume = true;
+  }
+  // Agent 2 one checkpoint behind (as if killed before writing it): all resume from 400.
+  fs::remove(checkpoint_path(m[2].options.out_dir, 612));
+  train_population(m);
+  for (size_t i = 0; i < configs.size(); ++i) {
+    const std::string agent = "agent_" + std::to_string(i);
+    expect_same_run(dir_ / "population" / agent, dir_ / "alone" / agent);
+  }
+}
+
+TEST_F(PopulationTrainTest, AgentsThatDifferInAShapeOrTheTemperatureKindAreRefused) {
+  auto configs = agent_configs(400);
+  configs[1].sac.batch_size = 16;
+  try {
+    train_population(members(configs, dir_));
+    FAIL() << "different batch sizes cannot share an engine";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("agent 1"));
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("sac.batch_size=32, now 16"));
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("sac.learning_rate"));  // what may differ
+  }
+  configs = agent_configs(400);
+  configs[2].sac.ent_coef = "0.2";
+  EXPECT_THAT(population_conflict(configs[0], configs[2]),
+              ::testing::HasSubstr("a learned and a fixed temperature"));
+  EXPECT_EQ(population_conflict(configs[0], configs[1]), "");
+  EXPECT_FALSE(fs::exists(dir_ / "agent_0" / "config.json")) << "refused before writing";
+}
+
+// Evaluation envs sized so that one agent takes 60% of the memory available: two are
+// refused before anything is allocated or written, with how many would fit.
+TEST_F(PopulationTrainTest, APopulationThatDoesNotFitSaysHowManyAgentsWould) {
+  auto configs = agent_configs(400);
+  configs.resize(2);
+  const Config& c = configs[0];
+  const EnvParams p = env_params_of(c, 0);
+  auto bytes = [&](int64_t episodes) {
+    return total_bytes(
+        estimate_memory(c, env_obs_dim(p), env_act_dim(p), env_state_dim(p), episodes));
+  };
+  const double per_episode = (bytes(2'000'000) - bytes(1'000'000)) / 1e6;
+  const double target = 0.6 * available_memory(c10::Device(c10::kCPU));
+  const auto episodes = static_cast<int64_t>((target - bytes(0)) / per_episode);
+  for (Config& config : configs) config.run.eval_episodes = episodes;
+  try {
+    train_population(members(configs, dir_));
+    FAIL() << "two agents of 60% each must not fit";
+  } catch (const std::runtime_error& e) {
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("a population of 2 agents needs about"));
+    EXPECT_THAT(e.what(), ::testing::HasSubstr(": 1 agents fit"));
+  }
+  EXPECT_FALSE(fs::exists(dir_ / "agent_0" / "config.json"));
+}
+
+}  // namespace
+}  // namespace vecsac
