@@ -72,8 +72,9 @@ TEST(SeedListTest, RejectsEmptyNegativeDuplicateAndMalformedLists) {
 TEST_F(SweepCliTest, HelpListsEveryFlagWithDefaults) {
   const auto r = run_cli("sweep --help");
   EXPECT_EQ(r.code, 0);
-  for (const char* f : {"--config", "pointmass.json", "--set", "--seeds", "--out", "--eval-init",
-                        "--resume", "--bootstrap-reps", "2000", "--bootstrap-seed"}) {
+  for (const char* f :
+       {"--config", "pointmass.json", "--set", "--seeds", "--out", "--eval-init", "--resume",
+        "--bootstrap-reps", "2000", "--bootstrap-seed", "--population-size"}) {
     EXPECT_THAT(r.output, HasSubstr(f));
   }
 }
@@ -205,6 +206,38 @@ TEST_F(SweepCliTest, TinySweepAggregatesTheSeedsEvalsAndResumeSkipsFinishedOnes)
 
 // Seeds added to a sweep later join its aggregate; a sweep with other settings
 // may not rewrite the directory's shared config.json or aggregate.json.
+// --population-size 3 trains the seeds as one population: the same evaluations, configs and
+// aggregate as one seed at a time (tests/sac/population_train_test.cpp compares every file).
+TEST_F(SweepCliTest, APopulationSweepWritesWhatTheSequentialSweepWrites) {
+  const std::string tail = " --bootstrap-reps 200" + kTiny;
+  const auto one =
+      run_cli("sweep --seeds 0-2 --population-size 1 --out " + (dir_ / "one").string() + tail);
+  ASSERT_EQ(one.code, 0) << one.output;
+  const auto pop =
+      run_cli("sweep --seeds 0-2 --population-size 3 --out " + (dir_ / "pop").string() + tail);
+  ASSERT_EQ(pop.code, 0) << pop.output;
+  EXPECT_THAT(pop.output, HasSubstr("populations of up to 3 agents"));
+  EXPECT_THAT(pop.output, HasSubstr("population: 3 agents, memory about"));
+  for (int seed = 0; seed < 3; ++seed) {
+    const std::string run = "seed_" + std::to_string(seed);
+    for (const char* f : {"eval.json", "config.json"}) {
+      EXPECT_EQ(read_json_file(dir_ / "pop" / run / f, f),
+                read_json_file(dir_ / "one" / run / f, f))
+          << run << "/" << f;
+    }
+  }
+  auto agg = [&](const char* sweep) {
+    nlohmann::json a = read_json_file(dir_ / sweep / "aggregate.json", "aggregate");
+    for (auto& r : a["runs"]) r.erase("dir");
+    return a;
+  };
+  EXPECT_EQ(agg("pop"), agg("one"));
+  const auto bad =
+      run_cli("sweep --seeds 0-2 --population-size -1 --out " + (dir_ / "bad").string() + tail);
+  EXPECT_NE(bad.code, 0);
+  EXPECT_THAT(bad.output, HasSubstr("--population-size"));
+}
+
 TEST_F(SweepCliTest, LaterSeedsJoinTheAggregateAndOtherSettingsAreRefused) {
   const std::filesystem::path out = dir_ / "grow";
   const std::string tail = " --bootstrap-reps 200 --out " + out.string() + kTiny;
