@@ -125,29 +125,52 @@ void ReplayBuffer::add(const at::Tensor& obs, const at::Tensor& act, const at::T
 }
 
 const Batch& ReplayBuffer::sample_reused(int64_t batch_size, at::Generator& gen) {
-  TORCH_CHECK(size_ >= 1, "ReplayBuffer::sample: the buffer is empty");
-  TORCH_CHECK(batch_size >= 1, "ReplayBuffer::sample: batch_size must be >= 1, got ", batch_size);
-  if (!index_.defined() || index_.size(0) != batch_size) {
+  if (!sampled_.obs.defined() || sampled_.obs.size(0) != batch_size) {
     const auto f32 = obs_.options();
-    index_ = at::empty({batch_size}, f32.dtype(at::kLong));
     sampled_ = {at::empty({batch_size, obs_dim_}, f32), at::empty({batch_size, act_dim_}, f32),
                 at::empty({batch_size}, f32), at::empty({batch_size, obs_dim_}, f32),
                 at::empty({batch_size}, f32)};
   }
+  sample_into(batch_size, gen, sampled_);
+  return sampled_;
+}
+
+void ReplayBuffer::sample_into(int64_t batch_size, at::Generator& gen, const Batch& out) {
+  TORCH_CHECK(size_ >= 1, "ReplayBuffer::sample: the buffer is empty");
+  TORCH_CHECK(batch_size >= 1, "ReplayBuffer::sample: batch_size must be >= 1, got ", batch_size);
+  check_batch_shape(out, batch_size);
+  if (!index_.defined() || index_.size(0) != batch_size) {
+    index_ = at::empty({batch_size}, obs_.options().dtype(at::kLong));
+  }
   // random_ on [0, size) draws what at::randint(0, size, {B}, gen) would: the same stream.
   index_.random_(0, size_, gen);
-  const GatherRows out{index_.const_data_ptr<int64_t>(),
-                       sampled_.obs.data_ptr<float>(),
-                       sampled_.act.data_ptr<float>(),
-                       sampled_.reward.data_ptr<float>(),
-                       sampled_.next_obs.data_ptr<float>(),
-                       sampled_.terminated.data_ptr<float>(),
-                       batch_size};
+  const GatherRows rows_out{index_.const_data_ptr<int64_t>(),
+                            out.obs.data_ptr<float>(),
+                            out.act.data_ptr<float>(),
+                            out.reward.data_ptr<float>(),
+                            out.next_obs.data_ptr<float>(),
+                            out.terminated.data_ptr<float>(),
+                            batch_size};
   const ReplayStorage s = rows();
   run_rows(
-      device_, batch_size, [&](int64_t i) { gather_row(s, out, i); },
-      [&](CudaStream stream) { launch_replay_gather(s, out, stream); });
-  return sampled_;
+      device_, batch_size, [&](int64_t i) { gather_row(s, rows_out, i); },
+      [&](CudaStream stream) { launch_replay_gather(s, rows_out, stream); });
+}
+
+void ReplayBuffer::check_batch_shape(const Batch& out, int64_t batch_size) const {
+  const std::pair<const at::Tensor*, std::vector<int64_t>> want[] = {
+      {&out.obs, {batch_size, obs_dim_}},
+      {&out.act, {batch_size, act_dim_}},
+      {&out.reward, {batch_size}},
+      {&out.next_obs, {batch_size, obs_dim_}},
+      {&out.terminated, {batch_size}}};
+  for (const auto& [t, shape] : want) {
+    TORCH_CHECK(t->defined() && t->sizes().equals(shape) && t->is_contiguous() &&
+                    t->scalar_type() == at::kFloat && t->device() == device_,
+                "ReplayBuffer::sample_into: out tensors must be contiguous float32 on ", device_,
+                " of shape ", c10::IntArrayRef(shape), ", got ",
+                t->defined() ? t->sizes() : c10::IntArrayRef{});
+  }
 }
 
 Batch ReplayBuffer::sample(int64_t batch_size, at::Generator& gen) {

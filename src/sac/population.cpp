@@ -113,6 +113,12 @@ class Population {
     batch_ =
         Batch{at::zeros({k * b, obs_dim}, f32), at::zeros({k * b, act_dim}, f32),
               at::zeros({k * b}, f32), at::zeros({k * b, obs_dim}, f32), at::zeros({k * b}, f32)};
+    for (int64_t i = 0; i < k; ++i) {
+      slices_.push_back(Batch{batch_.obs.narrow(0, i * b, b), batch_.act.narrow(0, i * b, b),
+                              batch_.reward.narrow(0, i * b, b),
+                              batch_.next_obs.narrow(0, i * b, b),
+                              batch_.terminated.narrow(0, i * b, b)});
+    }
     for (const auto& run : runs_) {
       TrainingState& s = run->state();
       act_gens_.push_back(s.learner.act_gen);  // handles: they share the learners' states
@@ -178,12 +184,7 @@ class Population {
       bool update_targets = false;
       for (int64_t i = 0; i < k; ++i) {
         TrainingState& s = runs_[i]->state();
-        const Batch& one = s.replay.sample_reused(b, s.replay_gen);
-        batch_.obs.narrow(0, i * b, b).copy_(one.obs);
-        batch_.act.narrow(0, i * b, b).copy_(one.act);
-        batch_.reward.narrow(0, i * b, b).copy_(one.reward);
-        batch_.next_obs.narrow(0, i * b, b).copy_(one.next_obs);
-        batch_.terminated.narrow(0, i * b, b).copy_(one.terminated);
+        s.replay.sample_into(b, s.replay_gen, slices_[i]);
         update_targets = s.learner.count_population_update();  // the same for every agent
       }
       engine_->update(batch_, update_gens_, update_targets);
@@ -196,7 +197,8 @@ class Population {
   std::vector<at::Generator> act_gens_, update_gens_;
   std::vector<at::Tensor> obs_before_;
   at::Tensor obs_all_;
-  Batch batch_;
+  Batch batch_;                // [K * B, ...], agent-major
+  std::vector<Batch> slices_;  // agent k's rows of batch_
   bool any_linear_lr_ = false;
 };
 

@@ -101,6 +101,40 @@ TEST(ReplayBufferTest, AFusedDrawEqualsRandintAndIndexSelectOnTheSameStream) {
   EXPECT_NE(rb.sample(7, a).obs.const_data_ptr<float>(), before);
 }
 
+// A population samples each agent's draw straight into its rows of one batch: the rows hold
+// what sample_reused gives from the same stream, the rest is untouched; wrong outputs are
+// refused, naming what is expected.
+TEST(ReplayBufferTest, SampleIntoWritesTheSameDrawIntoTheCallersRows) {
+  ReplayBuffer rb(50, 2, 1, kCpu);
+  add_range(rb, 0, 23);
+  at::Generator a = make_generator(kCpu, 9), b = make_generator(kCpu, 9);
+  const at::Tensor all = at::full({3 * 8, 2}, -1.0f);
+  Batch whole{all, at::full({3 * 8, 1}, -1.0f), at::full({3 * 8}, -1.0f),
+              at::full({3 * 8, 2}, -1.0f), at::full({3 * 8}, -1.0f)};
+  auto rows = [&](int64_t agent) {
+    return Batch{whole.obs.narrow(0, agent * 8, 8), whole.act.narrow(0, agent * 8, 8),
+                 whole.reward.narrow(0, agent * 8, 8), whole.next_obs.narrow(0, agent * 8, 8),
+                 whole.terminated.narrow(0, agent * 8, 8)};
+  };
+  rb.sample_into(8, a, rows(1));
+  const Batch& want = rb.sample_reused(8, b);
+  const Batch got = rows(1);
+  EXPECT_TRUE(at::equal(got.obs, want.obs));
+  EXPECT_TRUE(at::equal(got.act, want.act));
+  EXPECT_TRUE(at::equal(got.reward, want.reward));
+  EXPECT_TRUE(at::equal(got.next_obs, want.next_obs));
+  EXPECT_TRUE(at::equal(got.terminated, want.terminated));
+  EXPECT_TRUE(at::equal(rows(0).obs, at::full({8, 2}, -1.0f)));
+  EXPECT_TRUE(at::equal(rows(2).reward, at::full({8}, -1.0f)));
+
+  Batch strided = rows(0);
+  strided.obs = at::zeros({2, 8}).t();
+  EXPECT_THAT([&] { rb.sample_into(8, a, strided); },
+              ::testing::ThrowsMessage<c10::Error>(::testing::HasSubstr("contiguous float32")));
+  EXPECT_THAT([&] { rb.sample_into(7, a, rows(0)); },
+              ::testing::ThrowsMessage<c10::Error>(::testing::HasSubstr("of shape [7, 2]")));
+}
+
 // Inputs the fused insert cannot read in place (double, strided, int flags) are converted.
 TEST(ReplayBufferTest, InsertConvertsOtherDtypesAndLayouts) {
   ReplayBuffer rb(8, 2, 1, kCpu);

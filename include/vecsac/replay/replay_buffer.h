@@ -43,6 +43,9 @@ class ReplayBuffer {
   const Batch& sample_reused(int64_t batch_size, at::Generator& gen);
   /// The same draw, in tensors of the caller's own.
   Batch sample(int64_t batch_size, at::Generator& gen);
+  /// The same draw, written into `out` (contiguous float32 [batch_size, ...] on the buffer's
+  /// device, e.g. one agent's rows of a population's batch): no copy after the gather.
+  void sample_into(int64_t batch_size, at::Generator& gen, const Batch& out);
 
   int64_t size() const { return size_; }
   int64_t capacity() const { return capacity_; }
@@ -53,6 +56,7 @@ class ReplayBuffer {
   void restore(const Batch& storage, int64_t size, int64_t cursor);
 
  private:
+  void check_batch_shape(const Batch& out, int64_t batch_size) const;
   int64_t capacity_, obs_dim_, act_dim_;
   c10::Device device_;
   ReplayStorage rows() const;

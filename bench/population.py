@@ -1,0 +1,96 @@
+#!/usr/bin/env python3
+"""Population sweeps against one seed at a time, on one machine in one sitting.
+
+For each config: the wall time of `vecsac sweep --seeds 0-(S-1)` with --population-size 1
+(the seeds one after another) and S (one population), their ratio, and each seed's final
+score both ways (they must be equal: agent k of a population is the single run); then the
+time per agent of a population of K seeds for each K of --curve. Prints the CPU model and
+the thread setting with every table: compare only within one run of this script.
+
+    bench/population.py [--vecsac build/vecsac] [--configs configs/pointmass.json ...]
+                        [--seeds 5] [--curve 1 2 4 8 16] [--out DIR] [--json FILE]
+"""
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def sweep(vecsac, config, seeds, k, out, extra):
+    shutil.rmtree(out, ignore_errors=True)
+    cmd = [vecsac, "sweep", "--config", config, "--seeds", f"0-{seeds - 1}",
+           "--population-size", str(k), "--out", out, "--bootstrap-reps", "100", *extra]
+    start = time.perf_counter()
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    seconds = time.perf_counter() - start
+    if r.returncode != 0:
+        sys.exit(f"{' '.join(cmd)} failed:\n{r.stdout[-4000:]}")
+    with open(os.path.join(out, "aggregate.json")) as f:
+        scores = [run["mean_return"] for run in json.load(f)["runs"]]
+    return seconds, scores
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--vecsac", default="build/vecsac")
+    p.add_argument("--configs", nargs="+",
+                   default=["configs/pointmass.json", "configs/pendulum.json"])
+    p.add_argument("--seeds", type=int, default=5, help="seeds of the sequential-vs-population run")
+    p.add_argument("--curve", type=int, nargs="*", default=[1, 2, 4, 8, 16],
+                   help="population sizes of the time-per-agent curve")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="--set for every sweep (e.g. run.threads=2)")
+    p.add_argument("--out", default=None, help="scratch directory (default: a temporary one)")
+    p.add_argument("--json", default=None, help="write the results here too")
+    a = p.parse_args()
+    extra = [x for kv in a.set for x in ("--set", kv)]
+    scratch = a.out or tempfile.mkdtemp(prefix="vecsac_population_")
+    results = {"cpu": cpu_model(), "cores": os.cpu_count(), "set": a.set, "configs": {}}
+    print(f"CPU: {results['cpu']} ({results['cores']} cores); --set {a.set or 'none'}")
+    for config in a.configs:
+        name = os.path.splitext(os.path.basename(config))[0]
+        seq_s, seq_scores = sweep(a.vecsac, config, a.seeds, 1, os.path.join(scratch, "seq"), extra)
+        pop_s, pop_scores = sweep(a.vecsac, config, a.seeds, a.seeds,
+                                  os.path.join(scratch, "pop"), extra)
+        entry = {"seeds": a.seeds, "sequential_s": seq_s, "population_s": pop_s,
+                 "ratio": pop_s / seq_s, "scores_equal": seq_scores == pop_scores,
+                 "scores": pop_scores, "curve": []}
+        print(f"\n{name}: {a.seeds} seeds one at a time {seq_s:.1f} s, as one population "
+              f"{pop_s:.1f} s: {pop_s / seq_s:.2f}x; per-seed scores "
+              f"{'equal' if entry['scores_equal'] else 'DIFFER'} {[round(s, 4) for s in pop_scores]}")
+        if a.curve:
+            base = None
+            print(f"{'K':>4} {'wall s':>9} {'s per agent':>12} {'vs K=1':>8}")
+            for k in a.curve:
+                s, _ = sweep(a.vecsac, config, k, k, os.path.join(scratch, f"k{k}"), extra)
+                per = s / k
+                base = base or per
+                entry["curve"].append({"k": k, "seconds": s, "per_agent_s": per,
+                                       "per_agent_vs_k1": per / base})
+                print(f"{k:>4} {s:>9.1f} {per:>12.2f} {per / base:>8.2f}")
+        results["configs"][name] = entry
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(results, f, indent=2)
+    if not a.out:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
