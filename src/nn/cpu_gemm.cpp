@@ -29,8 +29,10 @@ CpuGemm initial_backend() {
 }
 CpuGemm g_backend = initial_backend();
 
-// Above this many FLOPs MKL's cache blocking wins (a 256 x 256 weight gradient over a batch
-// of 4096 ran 10 % slower here than in MKL), and MKL threads the call itself.
+// Above this many FLOPs per member MKL's cache blocking wins (a 256 x 256 weight gradient
+// over a batch of 4096 ran 10 % slower here than in MKL), and MKL threads the call itself.
+// Per member, not per call: a population's K agents are members of one call, and each must
+// be computed by the kernel its single run uses (the two round differently).
 constexpr double kBlockedFlops = 64e6;
 // Below both of these a call runs on one thread: an OpenMP fork and join costs a few
 // microseconds, what ~100 kFLOP take on one core, or writing ~16k floats of C (the outer
@@ -353,12 +355,14 @@ bool own_gemm_supported() {
 bool own_cpu_gemm(const Gemm& g) {
   if (g_backend != CpuGemm::kAuto || !own_gemm_supported()) return false;
   if (g.trans_a && g.trans_b) return false;  // no caller needs it: MKL's
-  const double flops = 2.0 * static_cast<double>(g.m) * g.n * g.k * g.batch;
-  if (flops > kBlockedFlops) return false;
-  constexpr int64_t kMaxMembers = 8;  // plans on the stack; SAC's ensembles have 1 or 2
-  if (g.batch > kMaxMembers) return false;
+  const double member_flops = 2.0 * static_cast<double>(g.m) * g.n * g.k;
+  if (member_flops > kBlockedFlops) return false;
+  const double flops = member_flops * static_cast<double>(g.batch);
   float* packed = scratch(g.batch * g.n * g.k);
-  Member members[kMaxMembers];
+  // A local reference: the worker threads below must read the caller's plans, not their own.
+  thread_local std::vector<Member> plans;  // grows to the largest ensemble once
+  std::vector<Member>& members = plans;
+  members.resize(static_cast<size_t>(g.batch));
   for (int64_t e = 0; e < g.batch; ++e) members[e] = plan(g, e, packed + e * g.n * g.k);
   // Each member's rows in `parts` ranges of whole row blocks of its kernel, so that every
   // thread gets work when members are fewer than threads. Which rows share a range does not

@@ -11,6 +11,7 @@
 
 #include "support/temp_dir_test.h"
 #include "support/tiny_config.h"
+#include "vecsac/cli/train.h"
 #include "vecsac/env/vec_env_ops.h"
 #include "vecsac/sac/checkpoint.h"
 #include "vecsac/sac/memory_estimate.h"
@@ -116,6 +117,29 @@ TEST_F(PopulationTrainTest, AgentKIsTheSingleRunWithItsConfigFileForFile) {
   }
   // The agents' settings reached them: their results differ from each other.
   EXPECT_NE(read(dir_ / "alone/agent_0/eval.json"), read(dir_ / "alone/agent_1/eval.json"));
+}
+
+// The main job's shapes (configs/pointmass.json: 64 envs, batch 128, a 96-96 actor and 64-64
+// critics, relative critic weights, a linear schedule), shortened, with five agents: ten
+// critics in one call, more than the CPU GEMM once took in its own kernels, and five times
+// a single run's FLOPs. Each agent's GEMMs must still run the kernel its single run uses
+// (cpu_gemm.cpp chooses per member), or they round differently and the runs drift apart.
+TEST_F(PopulationTrainTest, AtTheMainJobsShapesFiveAgentsAreFiveSingleRuns) {
+  std::vector<Config> configs;
+  for (int seed = 0; seed < 5; ++seed) {
+    configs.push_back(
+        load_config(std::string(VECSAC_SOURCE_DIR) + "/configs/pointmass.json",
+                    {"run.total_timesteps=2048", "sac.learning_starts=256", "run.eval_freq=1024",
+                     "run.select_episodes=8", "run.eval_episodes=8", "run.log_interval=512",
+                     "run.checkpoint_interval=1024", "run.device=\"cpu\"",
+                     "run.seed=" + std::to_string(seed)}));
+  }
+  train_alone(configs, dir_ / "alone");
+  train_population(members(configs, dir_ / "population"));
+  for (size_t i = 0; i < configs.size(); ++i) {
+    const std::string agent = "agent_" + std::to_string(i);
+    expect_same_run(dir_ / "population" / agent, dir_ / "alone" / agent);
+  }
 }
 
 // A stop between log points checkpoints every agent at the same step; resuming the
