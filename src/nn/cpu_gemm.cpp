@@ -371,7 +371,10 @@ bool own_cpu_gemm(const Gemm& g) {
   const int threads = small ? 1 : at::get_num_threads();
   const int64_t step = members[0].kind == Member::kWide ? kMr : 24;
   const int64_t blocks = (g.m + step - 1) / step;
-  const int64_t parts = std::min<int64_t>(blocks, (threads + g.batch - 1) / g.batch);
+  // Enough ranges per member that every thread gets work, and (rows permitting) a task count
+  // that the threads divide: 5 agents' actors on 2 threads as 10 halves, not 3 + 2 members.
+  int64_t parts = std::min<int64_t>(blocks, (threads + g.batch - 1) / g.batch);
+  while (parts < blocks && (g.batch * parts) % threads != 0) ++parts;
   const int64_t per_part = (blocks + parts - 1) / parts * step;
   const auto run = [&](int64_t begin, int64_t end) {
     for (int64_t t = begin; t < end; ++t) {
