@@ -165,13 +165,14 @@ struct SweepOptions {
   bool resume = false, overwrite = false;
   int64_t bootstrap_reps = 2000;
   int64_t population_size = 0;  // 0: automatic
+  std::vector<std::string> grid;
   uint64_t bootstrap_seed = 0;
   CLI::Option* config_opt = nullptr;
 };
 
 // The config every seed shares, from --config (with --resume, by default the
 // sweep's own config.json, as train --resume reads the run's), --set and --eval-init.
-Config shared_config(const SweepOptions& o) {
+Config shared_config(const SweepOptions& o, const std::vector<std::string>& grid_point = {}) {
   std::vector<std::string> overrides = o.overrides;
   for (const auto& assignment : overrides) {
     const std::string key = assignment.substr(0, assignment.find('='));
@@ -188,10 +189,91 @@ Config shared_config(const SweepOptions& o) {
   if (!o.eval_init.empty()) {
     overrides.push_back("run.eval_init=" + nlohmann::json(o.eval_init).dump());
   }
+  overrides.insert(overrides.end(), grid_point.begin(), grid_point.end());
   const std::filesystem::path sweep_config = std::filesystem::path(o.out) / "config.json";
   const bool reuse =
       o.resume && o.config_opt->count() == 0 && std::filesystem::exists(sweep_config);
   return load_config(reuse ? sweep_config.string() : o.config, overrides);
+}
+
+// One --grid KEY=V1,V2,... axis.
+struct GridAxis {
+  std::string key;
+  std::vector<std::string> values;
+};
+
+std::vector<GridAxis> parse_grid(const SweepOptions& o) {
+  std::vector<GridAxis> axes;
+  for (const std::string& spec : o.grid) {
+    const size_t eq = spec.find('=');
+    const std::string key = spec.substr(0, eq);
+    const auto& allowed = per_agent_keys();
+    const bool per_agent = std::find(allowed.begin() + 1, allowed.end(), key) != allowed.end();
+    auto bad = [&](const std::string& problem) {
+      std::string keys;
+      for (auto it = allowed.begin() + 1; it != allowed.end(); ++it) {
+        keys += (keys.empty() ? "" : ", ") + *it;
+      }
+      throw std::invalid_argument("--grid '" + spec + "': " + problem +
+                                  "; expected KEY=V1,V2,... with KEY one of " + keys +
+                                  " (run.seed comes from --seeds)");
+    };
+    if (eq == std::string::npos) bad("no '='");
+    if (!per_agent) bad("'" + key + "' is not a key a population's agents may differ in");
+    for (const auto& axis : axes) {
+      if (axis.key == key) bad("the key appears in two --grid options");
+    }
+    for (const auto& assignment : o.overrides) {
+      if (assignment.substr(0, assignment.find('=')) == key) bad("--set also gives " + key);
+    }
+    GridAxis axis{key, {}};
+    size_t start = eq + 1;
+    while (start <= spec.size()) {
+      const size_t comma = std::min(spec.find(',', start), spec.size());
+      const std::string value = spec.substr(start, comma - start);
+      if (value.empty()) bad("an empty value");
+      if (std::find(axis.values.begin(), axis.values.end(), value) != axis.values.end()) {
+        bad("value " + value + " appears twice");
+      }
+      axis.values.push_back(value);
+      start = comma + 1;
+    }
+    axes.push_back(std::move(axis));
+  }
+  return axes;
+}
+
+// A point of the grid (or the one point of a sweep without --grid): its config and the
+// directory of its seed_<k> runs.
+struct SweepPoint {
+  std::string name;  // "KEY=V,KEY=V" ("" without --grid)
+  std::vector<std::string> assignments;
+  Config config;
+  std::filesystem::path dir;
+};
+
+std::vector<SweepPoint> sweep_points(const SweepOptions& o, const std::vector<GridAxis>& axes) {
+  if (axes.empty()) return {SweepPoint{"", {}, shared_config(o), o.out}};
+  std::vector<std::vector<std::string>> combos = {{}};
+  for (const auto& axis : axes) {
+    std::vector<std::vector<std::string>> next;
+    for (const auto& combo : combos) {
+      for (const auto& value : axis.values) {
+        next.push_back(combo);
+        next.back().push_back(axis.key + "=" + value);
+      }
+    }
+    combos = std::move(next);
+  }
+  std::vector<SweepPoint> points;
+  for (auto& combo : combos) {
+    std::string name;
+    for (const auto& a : combo) name += (name.empty() ? "" : ",") + a;
+    Config config = shared_config(o, combo);
+    points.push_back(
+        {name, std::move(combo), std::move(config), std::filesystem::path(o.out) / name});
+  }
+  return points;
 }
 
 // Every seed, trained now, skipped or swept earlier, is scored from its eval.json alike.
@@ -206,15 +288,16 @@ nlohmann::json score_run(const std::filesystem::path& dir, int64_t seed) {
   return run;
 }
 
-std::filesystem::path seed_dir(const SweepOptions& o, int64_t seed) {
-  return std::filesystem::path(o.out) / ("seed_" + std::to_string(seed));
+std::filesystem::path seed_dir(const std::filesystem::path& point_dir, int64_t seed) {
+  return point_dir / ("seed_" + std::to_string(seed));
 }
 
 // The run of one seed to train or continue, or none when --resume finds it finished.
-std::optional<PopulationMember> plan_seed(const SweepOptions& o, Config config, int64_t seed,
-                                          const std::string& label) {
+std::optional<PopulationMember> plan_seed(const SweepOptions& o, const SweepPoint& point,
+                                          int64_t seed, const std::string& label) {
+  Config config = point.config;
   config.run.seed = static_cast<uint64_t>(seed);
-  const std::filesystem::path dir = seed_dir(o, seed);
+  const std::filesystem::path dir = seed_dir(point.dir, seed);
   if (o.resume && finished(dir, config)) {
     std::cout << label << ": finished in " << dir.string() << ", skipped" << std::endl;
     return std::nullopt;
@@ -242,11 +325,11 @@ void train_members(std::vector<PopulationMember> members) {
   for (auto& m : members) groups[m.options.resume ? 1 : 0].push_back(std::move(m));
   for (auto& group : groups) {
     if (group.empty()) continue;
-    for (auto& m : group) m.options.label = "seed " + std::to_string(m.config.run.seed);
+    for (auto& m : group) m.options.label = m.options.out_dir.string();
     const std::vector<TrainResult> results = train_population(group);
     for (size_t i = 0; i < results.size(); ++i) {
-      std::printf("seed %llu: trained %lld transitions in %.1f s; deterministic eval mean %g\n",
-                  static_cast<unsigned long long>(group[i].config.run.seed),
+      std::printf("%s: trained %lld transitions in %.1f s; deterministic eval mean %g\n",
+                  group[i].options.out_dir.string().c_str(),
                   static_cast<long long>(results[i].global_step), results[i].seconds,
                   results[i].final_eval.mean);
     }
@@ -254,10 +337,14 @@ void train_members(std::vector<PopulationMember> members) {
   }
 }
 
-// --population-size 0: how many agents train at once.
-size_t population_size(const SweepOptions& o, const Config& shared, size_t seeds) {
+// --population-size 0: how many agents train at once. On a GPU all of them. On the CPU
+// (docs/benchmarks.md, "Populations"), populations pay through the second thread: with 2
+// threads 8 agents took 0.70x the time per agent of one, and 16 no less; with 1 thread a
+// population only grows the working set (1.08x for Pendulum's 5 seeds), so one at a time.
+size_t population_size(const SweepOptions& o, const Config& shared, size_t runs) {
   if (o.population_size > 0) return static_cast<size_t>(o.population_size);
-  return parse_device(shared.run.device).is_cuda() ? seeds : size_t{1};
+  if (parse_device(shared.run.device).is_cuda()) return runs;
+  return shared.run.threads == 1 ? size_t{1} : std::min<size_t>(runs, 8);
 }
 
 void print_summary(const nlohmann::json& doc, const std::filesystem::path& file) {
@@ -288,42 +375,23 @@ void print_summary(const nlohmann::json& doc, const std::filesystem::path& file)
   std::fflush(stdout);
 }
 
-void run_sweep(const SweepOptions& o) {
-  const std::vector<int64_t> seeds = parse_seed_list(o.seeds);
-  // Once, before any training: a bad key fails here, not after the first seed.
-  const Config shared = shared_config(o);
-  const std::filesystem::path out(o.out);
-  const DirLock lock(out, "vecsac sweep");  // each seed_<k> is locked by its own train()
-  nlohmann::json shared_doc = config_to_json(shared);
-  shared_doc["run"].erase("seed");  // each seed_<k>/config.json holds its own
-  check_sweep_dir(out, shared_doc, o.resume);
-  write_file_atomic(out / "config.json", shared_doc.dump(2) + "\n");
-
-  const size_t k = population_size(o, shared, seeds.size());
-  if (k > 1) std::cout << "populations of up to " << k << " agents" << std::endl;
+// The point's aggregate.json over `seeds` and the seeds swept into its directory earlier
+// under the same config (after these); printed, and returned.
+nlohmann::json aggregate_point(const SweepOptions& o, const SweepPoint& point,
+                               const std::vector<int64_t>& seeds) {
   nlohmann::json runs = nlohmann::json::array();
-  for (size_t begin = 0; begin < seeds.size(); begin += k) {
-    std::vector<PopulationMember> members;
-    for (size_t i = begin; i < std::min(begin + k, seeds.size()); ++i) {
-      const std::string label = "seed " + std::to_string(seeds[i]) + " (" + std::to_string(i + 1) +
-                                "/" + std::to_string(seeds.size()) + ")";
-      if (auto m = plan_seed(o, shared, seeds[i], label)) members.push_back(std::move(*m));
-    }
-    if (!members.empty()) train_members(std::move(members));
-  }
-  for (const int64_t seed : seeds) runs.push_back(score_run(seed_dir(o, seed), seed));
-  // Seeds swept into OUT earlier under the same config count too, after these.
+  for (const int64_t seed : seeds) runs.push_back(score_run(seed_dir(point.dir, seed), seed));
   std::vector<int64_t> all_seeds = seeds, earlier;
-  for (const auto& entry : std::filesystem::directory_iterator(out)) {
+  for (const auto& entry : std::filesystem::directory_iterator(point.dir)) {
     const int64_t seed = seed_of_dir(entry.path().filename().string());
     if (seed < 0 || std::find(seeds.begin(), seeds.end(), seed) != seeds.end()) continue;
-    Config config = shared;
+    Config config = point.config;
     config.run.seed = static_cast<uint64_t>(seed);
     if (finished(entry.path(), config)) earlier.push_back(seed);
   }
   std::sort(earlier.begin(), earlier.end());
   for (const int64_t seed : earlier) {
-    runs.push_back(score_run(out / ("seed_" + std::to_string(seed)), seed));
+    runs.push_back(score_run(seed_dir(point.dir, seed), seed));
     all_seeds.push_back(seed);
   }
   std::vector<double> returns, gaps;
@@ -332,7 +400,7 @@ void run_sweep(const SweepOptions& o) {
     if (run.contains("optimality_gap")) gaps.push_back(run["optimality_gap"].get<double>());
   }
   if (!gaps.empty() && gaps.size() != returns.size()) {
-    throw std::runtime_error("only some runs in '" + o.out +
+    throw std::runtime_error("only some runs in '" + point.dir.string() +
                              "' report an optimality gap; a sweep aggregates one env");
   }
   const stats::BootstrapOptions boot{o.bootstrap_reps, o.bootstrap_seed, kConfidence};
@@ -341,8 +409,79 @@ void run_sweep(const SweepOptions& o) {
                         {"mean_return", stats::aggregate(returns, boot).to_json()}};
   if (!gaps.empty()) doc["optimality_gap"] = stats::aggregate(gaps, boot).to_json();
   doc["bootstrap"] = {{"reps", boot.reps}, {"seed", boot.seed}, {"confidence", kConfidence}};
-  write_file_atomic(out / "aggregate.json", doc.dump(2) + "\n");
-  print_summary(doc, out / "aggregate.json");
+  write_file_atomic(point.dir / "aggregate.json", doc.dump(2) + "\n");
+  if (!point.name.empty()) std::printf("\n== %s", point.name.c_str());
+  print_summary(doc, point.dir / "aggregate.json");
+  return doc;
+}
+
+// A point's config.json speaks for its seed_<k> runs (the sweep's, without --grid).
+void write_point_config(const SweepPoint& point, bool resume) {
+  nlohmann::json doc = config_to_json(point.config);
+  doc["run"].erase("seed");  // each seed_<k>/config.json holds its own
+  check_sweep_dir(point.dir, doc, resume);
+  std::filesystem::create_directories(point.dir);
+  write_file_atomic(point.dir / "config.json", doc.dump(2) + "\n");
+}
+
+void run_sweep(const SweepOptions& o) {
+  const std::vector<int64_t> seeds = parse_seed_list(o.seeds);
+  // Once, before any training: a bad key or grid value fails here, not after the first seed.
+  const std::vector<GridAxis> axes = parse_grid(o);
+  const std::vector<SweepPoint> points = sweep_points(o, axes);
+  if (points.size() * seeds.size() > kMaxSeeds) {
+    throw std::invalid_argument("--grid and --seeds make " +
+                                std::to_string(points.size() * seeds.size()) + " runs; at most " +
+                                std::to_string(kMaxSeeds) + " in one sweep");
+  }
+  const std::filesystem::path out(o.out);
+  const DirLock lock(out, "vecsac sweep");  // each seed_<k> is locked by its own train()
+  if (!axes.empty()) {
+    // OUT/config.json: the config every point starts from (its --grid keys then set).
+    write_point_config(SweepPoint{"", {}, shared_config(o), out}, o.resume);
+  }
+  for (const auto& point : points) write_point_config(point, o.resume);
+
+  const size_t total = points.size() * seeds.size();
+  const size_t k = population_size(o, points.front().config, total);
+  if (k > 1) std::cout << "populations of up to " << k << " agents" << std::endl;
+  for (size_t begin = 0; begin < total; begin += k) {
+    std::vector<PopulationMember> members;
+    for (size_t i = begin; i < std::min(begin + k, total); ++i) {
+      const SweepPoint& point = points[i / seeds.size()];
+      const int64_t seed = seeds[i % seeds.size()];
+      const std::string label = (point.name.empty() ? "" : point.name + " ") + "seed " +
+                                std::to_string(seed) + " (" + std::to_string(i + 1) + "/" +
+                                std::to_string(total) + ")";
+      if (auto m = plan_seed(o, point, seed, label)) members.push_back(std::move(*m));
+    }
+    if (!members.empty()) train_members(std::move(members));
+  }
+  nlohmann::json grid_points = nlohmann::json::array();
+  for (const auto& point : points) {
+    const nlohmann::json doc = aggregate_point(o, point, seeds);
+    nlohmann::json entry = {{"name", point.name},
+                            {"dir", point.dir.string()},
+                            {"set", point.assignments},
+                            {"mean_return", doc["mean_return"]}};
+    if (doc.contains("optimality_gap")) entry["optimality_gap"] = doc["optimality_gap"];
+    grid_points.push_back(entry);
+  }
+  if (axes.empty()) return;
+  nlohmann::json axes_doc = nlohmann::json::array();
+  for (const auto& axis : axes) axes_doc.push_back({{"key", axis.key}, {"values", axis.values}});
+  const nlohmann::json grid = {{"axes", axes_doc}, {"seeds", seeds}, {"points", grid_points}};
+  write_file_atomic(out / "grid.json", grid.dump(2) + "\n");
+  std::printf("\n%-40s %10s %-24s %10s\n", "grid point", "mean", "[95% CI]", "IQM");
+  for (const auto& p : grid_points) {
+    const auto& a = p["mean_return"];
+    std::printf("%-40s %10s %-24s %10s\n", p["name"].get<std::string>().c_str(),
+                num(a["mean"]).c_str(),
+                ("[" + num(a["mean_ci"][0]) + ", " + num(a["mean_ci"][1]) + "]").c_str(),
+                num(a["iqm"]).c_str());
+  }
+  std::printf("grid: %s\n", (out / "grid.json").string().c_str());
+  std::fflush(stdout);
 }
 
 }  // namespace
@@ -372,10 +511,15 @@ Command add_sweep_command(CLI::App& parent) {
       ->check(CLI::ExistingFile);
   app->add_option("--population-size", o->population_size,
                   "Seeds trained at once as one population (one engine batches their networks; "
-                  "each seed's run and files are as if trained alone). 0: all seeds on a GPU, "
-                  "one at a time on the CPU")
+                  "each seed's run and files are as if trained alone). 0: all seeds on a GPU; "
+                  "on the CPU 8 at a time, or 1 with run.threads=1")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{0}, static_cast<int64_t>(kMaxSeeds)));
+  app->add_option("--grid", o->grid,
+                  "Train every seed at each value: --grid sac.learning_rate=1e-3,3e-4 (repeatable: "
+                  "the product of the axes). Keys that change no shape only; each point is a "
+                  "sweep of its own in OUT/KEY=V,.../ and OUT/grid.json compares them")
+      ->take_all();
   app->add_flag("--resume", o->resume,
                 "Skip seeds whose run finished with this config; continue the others from their "
                 "newest checkpoint, as train --resume");
@@ -395,6 +539,10 @@ Command add_sweep_command(CLI::App& parent) {
                      run_sweep(*o);
                    } catch (StopRequested& e) {
                      e.resume = "vecsac sweep --resume --out " + o->out + " --seeds " + o->seeds;
+                     for (const auto& g : o->grid) e.resume += " --grid " + g;
+                     if (o->population_size > 0) {
+                       e.resume += " --population-size " + std::to_string(o->population_size);
+                     }
                      throw;
                    }
                  }};

@@ -110,6 +110,7 @@ class Population {
     const int64_t obs_dim = env_obs_dim(p), act_dim = env_act_dim(p);
     const auto f32 = at::TensorOptions().device(device).dtype(at::kFloat);
     obs_all_ = at::zeros({k * n, obs_dim}, f32);
+    for (int64_t i = 0; i < k; ++i) obs_slices_.push_back(obs_all_.narrow(0, i * n, n));
     batch_ =
         Batch{at::zeros({k * b, obs_dim}, f32), at::zeros({k * b, act_dim}, f32),
               at::zeros({k * b}, f32), at::zeros({k * b, obs_dim}, f32), at::zeros({k * b}, f32)};
@@ -159,17 +160,20 @@ class Population {
     const SacConfig& sac = first.sac;
     const int64_t k = static_cast<int64_t>(runs_.size()), n = first.env.num_envs;
     const bool explore = runs_.front()->state().counters.global_step < sac.learning_starts;
-    at::Tensor actions;
     if (!explore) {
-      for (int64_t i = 0; i < k; ++i)
-        obs_all_.narrow(0, i * n, n).copy_(runs_[i]->state().env.obs());
-      actions = engine_->act(obs_all_, act_gens_);
+      for (int64_t i = 0; i < k; ++i) obs_slices_[i].copy_(runs_[i]->state().env.obs());
+      const at::Tensor& all = engine_->act(obs_all_, act_gens_);
+      // Views of the engine's action buffer, made again only if it moved: a view costs
+      // about what a small op does.
+      if (action_slices_.empty() || action_slices_.front().data_ptr() != all.data_ptr()) {
+        action_slices_.clear();
+        for (int64_t i = 0; i < k; ++i) action_slices_.push_back(all.narrow(0, i * n, n));
+      }
     }
     for (int64_t i = 0; i < k; ++i) {
       TrainingState& s = runs_[i]->state();
-      step_and_insert(
-          s, explore ? exploration_actions(s.env, s.explore_gen) : actions.narrow(0, i * n, n),
-          obs_before_[i]);
+      step_and_insert(s, explore ? exploration_actions(s.env, s.explore_gen) : action_slices_[i],
+                      obs_before_[i]);
     }
     if (!updates_due(runs_.front()->state().counters, sac)) return;
     if (any_linear_lr_) {
@@ -196,9 +200,11 @@ class Population {
   std::vector<std::unique_ptr<TrainingRun>> runs_;
   std::vector<at::Generator> act_gens_, update_gens_;
   std::vector<at::Tensor> obs_before_;
-  at::Tensor obs_all_;
-  Batch batch_;                // [K * B, ...], agent-major
-  std::vector<Batch> slices_;  // agent k's rows of batch_
+  at::Tensor obs_all_;                     // every agent's obs, agent-major, for acting
+  std::vector<at::Tensor> obs_slices_;     // agent k's rows of obs_all_
+  std::vector<at::Tensor> action_slices_;  // agent k's rows of the engine's actions
+  Batch batch_;                            // [K * B, ...], agent-major
+  std::vector<Batch> slices_;              // agent k's rows of batch_
   bool any_linear_lr_ = false;
 };
 

@@ -100,6 +100,15 @@ TEST_F(SweepCliTest, BadFlagsAreOneLineErrors) {
       {"sweep --seeds 0-1 --eval-init " + init + " --set run.eval_init=" + init + out,
        {"--eval-init", "keep one"}},
       {"sweep --seeds 0-1 --bootstrap-reps 0" + out, {"--bootstrap-reps"}},
+      {"sweep --seeds 0-1 --grid run.seed=1,2" + out, {"--grid 'run.seed=1,2'", "--seeds"}},
+      {"sweep --seeds 0-1 --grid sac.batch_size=16,32" + out,
+       {"'sac.batch_size' is not a key", "sac.learning_rate"}},
+      {"sweep --seeds 0-1 --grid sac.tau" + out, {"--grid 'sac.tau'", "no '='"}},
+      {"sweep --seeds 0-1 --grid sac.tau=0.1,,0.2" + out, {"an empty value"}},
+      {"sweep --seeds 0-1 --grid sac.tau=0.1,0.1" + out, {"value 0.1 appears twice"}},
+      {"sweep --seeds 0-1 --grid sac.tau=0.1 --grid sac.tau=0.2" + out, {"two --grid options"}},
+      {"sweep --seeds 0-1 --grid sac.tau=0.1,0.2 --set sac.tau=0.3" + out, {"--set also gives"}},
+      {"sweep --seeds 0-1 --grid sac.tau=0.1,7" + out, {"sac.tau"}},
   };
   for (const Case& c : cases) {
     const auto r = run_cli(c.args);
@@ -236,6 +245,51 @@ TEST_F(SweepCliTest, APopulationSweepWritesWhatTheSequentialSweepWrites) {
       run_cli("sweep --seeds 0-2 --population-size -1 --out " + (dir_ / "bad").string() + tail);
   EXPECT_NE(bad.code, 0);
   EXPECT_THAT(bad.output, HasSubstr("--population-size"));
+}
+
+// --grid: every seed at every point, each point a sweep directory of its own, grid.json
+// comparing them; trained as populations, each run equals its sequential twin.
+TEST_F(SweepCliTest, AGridTrainsEverySeedAtEveryPointAsPopulations) {
+  const std::string tail = " --bootstrap-reps 200" + kTiny;
+  const std::filesystem::path out = dir_ / "grid";
+  const auto r = run_cli(
+      "sweep --seeds 0-1 --grid sac.tau=0.005,0.02 --grid sac.gamma=0.9,0.99 "
+      "--population-size 8 --out " +
+      out.string() + tail);
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("population: 8 agents"));
+  const auto grid = read_json_file(out / "grid.json", "grid");
+  ASSERT_EQ(grid["points"].size(), 4u);
+  EXPECT_EQ(grid["seeds"], nlohmann::json({0, 1}));
+  const std::vector<std::string> names = {
+      "sac.tau=0.005,sac.gamma=0.9", "sac.tau=0.005,sac.gamma=0.99", "sac.tau=0.02,sac.gamma=0.9",
+      "sac.tau=0.02,sac.gamma=0.99"};
+  for (size_t i = 0; i < names.size(); ++i) {
+    const auto& point = grid["points"][i];
+    EXPECT_EQ(point["name"], names[i]);
+    const std::filesystem::path dir = out / names[i];
+    const auto agg = read_json_file(dir / "aggregate.json", "aggregate");
+    EXPECT_EQ(point["mean_return"], agg["mean_return"]);
+    EXPECT_EQ(agg["seeds"], nlohmann::json({0, 1}));
+    for (int seed = 0; seed < 2; ++seed) {
+      const auto config =
+          read_json_file(dir / ("seed_" + std::to_string(seed)) / "config.json", "config");
+      EXPECT_EQ(config["sac"]["tau"], i < 2 ? 0.005 : 0.02);
+      EXPECT_EQ(config["sac"]["gamma"], i % 2 == 0 ? 0.9 : 0.99);
+      EXPECT_EQ(config["run"]["seed"], seed);
+    }
+  }
+  // One point swept alone, one seed at a time, gives that point's runs exactly.
+  const auto alone = run_cli(
+      "sweep --seeds 0-1 --set sac.tau=0.02 --set sac.gamma=0.9 "
+      "--population-size 1 --out " +
+      (dir_ / "alone").string() + tail);
+  ASSERT_EQ(alone.code, 0) << alone.output;
+  for (int seed = 0; seed < 2; ++seed) {
+    const std::string run = "seed_" + std::to_string(seed);
+    EXPECT_EQ(read_json_file(out / names[2] / run / "eval.json", "eval"),
+              read_json_file(dir_ / "alone" / run / "eval.json", "eval"));
+  }
 }
 
 TEST_F(SweepCliTest, LaterSeedsJoinTheAggregateAndOtherSettingsAreRefused) {

@@ -17,7 +17,7 @@ struct PopulationMember {
   TrainOptions options;
 };
 
-/// The config keys an agent may set apart from the population's first agent: the seed and
+/// The config keys an agent may set apart from the population's first agent: run.seed (first) and
 /// the hyperparameters that need no shape change. A learned temperature (ent_coef "auto" or
 /// "auto_<init>") and a fixed one do not mix.
 const std::vector<std::string>& per_agent_keys();
