@@ -1,187 +1,15 @@
 /// @brief `vecsac export-tb`.
 #include "vecsac/cli/export_tb.h"
 
-#include <unistd.h>
-
 #include <CLI/CLI.hpp>
-#include <algorithm>
-#include <chrono>
-#include <filesystem>
 #include <iostream>
 #include <memory>
-#include <stdexcept>
 #include <string>
-#include <string_view>
 #include <vector>
 
-#include "vecsac/io/atomic_file.h"
-#include "vecsac/io/jsonl_file.h"
-#include "vecsac/io/tfevents.h"
+#include "vecsac/io/run_tensorboard.h"
 
 namespace vecsac {
-namespace {
-
-namespace fs = std::filesystem;
-
-constexpr std::string_view kEventFilePrefix = "events.out.tfevents.";
-
-// Coordinates and clocks of a log line, not scalars to chart.
-bool is_axis(const std::string& key) {
-  return key == "global_step" || key == "time_s" || key == "train_time_s";
-}
-
-struct LogLine {
-  int64_t step = 0;
-  double time_s = 0;
-  ScalarEvent event;  // wall_time filled in once the run's start is known
-};
-
-std::vector<LogLine> read_log(const fs::path& file) {
-  const JsonlFile jsonl = read_jsonl_file(file);
-  if (jsonl.torn_last_line) {
-    std::cerr << "warning: " << file.string()
-              << ": left out the last line, which is cut short (a run still writing it?)"
-              << std::endl;
-  }
-  std::vector<LogLine> lines;
-  for (const auto& [line_no, record] : jsonl.records) {
-    const std::string where = file.string() + ":" + std::to_string(line_no) + ": ";
-    const auto step = record.find("global_step");
-    const auto time = record.find("time_s");
-    if (step == record.end() || !step->is_number_integer() || step->get<int64_t>() < 0) {
-      throw std::runtime_error(where + "needs \"global_step\", a non-negative integer");
-    }
-    if (time == record.end() || !time->is_number()) {
-      throw std::runtime_error(where + "needs \"time_s\", a number");
-    }
-    if (!lines.empty() && step->get<int64_t>() <= lines.back().step) {
-      throw std::runtime_error(where + "global_step " + std::to_string(step->get<int64_t>()) +
-                               " does not follow the line before's " +
-                               std::to_string(lines.back().step) +
-                               ": steps must increase (did two runs write this file?)");
-    }
-    LogLine l{step->get<int64_t>(), time->get<double>(), {}};
-    l.event.step = l.step;
-    for (const auto& [key, value] : record.items()) {
-      // null (not logged yet, e.g. before learning starts) and non-scalars
-      // (eval/returns) have no point on a scalar chart.
-      if (is_axis(key) || !value.is_number()) continue;
-      l.event.values.emplace_back(key, static_cast<float>(value.get<double>()));
-    }
-    lines.push_back(std::move(l));
-  }
-  return lines;
-}
-
-// time_s counts from the start of each training process, so it restarts at 0
-// after a --resume. Elapsed time carries on instead: each process's times are
-// offset by the last time its predecessor logged (the pause between processes
-// is not known, and not counted). Returns, per process, its last step and offset.
-struct Segment {
-  int64_t last_step;
-  double offset;
-};
-std::vector<Segment> fold_restarts(std::vector<LogLine>& metrics) {
-  std::vector<Segment> segments{{0, 0.0}};
-  double previous = 0;
-  for (auto& l : metrics) {
-    if (l.time_s < previous) segments.push_back({l.step, segments.back().offset + previous});
-    previous = l.time_s;
-    segments.back().last_step = l.step;
-    l.time_s += segments.back().offset;
-  }
-  return segments;
-}
-
-// An evaluation belongs to the process that logged the metrics around its step.
-void apply_offsets(std::vector<LogLine>& evals, const std::vector<Segment>& segments) {
-  for (auto& l : evals) {
-    auto s = std::find_if(segments.begin(), segments.end(),
-                          [&](const Segment& seg) { return seg.last_step >= l.step; });
-    l.time_s += (s == segments.end() ? segments.back() : *s).offset;
-  }
-}
-
-double seconds_since_epoch(fs::file_time_type t) {
-  const auto sys = std::chrono::file_clock::to_sys(t);
-  return std::chrono::duration<double>(sys.time_since_epoch()).count();
-}
-
-std::string hostname() {
-  char name[256] = {};
-  if (::gethostname(name, sizeof(name) - 1) != 0 || name[0] == '\0') return "localhost";
-  return name;
-}
-
-struct Export {
-  fs::path file;
-  size_t events = 0, tags = 0;
-};
-
-Export export_run(const fs::path& run) {
-  if (!fs::exists(run)) {
-    throw std::runtime_error("run directory '" + run.string() + "' does not exist");
-  }
-  if (!fs::is_directory(run)) throw std::runtime_error("'" + run.string() + "' is not a directory");
-  const fs::path metrics_file = run / "metrics.jsonl";
-  if (!fs::exists(metrics_file)) {
-    throw std::runtime_error("'" + run.string() +
-                             "' has no metrics.jsonl: not a vecsac run directory (see "
-                             "'vecsac train --out')");
-  }
-  std::vector<LogLine> metrics = read_log(metrics_file);
-  if (metrics.empty()) {
-    throw std::runtime_error("'" + metrics_file.string() + "' has no log lines yet");
-  }
-  std::vector<LogLine> evals;
-  if (fs::exists(run / "evals.jsonl")) evals = read_log(run / "evals.jsonl");
-
-  // The logs hold no absolute times; the file's last write is the last log
-  // point, which dates the run's start. See docs/reporting.md.
-  const std::vector<Segment> segments = fold_restarts(metrics);
-  apply_offsets(evals, segments);
-  const double start =
-      seconds_since_epoch(fs::last_write_time(metrics_file)) - metrics.back().time_s;
-
-  std::vector<ScalarEvent> events;
-  std::vector<std::string> tags;
-  for (auto* log : {&metrics, &evals}) {
-    for (auto& l : *log) {
-      if (l.event.values.empty()) continue;  // e.g. only nulls, before learning starts
-      l.event.wall_time = start + l.time_s;
-      for (const auto& v : l.event.values) tags.push_back(v.first);
-      events.push_back(std::move(l.event));
-    }
-  }
-  // Training and evaluation interleaved by step, as they happened.
-  std::stable_sort(events.begin(), events.end(),
-                   [](const ScalarEvent& a, const ScalarEvent& b) { return a.step < b.step; });
-  std::sort(tags.begin(), tags.end());
-  tags.erase(std::unique(tags.begin(), tags.end()), tags.end());
-
-  const fs::path tb = run / "tb";
-  fs::create_directories(tb);
-  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                       std::chrono::system_clock::now().time_since_epoch())
-                       .count();
-  Export out{tb / (std::string(kEventFilePrefix) + std::to_string(now) + "." + hostname()),
-             events.size(), tags.size()};
-  // TensorBoard reads any file whose name holds "tfevents", so the file is
-  // written under a name without it and renamed once complete.
-  const fs::path partial = tb / ".export.partial";
-  write_file_atomic(partial, tfevents_file(events, start));
-  fs::rename(partial, out.file);
-  // One export per run: an earlier one would show every point twice.
-  for (const auto& entry : fs::directory_iterator(tb)) {
-    if (entry.path() != out.file &&
-        entry.path().filename().string().starts_with(kEventFilePrefix)) {
-      fs::remove(entry.path());
-    }
-  }
-  return out;
-}
-
-}  // namespace
 
 Command add_export_tb_command(CLI::App& parent) {
   auto runs = std::make_shared<std::vector<std::string>>();
@@ -192,7 +20,7 @@ Command add_export_tb_command(CLI::App& parent) {
   app->add_option("RUN_DIR", *runs, "Run directories written by 'vecsac train'")->required();
   return Command{app, [runs] {
                    for (const auto& run : *runs) {
-                     const Export e = export_run(run);
+                     const TensorBoardExport e = export_run_tensorboard(run);
                      std::cout << "wrote " << e.file.string() << ": " << e.events << " events, "
                                << e.tags << " scalar tags" << std::endl;
                    }

@@ -283,6 +283,8 @@ void TrainingRun::resume(int64_t resume_at_most) {
 
 void TrainingRun::start(int64_t) {
   const auto& run = config_.run;
+  // From the logs as the resume left them, before they grow again.
+  tb_.emplace(options_.out_dir, options_.resume);
   const auto mode = options_.resume ? std::ios::app : std::ios::trunc;
   metrics_.open(options_.out_dir / "metrics.jsonl", mode);
   if (run.eval_freq > 0) evals_.open(options_.out_dir / "evals.jsonl", mode);
@@ -386,6 +388,7 @@ void TrainingRun::log_point() {
       {"charts/entropy", number_or_null(u.entropy, have_u)},
       {"charts/q_mean", number_or_null(u.q_mean, have_u)}};
   metrics_ << line.dump() << "\n" << std::flush;
+  tb_->append(line);
   if (!options_.quiet) {
     const double eta =
         std::max<double>(0, run.total_timesteps - c.global_step) / std::max(sps, 1e-9);
@@ -421,6 +424,7 @@ void TrainingRun::periodic_eval() {
     line["select/mean_return"] = v.mean;
   }
   evals_ << line.dump() << "\n" << std::flush;
+  tb_->append(line);
   eval_seconds_ += seconds() - policy_time;
 }
 

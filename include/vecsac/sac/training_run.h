@@ -1,6 +1,6 @@
 /// @brief One run's life around its training iterations: the run directory (lock, fresh or
-/// resumed start, config.json, logs), the training state it owns, the log points,
-/// evaluations, policy selection, checkpoints and the final evaluation. train() drives one
+/// resumed start, config.json, logs, live TensorBoard events), the training state it owns, the log
+/// points, evaluations, policy selection, checkpoints and the final evaluation. train() drives one
 /// TrainingRun; a population drives one per agent, in lockstep.
 #pragma once
 
@@ -18,6 +18,7 @@
 #include "vecsac/config/config.h"
 #include "vecsac/env/vec_env.h"
 #include "vecsac/io/dir_lock.h"
+#include "vecsac/io/run_tensorboard.h"
 #include "vecsac/replay/replay_buffer.h"
 #include "vecsac/sac/checkpoint.h"
 #include "vecsac/sac/learner.h"
@@ -84,6 +85,7 @@ class TrainingRun {
   std::optional<TrainingState> state_;
 
   std::ofstream metrics_, evals_;
+  std::optional<TensorBoardLog> tb_;  // RUN_DIR/tb/, live
   std::chrono::steady_clock::time_point start_time_;
   int64_t ckpt_every_ = 0, next_ckpt_ = 0, eval_every_ = 0, next_eval_ = 0;
   double eval_seconds_ = 0;  // spent in periodic evaluations

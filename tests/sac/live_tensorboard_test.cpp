@@ -1,0 +1,109 @@
+/// @brief The trainer's live TensorBoard events: what `export-tb` writes from the same logs,
+/// but for the clocks, from a fresh run and across a stop and resume.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "support/temp_dir_test.h"
+#include "support/tiny_config.h"
+#include "vecsac/io/run_tensorboard.h"
+#include "vecsac/sac/trainer.h"
+#include "vecsac/util/stop_signal.h"
+
+namespace vecsac {
+namespace {
+
+namespace fs = std::filesystem;
+using LiveTensorBoardTest = testing::TempDirTest;
+
+std::vector<fs::path> event_files(const fs::path& run) {
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(run / "tb")) {
+    if (e.path().filename().string().find("tfevents") != std::string::npos) {
+      files.push_back(e.path());
+    }
+  }
+  return files;
+}
+
+std::string read(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// The event protos of an event file (TFRecord framing: u64 length, u32 CRC, data, u32 CRC),
+// each without its wall_time: field 1, a fixed64, the first 9 bytes of every Event here.
+std::vector<std::string> events_without_clock(const std::string& file) {
+  std::vector<std::string> events;
+  size_t at = 0;
+  while (at + 12 <= file.size()) {
+    uint64_t length = 0;
+    std::memcpy(&length, file.data() + at, 8);
+    EXPECT_LE(at + 12 + length + 4, file.size()) << "a record cut short";
+    const std::string data = file.substr(at + 12, length);
+    EXPECT_EQ(data[0], '\x09') << "an Event opens with its wall_time";
+    events.push_back(data.substr(9));
+    at += 12 + length + 4;
+  }
+  EXPECT_EQ(at, file.size());
+  return events;
+}
+
+Config config() {
+  Config c = testing::tiny_config(1200);
+  c.run.eval_freq = 400;
+  c.run.log_interval = 200;
+  c.run.checkpoint_interval = 400;
+  return c;
+}
+
+// The live file against an export of the run's logs as they stand (export-tb replaces it).
+void expect_live_equals_export(const fs::path& run) {
+  const std::vector<fs::path> live = event_files(run);
+  ASSERT_EQ(live.size(), 1u) << "one event file per run";
+  const std::vector<std::string> got = events_without_clock(read(live.front()));
+  const TensorBoardExport e = export_run_tensorboard(run);
+  const std::vector<std::string> want = events_without_clock(read(e.file));
+  EXPECT_EQ(got.size(), e.events + 1) << "the version event, then one per log line";
+  EXPECT_EQ(got, want);
+}
+
+TEST_F(LiveTensorBoardTest, AFreshRunWritesWhatExportTbWritesFromItsLogs) {
+  TrainOptions opt;
+  opt.out_dir = dir_ / "run";
+  opt.quiet = true;
+  train(config(), opt);
+  // 6 log points and 3 evaluations, all with scalars (the first log point has the return).
+  expect_live_equals_export(opt.out_dir);
+}
+
+TEST_F(LiveTensorBoardTest, AResumeKeepsEachPointOnceAndAppendsAfterIt) {
+  TrainOptions opt;
+  opt.out_dir = dir_ / "run";
+  opt.quiet = true;
+  opt.after_iteration = [](int64_t step) {
+    if (step == 700) request_stop(SIGTERM);
+  };
+  EXPECT_THROW(train(config(), opt), StopRequested);
+  request_stop(0);
+  // As if the run had died before its checkpoint at 700: the resume goes back to 400, and
+  // what was logged after 400 must not appear twice once the resumed run logs it again.
+  fs::remove(opt.out_dir / "checkpoints" / "step_700.pt");
+  // The version event, the log points at 200, 400 and 600 and the evaluation at 400: the
+  // point at 600 lies past the checkpoint the resume goes back to.
+  ASSERT_EQ(events_without_clock(read(event_files(opt.out_dir).front())).size(), 5u);
+  opt.after_iteration = nullptr;
+  opt.resume = true;
+  train(config(), opt);
+  expect_live_equals_export(opt.out_dir);
+}
+
+}  // namespace
+}  // namespace vecsac
