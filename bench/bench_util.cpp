@@ -81,28 +81,18 @@ Fixture& fixture(c10::Device device, const Config& config) {
   const auto found = built->find(key);
   if (found != built->end()) return found->second;
 
-  const SacConfig& sac = config.sac;
-  VecEnv env(env_params_of(config, kEnvSeed), config.env.num_envs, device);
-  const int64_t obs_dim = env.obs_dim(), act_dim = env.act_dim();
-  auto replay = std::make_unique<ReplayBuffer>(sac.buffer_size, obs_dim, act_dim, device);
-  auto learner = std::make_unique<SacLearner>(sac, obs_dim, act_dim, env.action_limit(), device,
-                                              config.run.seed);
-  Fixture f{obs_dim,
-            act_dim,
-            std::move(replay),
-            std::move(learner),
-            make_generator(device, derive_seed(config.run.seed, kReplaySeed)),
-            make_generator(device, derive_seed(config.run.seed, kExploreSeed)),
-            env.action_limit()};
+  auto parts = std::make_unique<TrainingParts>(config, device);
+  TrainingParts& p = *parts;
+  Fixture f{std::move(parts), p.env.obs_dim(), p.env.act_dim(), &p.replay,
+            &p.learner,       p.replay_gen,    p.explore_gen,   p.env.action_limit()};
 
   // Filled as the trainer's learning_starts phase fills it: the loop's own
   // iteration, with every step before learning_starts (random actions, no updates).
   Config fill = config;
   fill.sac.learning_starts = INT64_MAX;
-  LoopCounters counters;
-  TrainingState state{*f.learner, *f.replay, env, f.replay_gen, f.explore_gen, counters};
-  const at::Tensor obs_before = at::empty_like(env.obs());
-  while (f.replay->size() < f.replay->capacity()) train_iteration(state, fill, obs_before);
+  TrainingState state = p.ref();
+  const at::Tensor obs_before = at::empty_like(p.env.obs());
+  while (p.replay.size() < p.replay.capacity()) train_iteration(state, fill, obs_before);
   return built->emplace(key, std::move(f)).first->second;
 }
 

@@ -14,6 +14,7 @@
 
 #include "vecsac/config/config.h"
 #include "vecsac/replay/replay_buffer.h"
+#include "vecsac/sac/training_parts.h"
 #include "vecsac/sac/learner.h"
 #include "vecsac/util/seed_purpose.h"
 
@@ -100,10 +101,11 @@ const Config& small_config();
 /// benchmark run would dominate short runs). Families mutate it (inserts,
 /// updates); that changes values, not costs.
 struct Fixture {
+  std::unique_ptr<TrainingParts> parts;  ///< as train() builds it (sac/training_parts.h)
   int64_t obs_dim, act_dim;
-  std::unique_ptr<ReplayBuffer> replay;  ///< full: sac.buffer_size transitions from random actions
-  std::unique_ptr<SacLearner> learner;
-  at::Generator replay_gen, explore_gen;
+  ReplayBuffer* replay;  ///< full: sac.buffer_size transitions from random actions
+  SacLearner* learner;
+  at::Generator replay_gen, explore_gen;  ///< handles of the parts' generators
   double action_limit;
 };
 Fixture& fixture(c10::Device device, const Config& config);

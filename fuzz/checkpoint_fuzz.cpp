@@ -30,6 +30,7 @@
 #include "vecsac/io/crc32c.h"
 #include "vecsac/sac/checkpoint.h"
 #include "vecsac/sac/trainer.h"
+#include "vecsac/sac/training_parts.h"
 #include "vecsac/util/generator.h"
 
 namespace {
@@ -50,18 +51,8 @@ Config fuzz_config() {
 }
 
 // A training state of fuzz_config(), as train() builds one.
-struct State {
-  Config c = fuzz_config();
-  VecEnv env{env_params_of(c, 10), c.env.num_envs, kCpu};
-  ReplayBuffer replay{c.sac.buffer_size, env.obs_dim(), env.act_dim(), kCpu};
-  SacLearner learner{c.sac, env.obs_dim(), env.act_dim(), env.action_limit(), kCpu, 1};
-  at::Generator replay_gen = make_generator(kCpu, 2), explore_gen = make_generator(kCpu, 3);
-  LoopCounters counters;
-  SelectedPolicy selected{env.obs_dim(),      env.act_dim(), c.sac.pi_arch,
-                          env.action_limit(), kCpu,          c.run.select_episodes};
-  TrainingState ref() {
-    return {learner, replay, env, replay_gen, explore_gen, counters, &selected};
-  }
+struct State : TrainingParts {
+  State() : TrainingParts(fuzz_config(), kCpu) {}
 };
 
 State& state() {
@@ -123,7 +114,7 @@ static bool checksummed_only() {
 
 std::vector<std::string> fuzz_seed_inputs() {
   State& s = state();
-  s.selected.consider(s.learner.actor, -1.0, 0);  // so the seeds hold a selected actor too
+  s.selected->consider(s.learner.actor, -1.0, 0);  // so the seeds hold a selected actor too
   TrainingState ref = s.ref();
   save_checkpoint(scratch(), ref);
   const std::string file = read_file(scratch());

@@ -181,26 +181,8 @@ TrainingRun::TrainingRun(const Config& config, const TrainOptions& options,
     }
   }
 
-  env_.emplace(train_params, config.env.num_envs, device_);
-  const int64_t obs_dim = env_->obs_dim(), act_dim = env_->act_dim();
-  // Before a resume's restore, which keeps it: only the clocks come from the checkpoint.
-  if (config.env.stagger_time_limits) env_->stagger_time_limits();
-  replay_.emplace(sac.buffer_size, obs_dim, act_dim, device_);
-  if (seat != nullptr) {
-    learner_.emplace(sac, obs_dim, act_dim, env_->action_limit(), run.seed, seat->engine,
-                     seat->agent);
-  } else {
-    learner_.emplace(sac, obs_dim, act_dim, env_->action_limit(), device_, run.seed);
-  }
-  replay_gen_ = make_generator(device_, derive_seed(run.seed, kReplaySeed));
-  explore_gen_ = make_generator(device_, derive_seed(run.seed, kExploreSeed));
-  if (run.select_episodes > 0) {
-    selected_.emplace(obs_dim, act_dim, sac.pi_arch, env_->action_limit(), device_,
-                      run.select_episodes);
-  }
-  counters_ = LoopCounters{0, 0, run.log_interval};
-  state_.emplace(TrainingState{*learner_, *replay_, *env_, replay_gen_, explore_gen_, counters_,
-                               selected_ ? &*selected_ : nullptr});
+  parts_.emplace(config, device_, seat);
+  state_.emplace(parts_->ref());
   if (options.resume) resume(resume_at_most);
   // Only now: a resume that failed to load (e.g. a changed buffer_size) keeps the
   // run's previous config.json usable.
@@ -254,7 +236,7 @@ void TrainingRun::resume(int64_t resume_at_most) {
     try {
       load_checkpoint(path, *state_, device_);
       std::printf("resumed from %s at global_step %lld\n", path.string().c_str(),
-                  (long long)counters_.global_step);
+                  (long long)parts_->counters.global_step);
       loaded = true;
       break;
     } catch (const CheckpointMismatch&) {
@@ -267,9 +249,9 @@ void TrainingRun::resume(int64_t resume_at_most) {
   // Newer files were unreadable (or ahead of the population): they must not outrank this
   // run's next checkpoints.
   for (const auto& newer : found) {
-    if (checkpoint_step(newer) > counters_.global_step) std::filesystem::remove(newer);
+    if (checkpoint_step(newer) > parts_->counters.global_step) std::filesystem::remove(newer);
   }
-  const LoopCounters& c = counters_;
+  const LoopCounters& c = parts_->counters;
   // The first iteration logs; after a log at step g, next_log is the next multiple of
   // the interval above g, so the last line before the checkpoint is at least this.
   truncate_log(dir / "metrics.jsonl", c.global_step, std::max<int64_t>(c.next_log - log_every, 0));
@@ -288,7 +270,7 @@ void TrainingRun::start(int64_t) {
   const auto mode = options_.resume ? std::ios::app : std::ios::trunc;
   metrics_.open(options_.out_dir / "metrics.jsonl", mode);
   if (run.eval_freq > 0) evals_.open(options_.out_dir / "evals.jsonl", mode);
-  const int64_t step = counters_.global_step;
+  const int64_t step = parts_->counters.global_step;
   ckpt_every_ = run.checkpoint_interval > 0 ? run.checkpoint_interval : run.total_timesteps;
   next_ckpt_ = (step / ckpt_every_ + 1) * ckpt_every_;
   // Periodic evaluations use their own envs and no learner randomness, so they
@@ -303,7 +285,7 @@ void TrainingRun::print_header() const {
   if (options_.quiet) return;
   const auto& sac = config_.sac;
   const auto& run = config_.run;
-  const int64_t n = env_->num_envs();
+  const int64_t n = parts_->env.num_envs();
   const double utd = static_cast<double>(sac.gradient_steps) / (sac.train_freq * n);
   std::printf(
       "training %s (dim %d) on %s (%d CPU threads): %lld envs, %lld transitions; %lld gradient "
@@ -323,22 +305,22 @@ double TrainingRun::seconds() const {
 }
 
 void TrainingRun::checkpoint() {
-  check_finite_parameters(*learner_, counters_.global_step);
-  save_checkpoint(checkpoint_path(options_.out_dir, counters_.global_step), *state_);
+  check_finite_parameters(parts_->learner, parts_->counters.global_step);
+  save_checkpoint(checkpoint_path(options_.out_dir, parts_->counters.global_step), *state_);
   // Keep the two newest: the previous one stays until a newer one is complete.
   const auto all = list_checkpoints(options_.out_dir);
   for (size_t i = 2; i < all.size(); ++i) std::filesystem::remove(all[i]);
-  checkpointed_step_ = counters_.global_step;
-  if (options_.after_checkpoint) options_.after_checkpoint(counters_.global_step);
+  checkpointed_step_ = parts_->counters.global_step;
+  if (options_.after_checkpoint) options_.after_checkpoint(parts_->counters.global_step);
 }
 
 std::filesystem::path TrainingRun::checkpoint_now() {
-  if (checkpointed_step_ != counters_.global_step) checkpoint();
-  return checkpoint_path(options_.out_dir, counters_.global_step);
+  if (checkpointed_step_ != parts_->counters.global_step) checkpoint();
+  return checkpoint_path(options_.out_dir, parts_->counters.global_step);
 }
 
 void TrainingRun::after_iteration() {
-  LoopCounters& c = counters_;
+  LoopCounters& c = parts_->counters;
   if (options_.after_iteration) options_.after_iteration(c.global_step);
   if (c.global_step >= c.next_log || done()) log_point();
   if (c.global_step >= next_eval_) periodic_eval();
@@ -351,12 +333,12 @@ void TrainingRun::after_iteration() {
 // The one place that reads the device's training statistics.
 void TrainingRun::log_point() {
   const auto& run = config_.run;
-  LoopCounters& c = counters_;
+  LoopCounters& c = parts_->counters;
   if (c.global_step >= c.next_log) {
     c.next_log += run.log_interval * ((c.global_step - c.next_log) / run.log_interval + 1);
   }
-  const EpisodeSums ep = read_episode_stats(*env_);
-  const UpdateStats u = learner_->take_stats();
+  const EpisodeSums ep = read_episode_stats(parts_->env);
+  const UpdateStats u = parts_->learner.take_stats();
   const double now = seconds();
   const double sps = (c.global_step - last_log_step_) / std::max(now - last_log_time_, 1e-9);
   last_log_step_ = c.global_step;
@@ -402,7 +384,7 @@ void TrainingRun::log_point() {
 
 void TrainingRun::periodic_eval() {
   const auto& run = config_.run;
-  const LoopCounters& c = counters_;
+  const LoopCounters& c = parts_->counters;
   next_eval_ += eval_every_ * ((c.global_step - next_eval_) / eval_every_ + 1);
   // Times of the policy evaluated, not of the evaluation's end; train_time_s
   // also leaves out earlier evaluations, so time-to-quality comparisons do
@@ -410,7 +392,7 @@ void TrainingRun::periodic_eval() {
   synchronize(device_);  // queued training work belongs to training time, not eval's
   const double policy_time = seconds();
   const EvalResult e =
-      evaluate(learner_->actor, eval_params_, eval_episodes_, device_, eval_states_);
+      evaluate(parts_->learner.actor, eval_params_, eval_episodes_, device_, eval_states_);
   nlohmann::json line = {{"global_step", c.global_step},
                          {"time_s", policy_time},
                          {"train_time_s", policy_time - eval_seconds_},
@@ -418,9 +400,10 @@ void TrainingRun::periodic_eval() {
                          {"eval/std_return", e.std},
                          {"eval/returns", e.returns}};
   if (!e.optimal_returns.empty()) line["eval/optimality_gap"] = e.optimality_gap;
-  if (selected_) {
-    const EvalResult v = evaluate(learner_->actor, select_params_, run.select_episodes, device_);
-    selected_->consider(learner_->actor, v.mean, c.global_step);
+  if (parts_->selected) {
+    const EvalResult v =
+        evaluate(parts_->learner.actor, select_params_, run.select_episodes, device_);
+    parts_->selected->consider(parts_->learner.actor, v.mean, c.global_step);
     line["select/mean_return"] = v.mean;
   }
   evals_ << line.dump() << "\n" << std::flush;
@@ -430,16 +413,16 @@ void TrainingRun::periodic_eval() {
 
 TrainResult TrainingRun::finish() {
   TrainResult result;
-  result.global_step = counters_.global_step;
+  result.global_step = parts_->counters.global_step;
   result.seconds = seconds();
-  const bool use_selected = selected_ && !selected_->empty();
-  result.final_eval = evaluate(use_selected ? selected_->actor : learner_->actor, eval_params_,
-                               eval_episodes_, device_, eval_states_);
+  const bool use_selected = parts_->selected && !parts_->selected->empty();
+  result.final_eval = evaluate(use_selected ? parts_->selected->actor : parts_->learner.actor,
+                               eval_params_, eval_episodes_, device_, eval_states_);
   nlohmann::json eval_doc = result.final_eval.to_json();
   if (use_selected) {
-    result.selected_step = selected_->step;
-    eval_doc["selected_step"] = selected_->step;
-    eval_doc["select_mean_return"] = selected_->score;
+    result.selected_step = parts_->selected->step;
+    eval_doc["selected_step"] = parts_->selected->step;
+    eval_doc["select_mean_return"] = parts_->selected->score;
   }
   write_file_atomic(options_.out_dir / "eval.json", eval_doc.dump(2) + "\n");
   return result;

@@ -29,6 +29,7 @@
 #include "vecsac/sac/checkpoint.h"
 #include "vecsac/sac/evaluate.h"
 #include "vecsac/sac/train_iteration.h"
+#include "vecsac/sac/training_parts.h"
 #include "vecsac/util/generator.h"
 #include "vecsac/util/seed_purpose.h"
 #include "vecsac/util/stop_signal.h"
@@ -46,15 +47,14 @@ std::string read_file(const fs::path& path) {
   return std::string((std::istreambuf_iterator<char>(in)), {});
 }
 
-// A training state built the way train() builds one, outside of it.
-struct OwnedState {
-  explicit OwnedState(const Config& c, uint64_t seed)
-      : env(env_params_of(c, 10), c.env.num_envs, kCpu),
-        replay(c.sac.buffer_size, env.obs_dim(), env.act_dim(), kCpu),
-        learner(c.sac, env.obs_dim(), env.act_dim(), env.action_limit(), kCpu, seed),
-        replay_gen(make_generator(kCpu, seed + 1)),
-        explore_gen(make_generator(kCpu, seed + 2)) {}
-  TrainingState ref() { return {learner, replay, env, replay_gen, explore_gen, counters}; }
+Config with_seed(Config c, uint64_t seed) {
+  c.run.seed = seed;
+  return c;
+}
+
+// A run's state as train() builds it, for seed `seed`.
+struct OwnedState : TrainingParts {
+  explicit OwnedState(const Config& c, uint64_t seed) : TrainingParts(with_seed(c, seed), kCpu) {}
   // Every tensor of the state, in a fixed order, for exact comparison.
   std::vector<at::Tensor> tensors() {
     std::vector<at::Tensor> t;
@@ -73,11 +73,6 @@ struct OwnedState {
     t.push_back(learner.update_gen.get_state());
     return t;
   }
-  VecEnv env;
-  ReplayBuffer replay;
-  SacLearner learner;
-  at::Generator replay_gen, explore_gen;
-  LoopCounters counters;
 };
 
 void expect_same(std::vector<at::Tensor> a, std::vector<at::Tensor> b) {

@@ -25,14 +25,9 @@
 #include "vecsac/sac/memory_estimate.h"
 #include "vecsac/sac/policy_selection.h"
 #include "vecsac/sac/trainer.h"
+#include "vecsac/sac/training_parts.h"
 
 namespace vecsac {
-
-/// A population member's place: the shared engine and the agent's index in it.
-struct PopulationSeat {
-  std::shared_ptr<FusedSacUpdate> engine;
-  int64_t agent = 0;
-};
 
 class TrainingRun {
  public:
@@ -47,7 +42,7 @@ class TrainingRun {
 
   TrainingState& state() { return *state_; }
   const Config& config() const { return config_; }
-  bool done() const { return counters_.global_step >= config_.run.total_timesteps; }
+  bool done() const { return parts_->counters.global_step >= config_.run.total_timesteps; }
 
   /// After each iteration: the log point, evaluation and checkpoint that are due.
   void after_iteration();
@@ -75,14 +70,8 @@ class TrainingRun {
   std::vector<MemoryItem> memory_;
   std::optional<DirLock> lock_;
 
-  // The training state, owned here; state_ refers to these.
-  std::optional<VecEnv> env_;
-  std::optional<ReplayBuffer> replay_;
-  std::optional<SacLearner> learner_;
-  at::Generator replay_gen_, explore_gen_;
-  LoopCounters counters_;
-  std::optional<SelectedPolicy> selected_;
-  std::optional<TrainingState> state_;
+  std::optional<TrainingParts> parts_;  // the training state, owned here
+  std::optional<TrainingState> state_;  // refers to parts_
 
   std::ofstream metrics_, evals_;
   std::optional<TensorBoardLog> tb_;  // RUN_DIR/tb/, live

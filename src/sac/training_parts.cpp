@@ -1,0 +1,44 @@
+/// @brief TrainingParts: a run's state from its config.
+#include "vecsac/sac/training_parts.h"
+
+#include "vecsac/sac/trainer.h"
+#include "vecsac/util/generator.h"
+#include "vecsac/util/seed_purpose.h"
+
+namespace vecsac {
+namespace {
+
+c10::Device device_of(c10::Device device, const PopulationSeat* seat) {
+  return seat != nullptr ? seat->engine->device() : device;
+}
+
+SacLearner make_learner(const Config& config, const VecEnv& env, c10::Device device,
+                        const PopulationSeat* seat) {
+  if (seat != nullptr) {
+    return SacLearner(config.sac, env.obs_dim(), env.act_dim(), env.action_limit(), config.run.seed,
+                      seat->engine, seat->agent);
+  }
+  return SacLearner(config.sac, env.obs_dim(), env.act_dim(), env.action_limit(), device,
+                    config.run.seed);
+}
+
+}  // namespace
+
+TrainingParts::TrainingParts(const Config& config, c10::Device device, const PopulationSeat* seat)
+    : env(env_params_of(config, kEnvSeed), config.env.num_envs, device_of(device, seat)),
+      replay(config.sac.buffer_size, env.obs_dim(), env.act_dim(), device_of(device, seat)),
+      learner(make_learner(config, env, device_of(device, seat), seat)),
+      replay_gen(
+          make_generator(device_of(device, seat), derive_seed(config.run.seed, kReplaySeed))),
+      explore_gen(
+          make_generator(device_of(device, seat), derive_seed(config.run.seed, kExploreSeed))),
+      counters{0, 0, config.run.log_interval} {
+  // Before a resume's restore, which keeps it: only the clocks come from the checkpoint.
+  if (config.env.stagger_time_limits) env.stagger_time_limits();
+  if (config.run.select_episodes > 0) {
+    selected.emplace(env.obs_dim(), env.act_dim(), config.sac.pi_arch, env.action_limit(),
+                     device_of(device, seat), config.run.select_episodes);
+  }
+}
+
+}  // namespace vecsac
