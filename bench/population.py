@@ -8,7 +8,12 @@ time per agent of a population of K seeds for each K of --curve. Prints the CPU 
 the thread setting with every table: compare only within one run of this script.
 
     bench/population.py [--vecsac build/vecsac] [--configs configs/pointmass.json ...]
-                        [--seeds 5] [--curve 1 2 4 8 16] [--out DIR] [--json FILE]
+                        [--seeds 5] [--curve 1 2 4 8 16] [--no-sequential] [--set KEY=VALUE]
+                        [--out DIR] [--json FILE]
+
+On a GPU (issue #15's goal: 64 seeds in <= 2x one seed's time), for example:
+    bench/population.py --configs configs/pointmass_many_envs.json --no-sequential \
+        --curve 1 64 --set run.device=\"cuda\" --set run.total_timesteps=20000000
 """
 import argparse
 import json
@@ -54,6 +59,9 @@ def main():
     p.add_argument("--seeds", type=int, default=5, help="seeds of the sequential-vs-population run")
     p.add_argument("--curve", type=int, nargs="*", default=[1, 2, 4, 8, 16],
                    help="population sizes of the time-per-agent curve")
+    p.add_argument("--no-sequential", action="store_true",
+                   help="skip the one-at-a-time sweep (on a GPU: 64 seeds one after another "
+                        "take too long; the curve's K=1 is the reference)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="--set for every sweep (e.g. run.threads=2)")
     p.add_argument("--out", default=None, help="scratch directory (default: a temporary one)")
@@ -65,15 +73,19 @@ def main():
     print(f"CPU: {results['cpu']} ({results['cores']} cores); --set {a.set or 'none'}")
     for config in a.configs:
         name = os.path.splitext(os.path.basename(config))[0]
-        seq_s, seq_scores = sweep(a.vecsac, config, a.seeds, 1, os.path.join(scratch, "seq"), extra)
-        pop_s, pop_scores = sweep(a.vecsac, config, a.seeds, a.seeds,
-                                  os.path.join(scratch, "pop"), extra)
-        entry = {"seeds": a.seeds, "sequential_s": seq_s, "population_s": pop_s,
-                 "ratio": pop_s / seq_s, "scores_equal": seq_scores == pop_scores,
-                 "scores": pop_scores, "curve": []}
-        print(f"\n{name}: {a.seeds} seeds one at a time {seq_s:.1f} s, as one population "
-              f"{pop_s:.1f} s: {pop_s / seq_s:.2f}x; per-seed scores "
-              f"{'equal' if entry['scores_equal'] else 'DIFFER'} {[round(s, 4) for s in pop_scores]}")
+        entry = {"seeds": a.seeds, "curve": []}
+        print(f"\n{name}:")
+        if not a.no_sequential:
+            seq_s, seq_scores = sweep(a.vecsac, config, a.seeds, 1, os.path.join(scratch, "seq"),
+                                      extra)
+            pop_s, pop_scores = sweep(a.vecsac, config, a.seeds, a.seeds,
+                                      os.path.join(scratch, "pop"), extra)
+            entry.update({"sequential_s": seq_s, "population_s": pop_s, "ratio": pop_s / seq_s,
+                          "scores_equal": seq_scores == pop_scores, "scores": pop_scores})
+            print(f"{a.seeds} seeds one at a time {seq_s:.1f} s, as one population "
+                  f"{pop_s:.1f} s: {pop_s / seq_s:.2f}x; per-seed scores "
+                  f"{'equal' if entry['scores_equal'] else 'DIFFER'} "
+                  f"{[round(s, 4) for s in pop_scores]}")
         if a.curve:
             base = None
             print(f"{'K':>4} {'wall s':>9} {'s per agent':>12} {'vs K=1':>8}")
