@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "vecsac/env/env_json_tensor.h"
+#include "vecsac/env/env_registry.h"
 #include "vecsac/io/atomic_file.h"
 #include "vecsac/io/json_file.h"
 #include "vecsac/util/device.h"
@@ -76,9 +77,9 @@ Command add_rollout_command(CLI::App& parent) {
   CLI::App* app = parent.add_subcommand(
       "rollout", "Step envs with given actions and write every observation and reward as JSON");
   app->add_option("--env", o->env, "Environment")
-      ->check(CLI::IsMember({"pointmass", "pendulum"}))
+      ->check(CLI::IsMember(env_name_list()))
       ->capture_default_str();
-  app->add_option("--dim", o->dim, "Point-mass axes (pendulum: 1)")
+  app->add_option("--dim", o->dim, "Axes of envs that take several (the point mass)")
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
   app->add_option("--init", o->init,
@@ -100,8 +101,8 @@ Command add_rollout_command(CLI::App& parent) {
         params.id = parse_env_id(o->env);
         params.dim = o->dim;
         params.seed = static_cast<uint64_t>(o->seed);
-        if (params.id == EnvId::kPendulum && o->dim != 1) {
-          bad("--dim " + std::to_string(o->dim) + ": pendulum has exactly 1 axis");
+        if (o->dim > env_max_dim(params.id)) {
+          bad("--dim " + std::to_string(o->dim) + ": " + env_dim_rule(params.id));
         }
         const c10::Device device = parse_device(o->device);
         const at::Tensor actions =

@@ -8,6 +8,7 @@
 #include <limits>
 #include <stdexcept>
 
+#include "vecsac/env/env_registry.h"
 #include "vecsac/io/json_file.h"
 
 namespace vecsac {
@@ -344,12 +345,11 @@ double critic_weight_offset(const std::string& critic_loss_weight) {
 
 void validate(const Config& c) {
   const auto& e = c.env;
-  require(e.name == "pointmass" || e.name == "pendulum", "env.name", "\"" + e.name + "\"",
-          "must be one of pointmass, pendulum");
+  EnvId id{};
+  require(find_env(e.name, id), "env.name", "\"" + e.name + "\"", "must be one of " + env_names());
   require(e.num_envs >= 1, "env.num_envs", str(e.num_envs), "must be >= 1");
   require(e.dim >= 1 && e.dim <= 1024, "env.dim", str(int64_t{e.dim}), "must be in [1, 1024]");
-  require(e.name != "pendulum" || e.dim == 1, "env.dim", str(int64_t{e.dim}),
-          "pendulum has exactly 1 axis");
+  require(e.dim <= env_max_dim(id), "env.dim", str(int64_t{e.dim}), env_dim_rule(id));
   require(e.max_episode_steps >= 1, "env.max_episode_steps", str(int64_t{e.max_episode_steps}),
           "must be >= 1");
   require(e.action_repeat >= 1 && e.action_repeat <= e.max_episode_steps, "env.action_repeat",

@@ -54,14 +54,12 @@ const json& member_array(const json& doc, const char* key, const std::string& ro
 }  // namespace
 
 EnvId parse_env_id(const std::string& name) {
-  if (name == "pointmass") return EnvId::kPointMass;
-  if (name == "pendulum") return EnvId::kPendulum;
-  bad("unknown env " + shown(json(name)) + "; allowed: pointmass, pendulum");
+  EnvId id{};
+  if (!find_env(name, id)) bad("unknown env " + shown(json(name)) + "; allowed: " + env_names());
+  return id;
 }
 
-std::string state_layout(const EnvParams& p) {
-  return p.id == EnvId::kPendulum ? "[theta, theta_dot]" : "[pos_1..pos_D, vel_1..vel_D]";
-}
+std::string state_layout(const EnvParams& p) { return env_state_layout(p.id); }
 
 FloatArray parse_states(const json& doc, const EnvParams& params, const std::string& role) {
   const int sd = env_state_dim(params);

@@ -103,8 +103,8 @@ VecEnv::VecEnv(const EnvParams& params, int64_t num_envs, c10::Device device)
       state_dim_(env_state_dim(params)) {
   TORCH_CHECK(num_envs >= 1, "VecEnv: num_envs must be >= 1, got ", num_envs);
   TORCH_CHECK(params.dim >= 1, "VecEnv: dim must be >= 1, got ", params.dim);
-  TORCH_CHECK(params.id != EnvId::kPendulum || params.dim == 1,
-              "VecEnv: pendulum has dim 1, got dim ", params.dim);
+  TORCH_CHECK(params.dim <= env_max_dim(params.id), "VecEnv: ", env_dim_rule(params.id),
+              ", got dim ", params.dim);
   TORCH_CHECK(params.max_episode_steps >= 1, "VecEnv: max_episode_steps must be >= 1, got ",
               params.max_episode_steps);
   TORCH_CHECK(params.action_repeat >= 1, "VecEnv: action_repeat must be >= 1, got ",

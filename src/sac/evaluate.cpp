@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "vecsac/env/env_registry.h"
 #include "vecsac/env/vec_env.h"
 #include "vecsac/optimum/optimal_returns.h"
 
@@ -61,7 +62,7 @@ EvalResult evaluate(const Actor& actor, const EnvParams& params, int64_t episode
   for (double x : r.returns) r.mean += x / episodes;
   for (double x : r.returns) r.std += (x - r.mean) * (x - r.mean) / episodes;
   r.std = std::sqrt(r.std);
-  if (params.id == EnvId::kPointMass) {
+  if (env_has_exact_optimum(params.id)) {
     // The optimum only annotates the returns: a start the solver cannot certify
     // must not stop the training run that evaluates (it would lose the final checkpoint).
     try {

@@ -334,7 +334,7 @@ TEST(VecEnvTest, RejectsBadActionsAndStatesWithClearMessages) {
   EXPECT_THAT(message([] {
                 VecEnv(EnvParams{EnvId::kPendulum, 2, 200, 0}, 4, kCpu);
               }),
-              ::testing::HasSubstr("pendulum has dim 1, got dim 2"));
+              ::testing::HasSubstr("pendulum has exactly 1 axis, got dim 2"));
   EXPECT_THAT(message([] { VecEnv(point_mass(), 0, kCpu); }),
               ::testing::HasSubstr("num_envs must be >= 1, got 0"));
   // A non-contiguous action view is accepted (and read correctly).

@@ -18,9 +18,17 @@
 namespace vecsac {
 
 struct Pendulum {
+  // Traits read by the registry (env/env_registry.h).
+  static constexpr EnvId kId = EnvId::kPendulum;
+  static constexpr const char* kName = "pendulum";
+  static constexpr double kMaxTorque = 2.0;
+  static constexpr double kActionLimit = kMaxTorque;
+  static constexpr int kMaxDim = 1;
+  static constexpr const char* kStateLayout = "[theta, theta_dot]";
+  static constexpr bool kExactOptimum = false;
+
   static constexpr double kPi = 3.141592653589793;  // np.pi
   static constexpr double kMaxSpeed = 8.0;
-  static constexpr double kMaxTorque = 2.0;
   static constexpr double kDt = 0.05;
   static constexpr double kGravityTerm = 3.0 * 10.0 / (2.0 * 1.0);  // 3 g / (2 l)
   static constexpr double kTorqueTerm = 3.0 / (1.0 * 1.0 * 1.0);    // 3 / (m l^2)

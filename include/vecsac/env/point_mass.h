@@ -17,8 +17,15 @@
 namespace vecsac {
 
 struct PointMass {
-  static constexpr double kDt = 0.05;
+  // Traits read by the registry (env/env_registry.h).
+  static constexpr EnvId kId = EnvId::kPointMass;
+  static constexpr const char* kName = "pointmass";
   static constexpr double kActionLimit = 2.0;
+  static constexpr int kMaxDim = 1024;  ///< env.dim: independent axes
+  static constexpr const char* kStateLayout = "[pos_1..pos_D, vel_1..vel_D]";
+  static constexpr bool kExactOptimum = true;  ///< optimum/: evaluations report the gap
+
+  static constexpr double kDt = 0.05;
 
   // State variables: pos_0..pos_{dim-1}, then vel_0..vel_{dim-1}; obs is the state.
   template <class Dim = RuntimeDim>

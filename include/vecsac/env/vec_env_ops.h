@@ -10,8 +10,7 @@
 #include "vecsac/detail/hd.h"
 #include "vecsac/detail/launch_geometry.h"
 #include "vecsac/env/env_params.h"
-#include "vecsac/env/pendulum.h"
-#include "vecsac/env/point_mass.h"
+#include "vecsac/env/env_registry.h"
 #include "vecsac/env/reset_stream.h"
 #include "vecsac/env/state_ref.h"
 
@@ -32,20 +31,6 @@ struct VecEnvBuffers {
   /// VecEnv::stagger_time_limits() cut the first episodes short, else 0.
   int64_t first_recorded_episode;
 };
-
-/// Applies `op.run<Env>(i)` with Env chosen by id; host-side dispatch used by
-/// both the CUDA launchers and the CPU loop.
-template <class F>
-void visit_env(EnvId id, F&& f) {
-  switch (id) {
-    case EnvId::kPointMass:
-      f(PointMass{});
-      return;
-    case EnvId::kPendulum:
-      f(Pendulum{});
-      return;
-  }
-}
 
 /// Writes env's observation of state `s` to `row` (obs_dim floats).
 template <class Env>
@@ -187,10 +172,6 @@ inline int env_act_dim(const EnvParams& p) {
   int d = 0;
   visit_env(p.id, [&](auto env) { d = decltype(env)::act_dim(p); });
   return d;
-}
-/// The symmetric action bound: actions are clipped to [-limit, limit].
-inline double env_action_limit(const EnvParams& p) {
-  return p.id == EnvId::kPendulum ? Pendulum::kMaxTorque : PointMass::kActionLimit;
 }
 
 }  // namespace vecsac
