@@ -12,6 +12,7 @@
 #include "vecsac/env/point_mass.h"
 #include "vecsac/io/json_file.h"
 #include "vecsac/sac/checkpoint.h"
+#include "vecsac/sac/population.h"
 #include "vecsac/sac/trainer.h"
 #include "vecsac/util/generator.h"
 #include "vecsac/util/seed_purpose.h"
@@ -86,6 +87,47 @@ TEST_F(CudaTrainingTest, TrainsUnderSyncDebugResumesAndItsActorEvaluatesOnTheCpu
     EXPECT_TRUE(std::isfinite(g)) << "episode " << i;
     EXPECT_NEAR(h, g, 1e-3 * std::abs(g) + 1e-3) << "episode " << i;
   }
+}
+
+// A population of three on CUDA under sync-debug: its hot loop (batched acting, per-agent
+// steps and samples into one batch, the population update) waits for nothing; each agent's
+// run directory is complete, and its checkpoint's actor evaluates on the CPU to what the
+// run's final evaluation gave on the GPU.
+TEST_F(CudaTrainingTest, APopulationTrainsUnderSyncDebugAndEachAgentEvaluatesOnTheCpu) {
+  VECSAC_REQUIRE_CUDA_GPU();
+  std::vector<PopulationMember> members;
+  for (int i = 0; i < 3; ++i) {
+    Config c = cuda_config(1280);
+    c.run.seed = static_cast<uint64_t>(i);
+    c.sac.tau = 0.005 * (i + 1);  // a per-agent key
+    TrainOptions opt;
+    opt.out_dir = dir_ / ("agent_" + std::to_string(i));
+    opt.quiet = true;
+    opt.sync_debug = true;
+    members.push_back({c, opt});
+  }
+  const std::vector<TrainResult> results = train_population(members);
+  ASSERT_EQ(results.size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    SCOPED_TRACE("agent " + std::to_string(i));
+    const fs::path dir = members[i].options.out_dir;
+    EXPECT_EQ(results[i].global_step, 1280);
+    for (const char* f : {"config.json", "metrics.jsonl", "evals.jsonl", "eval.json"}) {
+      EXPECT_TRUE(fs::exists(dir / f)) << f;
+    }
+    const Config& config = members[i].config;
+    Actor actor(2, 1, config.sac.pi_arch, PointMass::kActionLimit,
+                make_generator(c10::Device(c10::kCPU), 0));
+    load_actor(list_checkpoints(dir).front(), actor, c10::Device(c10::kCPU));
+    const EvalResult on_cpu =
+        evaluate(actor, env_params_of(config, kEvalEnvSeed), 4, c10::Device(c10::kCPU));
+    for (size_t e = 0; e < 4; ++e) {
+      const double g = results[i].final_eval.returns[e], h = on_cpu.returns[e];
+      EXPECT_TRUE(std::isfinite(g)) << "episode " << e;
+      EXPECT_NEAR(h, g, 1e-3 * std::abs(g) + 1e-3) << "episode " << e;
+    }
+  }
+  EXPECT_NE(results[0].final_eval.mean, results[1].final_eval.mean) << "the agents differ";
 }
 
 }  // namespace
