@@ -6,7 +6,7 @@
 #include <iostream>
 #include <memory>
 
-#include "vecsac/cli/train.h"
+#include "vecsac/config/load_config.h"
 #include "vecsac/env/env_json_tensor.h"
 #include "vecsac/env/vec_env_ops.h"
 #include "vecsac/io/atomic_file.h"

@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "vecsac/cli/train.h"
+#include "vecsac/config/load_config.h"
 #include "vecsac/io/atomic_file.h"
 #include "vecsac/io/dir_lock.h"
 #include "vecsac/io/json_file.h"

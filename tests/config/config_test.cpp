@@ -7,7 +7,7 @@
 
 #include <filesystem>
 
-#include "vecsac/cli/train.h"
+#include "vecsac/config/load_config.h"
 
 namespace vecsac {
 namespace {

@@ -11,7 +11,7 @@
 
 #include "support/temp_dir_test.h"
 #include "support/tiny_config.h"
-#include "vecsac/cli/train.h"
+#include "vecsac/config/load_config.h"
 #include "vecsac/env/vec_env_ops.h"
 #include "vecsac/sac/checkpoint.h"
 #include "vecsac/sac/memory_estimate.h"

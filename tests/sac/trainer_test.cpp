@@ -20,7 +20,7 @@
 #include "support/counting_allocator.h"
 #include "support/temp_dir_test.h"
 #include "support/tiny_config.h"
-#include "vecsac/cli/train.h"
+#include "vecsac/config/load_config.h"
 #include "vecsac/env/env_json_tensor.h"
 #include "vecsac/env/point_mass.h"
 #include "vecsac/env/vec_env.h"

@@ -16,12 +16,6 @@ namespace vecsac {
 struct TrainOptions;  // vecsac/sac/trainer.h
 struct TrainResult;
 
-/// Reads `path` (or starts from the defaults when empty), applies the --set
-/// assignments, parses strictly and validates, including (unless told not to)
-/// that run.device exists on this machine.
-Config load_config(const std::string& path, const std::vector<std::string>& overrides,
-                   bool check_device = true);
-
 /// Trains into options.out_dir and prints the one-line summary `vecsac train`
 /// ends with; `vecsac sweep` calls it per seed, so both report a run alike.
 TrainResult train_and_report(const Config& config, const TrainOptions& options);
