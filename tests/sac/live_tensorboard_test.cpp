@@ -9,7 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "support/read_bytes.h"
 #include "support/temp_dir_test.h"
+#include "support/tfevents_reader.h"
 #include "support/tiny_config.h"
 #include "vecsac/io/run_tensorboard.h"
 #include "vecsac/sac/trainer.h"
@@ -19,6 +21,7 @@ namespace vecsac {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::read_bytes;
 using LiveTensorBoardTest = testing::TempDirTest;
 
 std::vector<fs::path> event_files(const fs::path& run) {
@@ -31,28 +34,14 @@ std::vector<fs::path> event_files(const fs::path& run) {
   return files;
 }
 
-std::string read(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// The event protos of an event file (TFRecord framing: u64 length, u32 CRC, data, u32 CRC),
+// The event protos of an event file (read_tfrecords checks the framing and both CRCs),
 // each without its wall_time: field 1, a fixed64, the first 9 bytes of every Event here.
 std::vector<std::string> events_without_clock(const std::string& file) {
   std::vector<std::string> events;
-  size_t at = 0;
-  while (at + 12 <= file.size()) {
-    uint64_t length = 0;
-    std::memcpy(&length, file.data() + at, 8);
-    EXPECT_LE(at + 12 + length + 4, file.size()) << "a record cut short";
-    const std::string data = file.substr(at + 12, length);
+  for (const std::string& data : testing::read_tfrecords(file)) {
     EXPECT_EQ(data[0], '\x09') << "an Event opens with its wall_time";
     events.push_back(data.substr(9));
-    at += 12 + length + 4;
   }
-  EXPECT_EQ(at, file.size());
   return events;
 }
 
@@ -68,9 +57,9 @@ Config config() {
 void expect_live_equals_export(const fs::path& run) {
   const std::vector<fs::path> live = event_files(run);
   ASSERT_EQ(live.size(), 1u) << "one event file per run";
-  const std::vector<std::string> got = events_without_clock(read(live.front()));
+  const std::vector<std::string> got = events_without_clock(read_bytes(live.front()));
   const TensorBoardExport e = export_run_tensorboard(run);
-  const std::vector<std::string> want = events_without_clock(read(e.file));
+  const std::vector<std::string> want = events_without_clock(read_bytes(e.file));
   EXPECT_EQ(got.size(), e.events + 1) << "the version event, then one per log line";
   EXPECT_EQ(got, want);
 }
@@ -98,7 +87,7 @@ TEST_F(LiveTensorBoardTest, AResumeKeepsEachPointOnceAndAppendsAfterIt) {
   fs::remove(opt.out_dir / "checkpoints" / "step_700.pt");
   // The version event, the log points at 200, 400 and 600 and the evaluation at 400: the
   // point at 600 lies past the checkpoint the resume goes back to.
-  ASSERT_EQ(events_without_clock(read(event_files(opt.out_dir).front())).size(), 5u);
+  ASSERT_EQ(events_without_clock(read_bytes(event_files(opt.out_dir).front())).size(), 5u);
   opt.after_iteration = nullptr;
   opt.resume = true;
   train(config(), opt);

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "support/read_bytes.h"
 #include "support/temp_dir_test.h"
 #include "support/tiny_config.h"
 #include "vecsac/config/load_config.h"
@@ -23,6 +24,7 @@ namespace vecsac {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::read_bytes;
 using PopulationTrainTest = testing::TempDirTest;
 
 // Three agents that differ in every kind of per-agent key: seeds, tau and gamma, a linear
@@ -58,13 +60,6 @@ std::vector<PopulationMember> members(const std::vector<Config>& configs, const 
   return m;
 }
 
-std::string read(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 // A JSON-lines log without its wall-clock fields, which no two runs share.
 std::vector<nlohmann::json> log_without_times(const fs::path& file) {
   std::vector<nlohmann::json> lines;
@@ -86,14 +81,14 @@ void expect_same_run(const fs::path& got, const fs::path& want) {
     ASSERT_FALSE(w.empty()) << log;
     EXPECT_EQ(g, w) << log;
   }
-  EXPECT_EQ(read(got / "eval.json"), read(want / "eval.json"));
-  EXPECT_EQ(read(got / "config.json"), read(want / "config.json"));
+  EXPECT_EQ(read_bytes(got / "eval.json"), read_bytes(want / "eval.json"));
+  EXPECT_EQ(read_bytes(got / "config.json"), read_bytes(want / "config.json"));
   const auto g = list_checkpoints(got), w = list_checkpoints(want);
   ASSERT_EQ(g.size(), w.size());
   ASSERT_FALSE(w.empty());
   for (size_t i = 0; i < w.size(); ++i) {
     EXPECT_EQ(g[i].filename(), w[i].filename());
-    EXPECT_TRUE(read(g[i]) == read(w[i])) << g[i] << " differs from " << w[i];
+    EXPECT_TRUE(read_bytes(g[i]) == read_bytes(w[i])) << g[i] << " differs from " << w[i];
   }
 }
 
@@ -116,7 +111,8 @@ TEST_F(PopulationTrainTest, AgentKIsTheSingleRunWithItsConfigFileForFile) {
     EXPECT_EQ(results[i].global_step, 1200);
   }
   // The agents' settings reached them: their results differ from each other.
-  EXPECT_NE(read(dir_ / "alone/agent_0/eval.json"), read(dir_ / "alone/agent_1/eval.json"));
+  EXPECT_NE(read_bytes(dir_ / "alone/agent_0/eval.json"),
+            read_bytes(dir_ / "alone/agent_1/eval.json"));
 }
 
 // The main job's shapes (configs/pointmass.json: 64 envs, batch 128, a 96-96 actor and 64-64
