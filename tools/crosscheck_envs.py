@@ -16,7 +16,11 @@ actions in [-3, 3] (beyond the +-2 limits, so clipping is exercised):
   Informational only: the same gymnasium run without re-rounding (pure float64
   state), and with float32 actions (NumPy 2 then does u**2 and 3*u in float32).
 
-Every check also needs terminated == False and truncated == (t == 199); after
+* mountaincar: gymnasium's MountainCarContinuous-v0 (unwrapped), each step from vecsac's
+  previous observation, until the episode ends; obs and reward bit-identical, terminated
+  equal, and at least one env must reach the goal.
+
+The point-mass and pendulum checks also need terminated == False and truncated == (t == 199); after
 step 200 vecsac auto-resets from its own RNG, so only t < 200 is compared.
 
 Run (from the repo root):
@@ -184,6 +188,52 @@ def check_pendulum(exe, tmp, rng, n, device):
     return rows
 
 
+def check_mountaincar(exe, tmp, rng, n, device):
+    """gymnasium's MountainCarContinuous-v0, exact: each step from vecsac's previous observation
+    (float32, as gymnasium keeps its state), until the env's episode ends (a termination at the
+    goal, or vecsac's time limit; vecsac then resets from its own stream)."""
+    import gymnasium as gym
+    q = n // 4
+    # Anywhere; near the goal moving right (terminations); at the left wall moving left.
+    pos = np.concatenate([rng.uniform(-1.2, 0.6, n - 2 * q), rng.uniform(0.35, 0.5, q),
+                          rng.uniform(-1.2, -1.15, q)])
+    vel = np.concatenate([rng.uniform(-0.07, 0.07, n - 2 * q), rng.uniform(0.0, 0.07, q),
+                          rng.uniform(-0.07, 0.0, q)])
+    states = np.stack([pos, vel], axis=1).astype(np.float32)
+    actions = rng.uniform(-1.5, 1.5, (T, n, 1)).astype(np.float32)  # beyond +-1: force clipped
+    out = run_vecsac(exe, "mountaincar", 1, states, actions, tmp, device)
+    env = gym.make("MountainCarContinuous-v0").unwrapped
+    env.reset(seed=0)
+    ok = bool(np.array_equal(out["initial_obs"], states))
+    d_obs = d_rew = 0.0
+    obs_ulp = rew_ulp = steps = goals = 0
+    for i in range(n):
+        prev = states[i]
+        for t in range(T):
+            env.state = np.array(prev, dtype=np.float32)
+            o, r, term, _, _ = env.step(actions[t, i])
+            got_o, got_r = out["obs"][t, i], out["reward"][t, i]
+            same = (np.array_equal(np.asarray(o, np.float32).view(np.int32), got_o.view(np.int32))
+                    and np.float32(r) == got_r and bool(term) == bool(out["terminated"][t, i]))
+            if not same:
+                print(f"mountaincar env {i} step {t}: gymnasium {o} {r} {term}, "
+                      f"vecsac {got_o} {got_r} {out['terminated'][t, i]}")
+            ok = ok and same
+            d_obs = max(d_obs, float(np.max(np.abs(np.asarray(o, np.float64) - got_o))))
+            d_rew = max(d_rew, abs(float(np.float32(r)) - float(got_r)))
+            obs_ulp = max(obs_ulp, ulp_diff(o, got_o))
+            rew_ulp = max(rew_ulp, ulp_diff(np.float32(r), got_r))
+            steps += 1
+            if term or out["truncated"][t, i]:
+                goals += int(term)
+                break
+            prev = got_o
+    env.close()
+    ok = ok and goals > 0  # the goal's reward and termination were exercised
+    return dict(name=f"mountaincar (exact; {goals} goals)", obs_abs=d_obs, obs_ulp=obs_ulp,
+                rew_abs=d_rew, rew_ulp=rew_ulp, flags=True, ok=ok, info=False)
+
+
 def main():
     repo = Path(__file__).resolve().parent.parent
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -196,7 +246,8 @@ def main():
     with tempfile.TemporaryDirectory(prefix="crosscheck_envs_") as tmp:
         rows = [check_pointmass(args.vecsac, tmp, rng, args.num_envs, 1, args.device),
                 check_pointmass(args.vecsac, tmp, rng, args.num_envs, 3, args.device),
-                *check_pendulum(args.vecsac, tmp, rng, args.num_envs, args.device)]
+                *check_pendulum(args.vecsac, tmp, rng, args.num_envs, args.device),
+                check_mountaincar(args.vecsac, tmp, rng, args.num_envs, args.device)]
     print(f"vecsac={args.vecsac} device={args.device} N={args.num_envs} T={T} seed={args.seed}")
     print(f"{'check':34s} {'obs max|d|':>11s} {'obs ulp':>8s} {'rew max|d|':>11s} "
           f"{'rew ulp':>8s} {'flags':>5s}  result")

@@ -7,7 +7,7 @@
 
 namespace vecsac {
 
-enum class EnvId : int32_t { kPointMass = 0, kPendulum = 1 };
+enum class EnvId : int32_t { kPointMass = 0, kPendulum = 1, kMountainCar = 2 };
 
 /// Plain data passed by value to kernels: no pointers, no torch, no CUDA.
 struct EnvParams {

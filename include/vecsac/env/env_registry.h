@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "vecsac/env/env_params.h"
+#include "vecsac/env/mountain_car.h"
 #include "vecsac/env/pendulum.h"
 #include "vecsac/env/point_mass.h"
 
@@ -21,7 +22,7 @@ template <class... E>
 struct EnvList {};
 
 /// Every env, in EnvId order.
-using Envs = EnvList<PointMass, Pendulum>;
+using Envs = EnvList<PointMass, Pendulum, MountainCar>;
 
 namespace detail {
 template <class F, class... E>
