@@ -14,8 +14,8 @@
 
 #include "vecsac/config/config.h"
 #include "vecsac/replay/replay_buffer.h"
-#include "vecsac/sac/training_parts.h"
 #include "vecsac/sac/learner.h"
+#include "vecsac/sac/training_parts.h"
 #include "vecsac/util/seed_purpose.h"
 
 #ifdef VECSAC_WITH_CUDA

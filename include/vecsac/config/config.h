@@ -12,7 +12,7 @@ namespace vecsac {
 
 /// Section "env".
 struct EnvConfig {
-  std::string name = "pointmass";  ///< pointmass | pendulum
+  std::string name = "pointmass";  ///< an env of env/env_registry.h
   int64_t num_envs = 64;        ///< envs stepped together (one vector step = num_envs transitions)
   int dim = 1;                  ///< point-mass axes; pendulum has 1
   int max_episode_steps = 200;  ///< time limit (truncation, not a terminal state)
