@@ -315,17 +315,32 @@ std::optional<PopulationMember> plan_seed(const SweepOptions& o, const SweepPoin
   return PopulationMember{std::move(config), std::move(options)};
 }
 
-// Trains the members as one population; those resuming and those starting afresh train
-// apart, since a population trains in lockstep.
+// Trains the members as populations of those that can train together: in lockstep, so from
+// the same step (a fresh start, or the same newest checkpoint), and agreeing in every key a
+// population shares (a grid over a learned and a fixed temperature makes two).
 void train_members(std::vector<PopulationMember> members) {
-  if (members.size() == 1) {
-    train_and_report(members.front().config, members.front().options);
-    return;
+  std::vector<std::vector<PopulationMember>> groups;
+  std::vector<int64_t> group_steps;
+  for (auto& m : members) {
+    const int64_t step =
+        m.options.resume ? checkpoint_step(list_checkpoints(m.options.out_dir).front()) : -1;
+    size_t g = 0;
+    while (g < groups.size() &&
+           (group_steps[g] != step ||
+            !population_conflict(groups[g].front().config, m.config).empty())) {
+      ++g;
+    }
+    if (g == groups.size()) {
+      groups.emplace_back();
+      group_steps.push_back(step);
+    }
+    groups[g].push_back(std::move(m));
   }
-  std::vector<PopulationMember> groups[2];
-  for (auto& m : members) groups[m.options.resume ? 1 : 0].push_back(std::move(m));
   for (auto& group : groups) {
-    if (group.empty()) continue;
+    if (group.size() == 1) {
+      train_and_report(group.front().config, group.front().options);
+      continue;
+    }
     for (auto& m : group) m.options.label = m.options.out_dir.string();
     const std::vector<TrainResult> results = train_population(group);
     for (size_t i = 0; i < results.size(); ++i) {

@@ -42,9 +42,13 @@ EvalResult evaluate(const Actor& actor, const EnvParams& params, int64_t episode
   // With action repeat the last step may hold its action for fewer env steps:
   // it stops at the time limit.
   const int steps = (params.max_episode_steps + params.action_repeat - 1) / params.action_repeat;
+  // Each env's first episode only: an env that terminates (the mountain car at its goal)
+  // resets in place and would otherwise add the next episode's rewards.
+  at::Tensor alive = at::ones({episodes}, total.options());
   for (int t = 0; t < steps; ++t) {
     const StepResult s = env.step(actor->deterministic(env.obs()));
-    total.add_(s.reward);
+    total.add_(s.reward.to(at::kDouble) * alive);
+    alive.mul_(s.terminated.logical_not().to(at::kDouble));
   }
   const at::Tensor cpu = total.to(at::kCPU);
   r.returns.assign(cpu.data_ptr<double>(), cpu.data_ptr<double>() + episodes);

@@ -103,7 +103,8 @@ class Population {
         throw std::runtime_error(
             "--resume: the population's runs resumed at different steps (" + std::to_string(step) +
             " and " + std::to_string(run->state().counters.global_step) +
-            "); they train in lockstep, so resume each run on its own (vecsac train --resume)");
+            "); a newer checkpoint of one of them was unreadable and has been removed, so "
+            "the same command again resumes them all from the older step");
       }
     }
     const int64_t n = first.env.num_envs, b = first.sac.batch_size;

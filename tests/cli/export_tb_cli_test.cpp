@@ -15,6 +15,7 @@
 #include "support/run_cli.h"
 #include "support/temp_dir_test.h"
 #include "support/tfevents_reader.h"
+#include "vecsac/io/dir_lock.h"
 #include "vecsac/io/jsonl_file.h"
 
 namespace vecsac {
@@ -109,6 +110,25 @@ TEST_F(ExportTbCliTest, ReRunReplacesTheEarlierExportAndKeepsOtherFiles) {
   EXPECT_EQ(event_files(run).size(), 1u);
   EXPECT_TRUE(fs::exists(run / "tb" / "notes.txt"));
   EXPECT_FALSE(fs::exists(run / "tb" / ".export.partial"));
+}
+
+// A run in training writes tb/ live: export-tb refuses it (naming the holder) rather than
+// replace the trainer's open event file.
+TEST_F(ExportTbCliTest, ARunInTrainingIsRefusedAndItsEventsKept) {
+  const fs::path run = dir_ / "run";
+  fs::copy(kFixture, run);
+  fs::create_directories(run / "tb");
+  std::ofstream(run / "tb" / "events.out.tfevents.1.live") << "live";
+  {
+    const DirLock training(run, "vecsac train");
+    const auto r = testing::run_cli("export-tb " + run.string());
+    EXPECT_NE(r.code, 0);
+    EXPECT_THAT(r.output, ::testing::HasSubstr("vecsac train"));
+    EXPECT_THAT(r.output, ::testing::HasSubstr("events live"));
+    EXPECT_TRUE(fs::exists(run / "tb" / "events.out.tfevents.1.live"));
+  }
+  const auto r = testing::run_cli("export-tb " + run.string());
+  EXPECT_EQ(r.code, 0) << r.output;
 }
 
 TEST_F(ExportTbCliTest, AResumedRunsRestartedClockCarriesOn) {

@@ -279,6 +279,13 @@ TEST_F(SweepCliTest, AGridTrainsEverySeedAtEveryPointAsPopulations) {
       EXPECT_EQ(config["run"]["seed"], seed);
     }
   }
+  // A learned and a fixed temperature cannot share an engine: they train as two populations.
+  const auto mixed = run_cli(
+      "sweep --seeds 0-1 --grid sac.ent_coef=auto,0.1 --population-size 4 "
+      "--out " +
+      (dir_ / "mixed").string() + tail);
+  ASSERT_EQ(mixed.code, 0) << mixed.output;
+  EXPECT_EQ(read_json_file(dir_ / "mixed" / "grid.json", "grid")["points"].size(), 2u);
   // One point swept alone, one seed at a time, gives that point's runs exactly.
   const auto alone = run_cli(
       "sweep --seeds 0-1 --set sac.tau=0.02 --set sac.gamma=0.9 "

@@ -642,6 +642,26 @@ TEST(EvaluateTest, ActionRepeatHoldsEachActionAndStopsAtTheTimeLimit) {
   }
 }
 
+// An episode that terminates counts alone: the mountain car started at the goal's edge,
+// moving right, reaches it on the first step whatever the action, and the evaluation's
+// return is that step's reward, not the episodes the env starts afterwards.
+TEST(EvaluateTest, AnEpisodeEndsAtItsTerminationNotAtTheTimeLimit) {
+  Actor actor(2, 1, std::vector<int64_t>{32, 32}, 1.0, make_generator(kCpu, 5));
+  EnvParams p;
+  p.id = EnvId::kMountainCar;
+  p.max_episode_steps = 999;
+  const at::Tensor start = at::tensor({0.449f, 0.07f}).repeat({3, 1});
+  const EvalResult e = evaluate(actor, p, 3, kCpu, start);
+  const c10::NoGradGuard no_grad;
+  const at::Tensor a = actor->deterministic(start).to(at::kDouble);
+  ASSERT_EQ(e.returns.size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    const double a0 = a[i][0].item<double>();
+    const auto want = static_cast<float>(100.0 - a0 * a0 * 0.1);  // VecEnv rounds to float
+    EXPECT_EQ(e.returns[i], static_cast<double>(want)) << i;
+  }
+}
+
 // The notebook's 8 evaluation starts; its own SAC scored -89.887 there, the
 // optimum is -2.5150. The bar is -5.0; the default config scored -2.532 to -2.559
 // over 5 seeds (docs/learning.md), so -3.0 catches a regression while leaving room for

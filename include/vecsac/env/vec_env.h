@@ -17,7 +17,7 @@ namespace vecsac {
 struct StepResult {
   at::Tensor next_obs;    ///< [N, obs_dim] float32, true next observation before any reset
   at::Tensor reward;      ///< [N] float32
-  at::Tensor terminated;  ///< [N] bool, never true for the bundled envs
+  at::Tensor terminated;  ///< [N] bool: a terminal state (the mountain car at its goal)
   at::Tensor truncated;   ///< [N] bool, the time limit was reached
 };
 
