@@ -164,12 +164,16 @@ void ReplayBuffer::check_batch_shape(const Batch& out, int64_t batch_size) const
       {&out.reward, {batch_size}},
       {&out.next_obs, {batch_size, obs_dim_}},
       {&out.terminated, {batch_size}}};
+  // The storage's own device: a buffer built for "cuda" holds its tensors on cuda:0.
+  const c10::Device device = obs_.device();
   for (const auto& [t, shape] : want) {
     TORCH_CHECK(t->defined() && t->sizes().equals(shape) && t->is_contiguous() &&
-                    t->scalar_type() == at::kFloat && t->device() == device_,
-                "ReplayBuffer::sample_into: out tensors must be contiguous float32 on ", device_,
+                    t->scalar_type() == at::kFloat && t->device() == device,
+                "ReplayBuffer::sample_into: out tensors must be contiguous float32 on ", device,
                 " of shape ", c10::IntArrayRef(shape), ", got ",
-                t->defined() ? t->sizes() : c10::IntArrayRef{});
+                t->defined() ? t->toString() + " on " + t->device().str() + " of shape " +
+                                   c10::str(t->sizes()) + (t->is_contiguous() ? "" : ", strided")
+                             : std::string("an undefined tensor"));
   }
 }
 
