@@ -431,6 +431,31 @@ nlohmann::json aggregate_point(const SweepOptions& o, const SweepPoint& point,
   return doc;
 }
 
+// OUT/grid.json names a grid sweep's axes: a sweep into OUT must have the same --grid
+// (none for a plain sweep), or its runs and aggregates would mix with the other kind's.
+void check_grid_dir(const std::filesystem::path& out, const std::vector<GridAxis>& axes) {
+  nlohmann::json want = nlohmann::json::array();
+  for (const auto& axis : axes) want.push_back({{"key", axis.key}, {"values", axis.values}});
+  const bool grid_dir = std::filesystem::exists(out / "grid.json");
+  if (grid_dir) {
+    const nlohmann::json have = read_json_file(out / "grid.json", "grid.json").at("axes");
+    if (have != want) {
+      throw std::invalid_argument(
+          out.string() + " holds a grid sweep over " + have.dump() +
+          (axes.empty() ? "; give the same --grid options" : ", not " + want.dump()) +
+          " (or use a new --out)");
+    }
+  } else if (!axes.empty() && std::filesystem::exists(out / "aggregate.json")) {
+    throw std::invalid_argument(out.string() +
+                                " holds a sweep without --grid; a grid needs a new --out");
+  }
+  if (!axes.empty() && !grid_dir) {
+    // Written now, so that a sweep stopped before its first aggregate still names its grid.
+    const nlohmann::json doc = {{"axes", want}, {"points", nlohmann::json::array()}};
+    write_file_atomic(out / "grid.json", doc.dump(2) + "\n");
+  }
+}
+
 // A point's config.json speaks for its seed_<k> runs (the sweep's, without --grid).
 void write_point_config(const SweepPoint& point, bool resume) {
   nlohmann::json doc = config_to_json(point.config);
@@ -452,6 +477,7 @@ void run_sweep(const SweepOptions& o) {
   }
   const std::filesystem::path out(o.out);
   const DirLock lock(out, "vecsac sweep");  // each seed_<k> is locked by its own train()
+  check_grid_dir(out, axes);
   if (!axes.empty()) {
     // OUT/config.json: the config every point starts from (its --grid keys then set).
     write_point_config(SweepPoint{"", {}, shared_config(o), out}, o.resume);

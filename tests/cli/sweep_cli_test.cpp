@@ -117,7 +117,7 @@ TEST_F(SweepCliTest, BadFlagsAreOneLineErrors) {
     for (const auto& f : c.fragments) EXPECT_THAT(r.output, HasSubstr(f)) << c.args;
   }
   // Nothing was trained or written for any of them.
-  EXPECT_FALSE(std::filesystem::exists(dir_ / "s" / "seed_0"));
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "s"));
 }
 
 TEST_F(SweepCliTest, TinySweepAggregatesTheSeedsEvalsAndResumeSkipsFinishedOnes) {
@@ -279,6 +279,16 @@ TEST_F(SweepCliTest, AGridTrainsEverySeedAtEveryPointAsPopulations) {
       EXPECT_EQ(config["run"]["seed"], seed);
     }
   }
+  // The directory holds this grid: a plain sweep or another grid into it is refused, and so
+  // is a grid into a plain sweep's directory.
+  const auto plain = run_cli("sweep --seeds 2 --out " + out.string() + tail);
+  EXPECT_NE(plain.code, 0);
+  EXPECT_THAT(plain.output, HasSubstr("holds a grid sweep"));
+  const auto other =
+      run_cli("sweep --seeds 2 --grid sac.tau=0.005,0.02 --out " + out.string() + tail);
+  EXPECT_NE(other.code, 0);
+  EXPECT_THAT(other.output, HasSubstr("holds a grid sweep"));
+  EXPECT_FALSE(std::filesystem::exists(out / "seed_2"));
   // A learned and a fixed temperature cannot share an engine: they train as two populations.
   const auto mixed = run_cli(
       "sweep --seeds 0-1 --grid sac.ent_coef=auto,0.1 --population-size 4 "
@@ -292,6 +302,10 @@ TEST_F(SweepCliTest, AGridTrainsEverySeedAtEveryPointAsPopulations) {
       "--population-size 1 --out " +
       (dir_ / "alone").string() + tail);
   ASSERT_EQ(alone.code, 0) << alone.output;
+  const auto into_plain =
+      run_cli("sweep --seeds 0 --grid sac.tau=0.1,0.2 --out " + (dir_ / "alone").string() + tail);
+  EXPECT_NE(into_plain.code, 0);
+  EXPECT_THAT(into_plain.output, HasSubstr("a grid needs a new --out"));
   for (int seed = 0; seed < 2; ++seed) {
     const std::string run = "seed_" + std::to_string(seed);
     EXPECT_EQ(read_json_file(out / names[2] / run / "eval.json", "eval"),
