@@ -75,21 +75,12 @@ Command add_eval_command(CLI::App& parent) {
                     env_action_limit(params), make_generator(c10::Device(c10::kCPU), 0));
         actor->to(device);
         // Newest first; an unreadable one (e.g. truncated) falls back to the previous.
-        std::filesystem::path ckpt;
         int64_t selected_step = -1;
-        for (const auto& candidate : candidates) {
-          try {
-            selected_step = load_actor(candidate, actor, device,
-                                       o->last_actor ? ActorChoice::kLast : ActorChoice::kSelected);
-            ckpt = candidate;
-            break;
-          } catch (const CheckpointMismatch&) {
-            throw;  // older checkpoints of the run hold the same shape
-          } catch (const std::runtime_error& e) {
-            if (!o->checkpoint.empty() || candidate == candidates.back()) throw;
-            std::cerr << "warning: skipping " << e.what() << std::endl;
-          }
-        }
+        const std::filesystem::path ckpt =
+            load_newest_readable(candidates, [&](const std::filesystem::path& file) {
+              selected_step = load_actor(
+                  file, actor, device, o->last_actor ? ActorChoice::kLast : ActorChoice::kSelected);
+            });
         at::Tensor states;
         int64_t n = o->episodes;
         if (!o->init.empty()) {

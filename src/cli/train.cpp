@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "vecsac/config/load_config.h"
+#include "vecsac/env/env_registry.h"
 #include "vecsac/sac/trainer.h"
 #include "vecsac/util/device.h"
 #include "vecsac/util/stop_signal.h"
@@ -60,9 +61,9 @@ Command add_train_command(CLI::App& parent) {
         options.resume = o->resume;
         options.overwrite = o->overwrite;
         options.sync_debug = o->sync_debug;
-        options.out_dir =
-            o->out.empty() ? "runs/" + config.env.name + "-seed" + std::to_string(config.run.seed)
-                           : o->out;
+        options.out_dir = o->out.empty() ? "runs/" + std::string(env_name(config.env.id)) +
+                                               "-seed" + std::to_string(config.run.seed)
+                                         : o->out;
         const StopSignals stop_signals;
         try {
           train_and_report(config, options);

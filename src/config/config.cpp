@@ -82,12 +82,29 @@ std::string as_string(const json& v, const std::string& key) {
   if (!v.is_string()) bad(key + "=" + shown(v) + ": must be a string");
   return v.get<std::string>();
 }
-// "auto"-style fields accept a string or a number; numbers keep their JSON text.
-std::string as_string_or_number(const json& v, const std::string& key) {
-  if (v.is_string()) return v.get<std::string>();
-  if (v.is_number()) return shown(v);
-  bad(key + "=" + shown(v) + ": must be a string or a number");
+// The whole of `s` as a finite number.
+bool parse_finite(const std::string& s, double& out) {
+  try {
+    size_t used = 0;
+    out = std::stod(s, &used);
+    return used == s.size() && std::isfinite(out);
+  } catch (const std::exception&) {
+    return false;
+  }
 }
+bool parse_positive_number(const std::string& s, double& out) {
+  return parse_finite(s, out) && out > 0;
+}
+// A JSON number, or (as configs written before the typed fields hold them) its text.
+bool number_or_text(const json& v, double& out) {
+  if (v.is_number()) {
+    out = v.get<double>();
+    return std::isfinite(out);
+  }
+  return v.is_string() && parse_finite(v.get<std::string>(), out);
+}
+std::string str(double x) { return json(x).dump(); }
+std::string str(int64_t x) { return std::to_string(x); }
 
 struct Field {
   std::string key;
@@ -112,7 +129,12 @@ Field int_field(const std::string& key, int& m) {
 }
 
 std::vector<Field> env_fields(EnvConfig& c) {
-  return {field("name", c.name, as_string),
+  return {Field{"name",
+                [&c](const json& v, const std::string& k) {
+                  if (!v.is_string() || !find_env(v.get<std::string>(), c.id))
+                    bad(k + "=" + shown(v) + ": must be one of " + env_names());
+                },
+                [&c] { return json(env_name(c.id)); }},
           int_field("num_envs", c.num_envs),
           int_field("dim", c.dim),
           int_field("max_episode_steps", c.max_episode_steps),
@@ -182,10 +204,58 @@ std::vector<Field> sac_fields(SacConfig& c) {
       field("gamma", c.gamma, as_double),
       int_field("train_freq", c.train_freq),
       int_field("gradient_steps", c.gradient_steps),
-      field("ent_coef", c.ent_coef, as_string_or_number),
-      field("target_entropy", c.target_entropy, as_string_or_number),
+      Field{"ent_coef",
+            [&c](const json& v, const std::string& k) {
+              const std::string text = v.is_string() ? v.get<std::string>() : "";
+              double x = 0;
+              if (text == "auto") {
+                c.ent_coef = {true, 1.0};
+              } else if (text.rfind("auto_", 0) == 0 && parse_positive_number(text.substr(5), x)) {
+                c.ent_coef = {true, x};
+              } else if (number_or_text(v, x) && x > 0) {
+                c.ent_coef = {false, x};
+              } else {
+                bad(k + "=" + shown(v) +
+                    ": must be \"auto\", \"auto_<initial value > 0>\" or a number > 0");
+              }
+            },
+            [&c] {
+              const EntCoef& e = c.ent_coef;
+              if (!e.learned) return json(e.initial);
+              return json(e.initial == 1.0 ? "auto" : "auto_" + str(e.initial));
+            }},
+      Field{"target_entropy",
+            [&c](const json& v, const std::string& k) {
+              double x = 0;
+              if (v == "auto") {
+                c.target_entropy.reset();
+              } else if (number_or_text(v, x)) {
+                c.target_entropy = x;
+              } else {
+                bad(k + "=" + shown(v) + ": must be \"auto\" or a number");
+              }
+            },
+            [&c] { return c.target_entropy ? json(*c.target_entropy) : json("auto"); }},
       int_field("target_update_interval", c.target_update_interval),
-      field("critic_loss_weight", c.critic_loss_weight, as_string),
+      Field{"critic_loss_weight",
+            [&c](const json& v, const std::string& k) {
+              const std::string text = v.is_string() ? v.get<std::string>() : "";
+              double x = 0;
+              if (text == "uniform") {
+                c.critic_weight_offset = 0;
+              } else if (text.rfind("relative_", 0) == 0 &&
+                         parse_positive_number(text.substr(9), x)) {
+                c.critic_weight_offset = x;
+              } else {
+                bad(k + "=" + shown(v) +
+                    ": must be \"uniform\" or \"relative_<offset > 0>\" (weights 1 / (offset + "
+                    "|target|))");
+              }
+            },
+            [&c] {
+              return json(c.critic_weight_offset == 0 ? "uniform"
+                                                      : "relative_" + str(c.critic_weight_offset));
+            }},
   };
   // SB3 nests the architecture: policy_kwargs = {"net_arch": [...]}, where the
   // list may also be {"pi": [...], "qf": [...]} (actor and critics apart).
@@ -238,18 +308,6 @@ std::vector<std::string> keys_of(const std::vector<Field>& fields) {
 void require(bool ok, const std::string& key, const std::string& value,
              const std::string& allowed) {
   if (!ok) bad(key + "=" + value + ": " + allowed);
-}
-std::string str(double x) { return json(x).dump(); }
-std::string str(int64_t x) { return std::to_string(x); }
-
-bool parse_positive_number(const std::string& s, double& out) {
-  try {
-    size_t used = 0;
-    out = std::stod(s, &used);
-    return used == s.size() && std::isfinite(out) && out > 0;
-  } catch (const std::exception&) {
-    return false;
-  }
 }
 
 }  // namespace
@@ -335,18 +393,17 @@ void apply_override(json& doc, const std::string& assignment) {
   }
 }
 
-double critic_weight_offset(const std::string& critic_loss_weight) {
-  if (critic_loss_weight == "uniform") return 0.0;
-  double c = 0;
-  const bool ok = critic_loss_weight.rfind("relative_", 0) == 0 &&
-                  parse_positive_number(critic_loss_weight.substr(9), c);
-  return ok ? c : -1.0;
+double target_entropy(const SacConfig& sac, int64_t act_dim) {
+  return sac.target_entropy.value_or(-static_cast<double>(act_dim));
 }
 
 void validate(const Config& c) {
   const auto& e = c.env;
-  EnvId id{};
-  require(find_env(e.name, id), "env.name", "\"" + e.name + "\"", "must be one of " + env_names());
+  const EnvId id = e.id;
+  bool known = false;
+  for_each_env([&](auto env) { known = known || env.kId == id; });
+  require(known, "env.name", str(int64_t{static_cast<int32_t>(id)}),
+          "must be one of " + env_names());
   require(e.num_envs >= 1, "env.num_envs", str(e.num_envs), "must be >= 1");
   require(e.dim >= 1 && e.dim <= 1024, "env.dim", str(int64_t{e.dim}), "must be in [1, 1024]");
   require(e.dim <= env_max_dim(id), "env.dim", str(int64_t{e.dim}), env_dim_rule(id));
@@ -367,24 +424,15 @@ void validate(const Config& c) {
   require(s.gamma >= 0 && s.gamma <= 1, "sac.gamma", str(s.gamma), "must be in [0, 1]");
   require(s.train_freq >= 1, "sac.train_freq", str(s.train_freq), "must be >= 1 (vector steps)");
   require(s.gradient_steps >= 1, "sac.gradient_steps", str(s.gradient_steps), "must be >= 1");
-  double x = 0;
-  require(
-      s.ent_coef == "auto" ||
-          (s.ent_coef.rfind("auto_", 0) == 0 && parse_positive_number(s.ent_coef.substr(5), x)) ||
-          parse_positive_number(s.ent_coef, x),
-      "sac.ent_coef", "\"" + s.ent_coef + "\"",
-      "must be \"auto\", \"auto_<initial value > 0>\" or a number > 0");
-  try {
-    size_t used = 0;
-    require(s.target_entropy == "auto" || (std::isfinite(std::stod(s.target_entropy, &used)) &&
-                                           used == s.target_entropy.size()),
-            "sac.target_entropy", "\"" + s.target_entropy + "\"", "must be \"auto\" or a number");
-  } catch (const std::logic_error&) {
-    bad("sac.target_entropy=\"" + s.target_entropy + "\": must be \"auto\" or a number");
-  }
-  require(critic_weight_offset(s.critic_loss_weight) >= 0, "sac.critic_loss_weight",
-          "\"" + s.critic_loss_weight + "\"",
-          "must be \"uniform\" or \"relative_<offset > 0>\" (weights 1 / (offset + |target|))");
+  // The JSON forms were checked by the parse; these catch values set in code.
+  require(std::isfinite(s.ent_coef.initial) && s.ent_coef.initial > 0, "sac.ent_coef",
+          str(s.ent_coef.initial),
+          "must be \"auto\", \"auto_<initial value > 0>\" or a number > 0");
+  require(!s.target_entropy || std::isfinite(*s.target_entropy), "sac.target_entropy",
+          str(s.target_entropy.value_or(0)), "must be \"auto\" or a number");
+  require(std::isfinite(s.critic_weight_offset) && s.critic_weight_offset >= 0,
+          "sac.critic_loss_weight", str(s.critic_weight_offset),
+          "must be \"uniform\" or \"relative_<offset > 0>\"");
   require(s.target_update_interval >= 1, "sac.target_update_interval",
           str(s.target_update_interval), "must be >= 1");
   for (const auto& [arch, name] : {std::pair{&s.pi_arch, ".pi"}, std::pair{&s.qf_arch, ".qf"}}) {

@@ -282,6 +282,24 @@ std::vector<std::filesystem::path> list_checkpoints(const std::filesystem::path&
   return out;
 }
 
+std::filesystem::path load_newest_readable(
+    const std::vector<std::filesystem::path>& newest_first,
+    const std::function<void(const std::filesystem::path&)>& load) {
+  if (newest_first.empty()) throw std::invalid_argument("load_newest_readable: no checkpoint");
+  for (const auto& file : newest_first) {
+    try {
+      load(file);
+      return file;
+    } catch (const CheckpointMismatch&) {
+      throw;
+    } catch (const std::runtime_error& e) {
+      if (file == newest_first.back()) throw;
+      std::fprintf(stderr, "warning: skipping %s\n", e.what());
+    }
+  }
+  return {};  // unreachable: the last file returns or throws
+}
+
 int64_t load_actor(const std::filesystem::path& path, Actor& actor, c10::Device device,
                    ActorChoice which) {
   torch::serialize::InputArchive root = open(path, device, kOldestActorFormat);

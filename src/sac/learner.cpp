@@ -12,32 +12,12 @@
 #include "vecsac/util/seed_purpose.h"
 
 namespace vecsac {
-Temperature Temperature::parse(const std::string& ent_coef, const std::string& target_entropy,
-                               int64_t act_dim) {
-  Temperature t;
-  if (ent_coef == "auto") {
-    t.learned = true;
-    t.initial = 1.0;
-  } else if (ent_coef.rfind("auto_", 0) == 0) {
-    t.learned = true;
-    t.initial = std::stod(ent_coef.substr(5));
-  } else {
-    t.learned = false;
-    t.initial = std::stod(ent_coef);
-  }
-  t.target_entropy =
-      target_entropy == "auto" ? -static_cast<double>(act_dim) : std::stod(target_entropy);
-  return t;
-}
-
 SacConstants engine_constants(const SacConfig& config, int64_t act_dim, double action_limit) {
-  const Temperature temperature =
-      Temperature::parse(config.ent_coef, config.target_entropy, act_dim);
   return SacConstants{static_cast<float>(config.gamma),
                       static_cast<float>(action_limit),
-                      static_cast<float>(temperature.target_entropy),
-                      static_cast<float>(critic_weight_offset(config.critic_loss_weight)),
-                      temperature.learned,
+                      static_cast<float>(target_entropy(config, act_dim)),
+                      static_cast<float>(config.critic_weight_offset),
+                      config.ent_coef.learned,
                       /*beta1=*/0.9,
                       /*beta2=*/0.999,
                       /*adam_eps=*/1e-8f};
@@ -50,8 +30,7 @@ SacLearner::SacLearner(const SacConfig& config, int64_t obs_dim, int64_t act_dim
       critic_target(nullptr),
       config_(config),
       path_(path),
-      temperature_(Temperature::parse(config.ent_coef, config.target_entropy, act_dim)),
-      critic_weight_offset_(critic_weight_offset(config.critic_loss_weight)) {
+      target_entropy_(target_entropy(config, act_dim)) {
   init_modules(obs_dim, act_dim, action_limit, device, seed);
   if (path_ == UpdatePath::kFused) {
     const SacConstants k = engine_constants(config, act_dim, action_limit);
@@ -59,17 +38,17 @@ SacLearner::SacLearner(const SacConfig& config, int64_t obs_dim, int64_t act_dim
                                               static_cast<float>(config.tau), device);
     scalars_ = engine->scalars.narrow(0, 0, kNumSacScalars);
     adopt_flat_parameters();
-    scalar(kLogAlpha).fill_(std::log(temperature_.initial));
+    scalar(kLogAlpha).fill_(std::log(config_.ent_coef.initial));
     engine->set_learning_rate(config.learning_rate);
     log_alpha = scalar(kLogAlpha);
     stats_sum_ = scalars_.narrow(0, kStatQfLoss, kNumSacStats);
     return;
   }
-  log_alpha = at::full({}, std::log(temperature_.initial),
+  log_alpha = at::full({}, std::log(config_.ent_coef.initial),
                        at::TensorOptions().device(device).dtype(at::kFloat));
   actor_opt = std::make_unique<FusedAdam>(actor->parameters(), config.learning_rate);
   critic_opt = std::make_unique<FusedAdam>(critic->parameters(), config.learning_rate);
-  if (temperature_.learned) {
+  if (config_.ent_coef.learned) {
     log_alpha.set_requires_grad(true);
     alpha_opt =
         std::make_unique<FusedAdam>(std::vector<at::Tensor>{log_alpha}, config.learning_rate);
@@ -86,8 +65,7 @@ SacLearner::SacLearner(const SacConfig& config, int64_t obs_dim, int64_t act_dim
       engine(std::move(population)),
       config_(config),
       path_(UpdatePath::kFused),
-      temperature_(Temperature::parse(config.ent_coef, config.target_entropy, act_dim)),
-      critic_weight_offset_(critic_weight_offset(config.critic_loss_weight)),
+      target_entropy_(target_entropy(config, act_dim)),
       agent_(agent) {
   TORCH_CHECK(engine != nullptr && agent >= 0 && agent < engine->agents(), "SacLearner: agent ",
               agent, " of a population of ", engine ? engine->agents() : 0);
@@ -95,8 +73,8 @@ SacLearner::SacLearner(const SacConfig& config, int64_t obs_dim, int64_t act_dim
   scalars_ = engine->scalars.narrow(0, agent * kNumSacScalars, kNumSacScalars);
   adopt_flat_parameters();
   engine->set_agent_hyperparameters(
-      agent, {config.learning_rate, config.tau, config.gamma, temperature_.target_entropy,
-              critic_weight_offset_, temperature_.initial});
+      agent, {config.learning_rate, config.tau, config.gamma, target_entropy_,
+              config.critic_weight_offset, config.ent_coef.initial});
   log_alpha = scalar(kLogAlpha);
   stats_sum_ = scalars_.narrow(0, kStatQfLoss, kNumSacStats);
 }
@@ -181,7 +159,7 @@ void SacLearner::update_autograd(const Batch& b) {
   const at::Tensor alpha = log_alpha.detach().exp();
   at::Tensor a_loss = at::zeros({}, log_alpha.options().requires_grad(false));
   if (alpha_opt) {
-    a_loss = alpha_loss(log_alpha, pi.log_prob, temperature_.target_entropy);
+    a_loss = alpha_loss(log_alpha, pi.log_prob, target_entropy_);
     alpha_opt->zero_grad();
     a_loss.backward();
     alpha_opt->step();
@@ -194,7 +172,8 @@ void SacLearner::update_autograd(const Batch& b) {
     const SquashedSample next = actor->sample_from(b.next_obs, eps[1]);
     const at::Tensor next_q = std::get<0>(critic_target->forward(b.next_obs, next.action).min(0));
     target = soft_q_target(b.reward, b.terminated, next_q, next.log_prob, alpha, config_.gamma);
-    if (critic_weight_offset_ > 0) weights = relative_critic_weights(target, critic_weight_offset_);
+    if (config_.critic_weight_offset > 0)
+      weights = relative_critic_weights(target, config_.critic_weight_offset);
   }
   const at::Tensor q = critic->forward(b.obs, b.act);
   const at::Tensor q_loss = critic_loss(q, target, weights);
@@ -380,7 +359,7 @@ void SacLearner::save(OutputArchive& a) const {
               member_views(am, engine->actor_exp_avg_sq), step);
     save_adam(a, "critic_opt", member_views(cm, engine->critic_exp_avg),
               member_views(cm, engine->critic_exp_avg_sq), step);
-    if (temperature_.learned) {
+    if (config_.ent_coef.learned) {
       save_adam(a, "alpha_opt", {scalar(kAlphaExpAvg)}, {scalar(kAlphaExpAvgSq)}, step);
     }
   } else {
@@ -410,7 +389,7 @@ void SacLearner::load(InputArchive& a) {
               member_views(am, engine->actor_exp_avg_sq), step);
     load_adam(a, "critic_opt", member_views(cm, engine->critic_exp_avg),
               member_views(cm, engine->critic_exp_avg_sq), step);
-    if (temperature_.learned) {
+    if (config_.ent_coef.learned) {
       load_adam(a, "alpha_opt", {scalar(kAlphaExpAvg)}, {scalar(kAlphaExpAvgSq)}, step);
     }
   } else {

@@ -36,10 +36,6 @@ const std::vector<std::string>& per_agent_keys() {
 
 namespace {
 
-bool learned_temperature(const std::string& ent_coef) {
-  return ent_coef == "auto" || ent_coef.rfind("auto_", 0) == 0;
-}
-
 // Every member's memory, checked as one: a population that does not fit says how many
 // agents would.
 void check_population_memory(const std::vector<PopulationMember>& members, c10::Device device) {
@@ -215,9 +211,9 @@ std::string population_conflict(const Config& first, const Config& other) {
   const std::string diff =
       first_config_difference(config_to_json(first), config_to_json(other), per_agent_keys());
   if (!diff.empty()) return diff;
-  if (learned_temperature(first.sac.ent_coef) != learned_temperature(other.sac.ent_coef)) {
-    return "sac.ent_coef=" + first.sac.ent_coef + ", now " + other.sac.ent_coef +
-           " (a learned and a fixed temperature)";
+  if (first.sac.ent_coef.learned != other.sac.ent_coef.learned) {
+    return "sac.ent_coef=" + config_to_json(first)["sac"]["ent_coef"].dump() + ", now " +
+           config_to_json(other)["sac"]["ent_coef"].dump() + " (a learned and a fixed temperature)";
   }
   return "";
 }

@@ -9,7 +9,6 @@
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 
-#include "vecsac/env/env_json.h"
 #include "vecsac/sac/train_iteration.h"
 #include "vecsac/sac/training_run.h"
 #include "vecsac/util/generator.h"
@@ -20,7 +19,7 @@
 namespace vecsac {
 EnvParams env_params_of(const Config& config, uint64_t seed_purpose) {
   EnvParams p;
-  p.id = parse_env_id(config.env.name);
+  p.id = config.env.id;
   p.dim = config.env.dim;
   p.max_episode_steps = config.env.max_episode_steps;
   p.action_repeat = config.env.action_repeat;

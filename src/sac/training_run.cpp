@@ -14,6 +14,7 @@
 #include <string>
 
 #include "vecsac/env/env_json_tensor.h"
+#include "vecsac/env/env_registry.h"
 #include "vecsac/io/atomic_file.h"
 #include "vecsac/io/json_file.h"
 #include "vecsac/util/device.h"
@@ -187,7 +188,7 @@ TrainingRun::TrainingRun(const Config& config, const TrainOptions& options,
   // Only now: a resume that failed to load (e.g. a changed buffer_size) keeps the
   // run's previous config.json usable.
   write_file_atomic(options.out_dir / "config.json", config_to_json(config).dump(2) + "\n");
-  start(resume_at_most);
+  start();
 }
 
 void TrainingRun::resume(int64_t resume_at_most) {
@@ -230,22 +231,23 @@ void TrainingRun::resume(int64_t resume_at_most) {
     log_every = before["run"]["log_interval"].get<int64_t>();
     eval_every = before["run"]["eval_freq"].get<int64_t>();
   }
-  bool loaded = false;
+  std::vector<std::filesystem::path> candidates;
   for (const auto& path : found) {
-    if (checkpoint_step(path) > resume_at_most) continue;
-    try {
-      load_checkpoint(path, *state_, device_);
-      std::printf("resumed from %s at global_step %lld\n", path.string().c_str(),
-                  (long long)parts_->counters.global_step);
-      loaded = true;
-      break;
-    } catch (const CheckpointMismatch&) {
-      throw;  // a readable file from another config: older ones would not match either
-    } catch (const std::runtime_error& e) {
-      std::fprintf(stderr, "warning: skipping %s\n", e.what());
-    }
+    if (checkpoint_step(path) <= resume_at_most) candidates.push_back(path);
   }
-  if (!loaded) throw std::runtime_error("--resume: no readable checkpoint in " + dir.string());
+  const std::string none = "--resume: no readable checkpoint in " + dir.string();
+  if (candidates.empty()) throw std::runtime_error(none);
+  try {
+    const std::filesystem::path loaded = load_newest_readable(
+        candidates,
+        [&](const std::filesystem::path& file) { load_checkpoint(file, *state_, device_); });
+    std::printf("resumed from %s at global_step %lld\n", loaded.string().c_str(),
+                (long long)parts_->counters.global_step);
+  } catch (const CheckpointMismatch&) {
+    throw;
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(none + " (the oldest: " + e.what() + ")");
+  }
   // Newer files were unreadable (or ahead of the population): they must not outrank this
   // run's next checkpoints.
   for (const auto& newer : found) {
@@ -263,7 +265,7 @@ void TrainingRun::resume(int64_t resume_at_most) {
   }
 }
 
-void TrainingRun::start(int64_t) {
+void TrainingRun::start() {
   const auto& run = config_.run;
   // From the logs as the resume left them, before they grow again.
   tb_.emplace(options_.out_dir, options_.resume);
@@ -291,7 +293,7 @@ void TrainingRun::print_header() const {
       "training %s (dim %d) on %s (%d CPU threads): %lld envs, %lld transitions; %lld gradient "
       "steps of batch %lld every %lld vector steps = update-to-data ratio %.4g gradient steps "
       "per transition (%.4g sampled transitions per collected one)\n",
-      config_.env.name.c_str(), config_.env.dim, device_.str().c_str(), at::get_num_threads(),
+      env_name(config_.env.id), config_.env.dim, device_.str().c_str(), at::get_num_threads(),
       (long long)n, (long long)run.total_timesteps, (long long)sac.gradient_steps,
       (long long)sac.batch_size, (long long)sac.train_freq, utd, utd * sac.batch_size);
   std::printf("memory: about %s estimated, the largest part the %s (%s)\n",

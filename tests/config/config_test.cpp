@@ -63,7 +63,7 @@ TEST(ConfigTest, OverridesAreTyped) {
   const Config c = config_from_json(d);
   EXPECT_EQ(c.sac.tau, 0.01);
   EXPECT_EQ(c.run.device, "cuda:1");
-  EXPECT_EQ(c.sac.ent_coef, "auto_0.1");
+  EXPECT_EQ(c.sac.ent_coef, (EntCoef{true, 0.1}));
   EXPECT_EQ(c.sac.pi_arch, (std::vector<int64_t>{64, 64}));
   EXPECT_EQ(c.sac.qf_arch, (std::vector<int64_t>{64, 64}));
   EXPECT_EQ(c.env.num_envs, 1000);
@@ -71,8 +71,47 @@ TEST(ConfigTest, OverridesAreTyped) {
   EXPECT_TRUE(c.sac.learning_rate_linear);
   EXPECT_EQ(config_to_json(c)["sac"]["learning_rate"], "lin_0.002");
   EXPECT_EQ(config_from_json(config_to_json(c)).sac.learning_rate_linear, true);
-  EXPECT_EQ(c.sac.critic_loss_weight, "relative_0.3");
-  EXPECT_EQ(config_from_json(config_to_json(c)).sac.critic_loss_weight, "relative_0.3");
+  EXPECT_EQ(c.sac.critic_weight_offset, 0.3);
+  EXPECT_EQ(config_to_json(c)["sac"]["critic_loss_weight"], "relative_0.3");
+  EXPECT_EQ(config_to_json(c)["sac"]["ent_coef"], "auto_0.1");
+}
+
+// The SB3 strings are parsed once into typed values, and written back in the same forms, so
+// a resolved config round-trips. Configs written before the typed fields held numbers as
+// text ("0.1", "-5"); those still parse to the same values.
+TEST(ConfigTest, TemperatureCriticWeightAndEnvAreTypedAndRoundTrip) {
+  struct Case {
+    json sac;
+    EntCoef ent_coef;
+    std::optional<double> target_entropy;
+    double offset;
+  };
+  for (const Case& k : std::vector<Case>{
+           {json::object(), {true, 1.0}, std::nullopt, 0.0},
+           {{{"ent_coef", "auto"}, {"target_entropy", "auto"}, {"critic_loss_weight", "uniform"}},
+            {true, 1.0},
+            std::nullopt,
+            0.0},
+           {{{"ent_coef", "auto_0.5"},
+             {"target_entropy", -5},
+             {"critic_loss_weight", "relative_2"}},
+            {true, 0.5},
+            -5.0,
+            2.0},
+           {{{"ent_coef", 0.2}, {"target_entropy", 1.5}}, {false, 0.2}, 1.5, 0.0},
+           {{{"ent_coef", "0.2"}, {"target_entropy", "-5"}}, {false, 0.2}, -5.0, 0.0},
+       }) {
+    const Config c = config_from_json({{"sac", k.sac}});
+    EXPECT_EQ(c.sac.ent_coef, k.ent_coef) << k.sac;
+    EXPECT_EQ(c.sac.target_entropy, k.target_entropy) << k.sac;
+    EXPECT_EQ(c.sac.critic_weight_offset, k.offset) << k.sac;
+    const json written = config_to_json(c);
+    EXPECT_EQ(config_to_json(config_from_json(written)), written) << k.sac;
+    EXPECT_EQ(target_entropy(c.sac, 3), k.target_entropy.value_or(-3.0));
+  }
+  EXPECT_EQ(config_from_json({{"env", {{"name", "mountaincar"}}}}).env.id, EnvId::kMountainCar);
+  EXPECT_EQ(config_to_json(config_from_json({{"env", {{"name", "pendulum"}}}}))["env"]["name"],
+            "pendulum");
 }
 
 // SB3's dict form sets the actor's and the critics' widths apart, and the
@@ -130,7 +169,7 @@ TEST(ConfigTest, BadConfigsNameKeyValueAndWhatIsAllowed) {
        {"sac.learning_rate=\"lin_fast\"", "lin_<number > 0>"}},
       {R"({"sac": {"learning_rate": "fast"}})", {}, {"sac.learning_rate=\"fast\"", "a number > 0"}},
       {R"({"sac": {"ent_coef": "automatic"}})", {}, {"sac.ent_coef=\"automatic\"", "auto_<"}},
-      {R"({"sac": {"ent_coef": -0.1}})", {}, {"sac.ent_coef=\"-0.1\"", "a number > 0"}},
+      {R"({"sac": {"ent_coef": -0.1}})", {}, {"sac.ent_coef=-0.1", "a number > 0"}},
       {R"({"sac": {"critic_loss_weight": "relative"}})",
        {},
        {"sac.critic_loss_weight=\"relative\"", "\"uniform\" or \"relative_<offset > 0>\""}},

@@ -50,7 +50,7 @@ TEST(EnvRegistryTest, VisitCallsTheEnvOfTheIdAndItsTraitsReachTheirUsers) {
     EXPECT_EQ(parse_env_id(Env::kName), Env::kId);
     // Config validation takes the env's axes up to its kMaxDim and names the rule beyond.
     Config c;
-    c.env.name = Env::kName;
+    c.env.id = Env::kId;
     c.env.dim = Env::kMaxDim;
     EXPECT_NO_THROW(validate(c));
     if (Env::kMaxDim < 1024) {
@@ -59,8 +59,9 @@ TEST(EnvRegistryTest, VisitCallsTheEnvOfTheIdAndItsTraitsReachTheirUsers) {
                                             ::testing::HasSubstr(env_dim_rule(Env::kId))));
     }
   });
+  // An id no env declares (a config only parses names, so this comes from code).
   Config c;
-  c.env.name = "cartpole";
+  c.env.id = static_cast<EnvId>(99);
   EXPECT_THAT([&] { validate(c); }, ::testing::ThrowsMessage<std::invalid_argument>(
                                         ::testing::HasSubstr("must be one of " + env_names())));
 }

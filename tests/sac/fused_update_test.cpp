@@ -39,12 +39,11 @@ struct Case {
 std::ostream& operator<<(std::ostream& os, const Case& c) { return os << c.name; }
 
 SacConfig config_of(const Case& c) {
-  SacConfig s;
+  SacConfig s =
+      config_from_json({{"sac", {{"critic_loss_weight", c.weight}, {"ent_coef", c.ent_coef}}}}).sac;
   s.pi_arch = c.pi;
   s.qf_arch = c.qf;
   s.batch_size = c.batch;
-  s.critic_loss_weight = c.weight;
-  s.ent_coef = c.ent_coef;
   s.learning_rate = 1e-3;
   s.tau = 0.05;  // large enough that a wrong target update shows within 50 steps
   s.gamma = 0.95;

@@ -42,9 +42,9 @@ std::vector<Config> agent_configs(int64_t total) {
   configs[2].run.seed = 7;
   configs[2].sac.learning_rate = 1e-3;
   configs[2].sac.learning_rate_linear = true;
-  configs[2].sac.ent_coef = "auto_0.5";
-  configs[2].sac.target_entropy = "-0.5";
-  configs[2].sac.critic_loss_weight = "relative_1";
+  configs[2].sac.ent_coef = {.learned = true, .initial = 0.5};
+  configs[2].sac.target_entropy = -0.5;
+  configs[2].sac.critic_weight_offset = 1;
   for (const Config& config : configs) validate(config);
   return configs;
 }
@@ -180,7 +180,7 @@ TEST_F(PopulationTrainTest, AgentsThatDifferInAShapeOrTheTemperatureKindAreRefus
     EXPECT_THAT(e.what(), ::testing::HasSubstr("sac.learning_rate"));  // what may differ
   }
   configs = agent_configs(400);
-  configs[2].sac.ent_coef = "0.2";
+  configs[2].sac.ent_coef = {.learned = false, .initial = 0.2};
   EXPECT_THAT(population_conflict(configs[0], configs[2]),
               ::testing::HasSubstr("a learned and a fixed temperature"));
   EXPECT_EQ(population_conflict(configs[0], configs[1]), "");

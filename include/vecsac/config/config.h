@@ -5,17 +5,20 @@
 #include <cstdint>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "vecsac/env/env_params.h"
 
 namespace vecsac {
 
 /// Section "env".
 struct EnvConfig {
-  std::string name = "pointmass";  ///< an env of env/env_registry.h
-  int64_t num_envs = 64;        ///< envs stepped together (one vector step = num_envs transitions)
-  int dim = 1;                  ///< point-mass axes; pendulum has 1
-  int max_episode_steps = 200;  ///< time limit (truncation, not a terminal state)
+  EnvId id = EnvId::kPointMass;  ///< JSON "name": an env of env/env_registry.h
+  int64_t num_envs = 64;         ///< envs stepped together (one vector step = num_envs transitions)
+  int dim = 1;                   ///< point-mass axes; pendulum has 1
+  int max_episode_steps = 200;   ///< time limit (truncation, not a terminal state)
   /// Env steps per agent step: the action is held and their rewards summed.
   /// Transitions (and every count of steps in "sac" and "run") are agent steps.
   int action_repeat = 1;
@@ -26,6 +29,14 @@ struct EnvConfig {
   bool stagger_time_limits = true;
 };
 
+/// sac.ent_coef, SB3's temperature alpha: JSON "auto" (learned from 1.0), "auto_<initial>"
+/// (learned from initial) or a number (fixed).
+struct EntCoef {
+  bool learned = true;
+  double initial = 1.0;
+  bool operator==(const EntCoef&) const = default;
+};
+
 /// Section "sac": SB3 SAC's names and meanings. Counts of steps are env
 /// transitions (num_envs per vector step), as in SB3 with vectorised envs.
 struct SacConfig {
@@ -33,20 +44,21 @@ struct SacConfig {
   /// JSON "lin_<x>" (rl-zoo's notation): the step size decays linearly from x to
   /// 0 over run.total_timesteps, as SB3's linear schedule does.
   bool learning_rate_linear = false;
-  int64_t buffer_size = 1000000;        ///< replay capacity in transitions
-  int64_t learning_starts = 100;        ///< transitions collected with uniform random actions first
-  int64_t batch_size = 256;             ///< transitions per gradient step
-  double tau = 0.005;                   ///< Polyak coefficient of the target critics
-  double gamma = 0.99;                  ///< discount
-  int64_t train_freq = 1;               ///< vector steps between training phases
-  int64_t gradient_steps = 1;           ///< gradient steps per training phase
-  std::string ent_coef = "auto";        ///< "auto" | "auto_<init>" | a number (fixed alpha)
-  std::string target_entropy = "auto";  ///< "auto" (= -dim(A)) | a number
-  int64_t target_update_interval = 1;   ///< gradient steps between target updates
-  /// "uniform" (SB3) | "relative_<c>": each transition's squared TD error in the
-  /// critic loss is weighted by 1 / (c + |target|), the weights scaled to mean 1
-  /// over the batch (docs/training.md says why).
-  std::string critic_loss_weight = "uniform";
+  int64_t buffer_size = 1000000;  ///< replay capacity in transitions
+  int64_t learning_starts = 100;  ///< transitions collected with uniform random actions first
+  int64_t batch_size = 256;       ///< transitions per gradient step
+  double tau = 0.005;             ///< Polyak coefficient of the target critics
+  double gamma = 0.99;            ///< discount
+  int64_t train_freq = 1;         ///< vector steps between training phases
+  int64_t gradient_steps = 1;     ///< gradient steps per training phase
+  EntCoef ent_coef;
+  /// JSON "auto" (nullopt: -dim(A), SB3's heuristic) or a number.
+  std::optional<double> target_entropy;
+  int64_t target_update_interval = 1;  ///< gradient steps between target updates
+  /// JSON "critic_loss_weight": "uniform" (SB3; offset 0) | "relative_<c>" (offset c > 0):
+  /// each transition's squared TD error in the critic loss is weighted by 1 / (c + |target|),
+  /// the weights scaled to mean 1 over the batch (docs/training.md says why).
+  double critic_weight_offset = 0;
   /// policy_kwargs.net_arch, hidden widths: a list sets both networks; SB3's
   /// {"pi": [...], "qf": [...]} sets the actor's and each critic's apart.
   std::vector<int64_t> pi_arch = {256, 256};
@@ -80,9 +92,10 @@ struct Config {
   RunConfig run;
 };
 
-/// Strict parse: unknown keys (with the nearest valid name suggested), wrong
-/// types and out-of-range values throw std::invalid_argument naming the key,
-/// the value and what is allowed. Missing keys keep their defaults.
+/// Strict parse into typed values, done once: unknown keys (with the nearest valid name
+/// suggested), wrong types and malformed values throw std::invalid_argument naming the key,
+/// the value and what is allowed. Missing keys keep their defaults. Ranges and combinations
+/// are validate()'s.
 Config config_from_json(const nlohmann::json& doc);
 
 /// The resolved config, every field present.
@@ -106,8 +119,7 @@ nlohmann::json resolved_config_file(const std::filesystem::path& file);
 std::string first_config_difference(const nlohmann::json& before, const nlohmann::json& now,
                                     const std::vector<std::string>& ignored = {});
 
-/// The c of sac.critic_loss_weight "relative_<c>", 0 for "uniform", and -1 for
-/// anything else (which validate() refuses).
-double critic_weight_offset(const std::string& critic_loss_weight);
+/// sac.target_entropy for an action of act_dim dims ("auto": -act_dim).
+double target_entropy(const SacConfig& sac, int64_t act_dim);
 
 }  // namespace vecsac

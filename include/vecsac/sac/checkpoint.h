@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <stdexcept>
 
@@ -60,6 +61,14 @@ int64_t checkpoint_step(const std::filesystem::path& path);
 
 /// Checkpoint files of a run, newest (highest step) first.
 std::vector<std::filesystem::path> list_checkpoints(const std::filesystem::path& run_dir);
+
+/// Calls load(file) on each of `newest_first` until one succeeds and returns that file: the
+/// fallback of resume and eval. An unreadable file (a std::runtime_error: truncated, damaged)
+/// is skipped with a warning on stderr, unless it is the last, whose error is rethrown; a
+/// CheckpointMismatch is rethrown at once, since older files of the run hold the same shapes.
+std::filesystem::path load_newest_readable(
+    const std::vector<std::filesystem::path>& newest_first,
+    const std::function<void(const std::filesystem::path&)>& load);
 
 /// Which of a checkpoint's actors to evaluate.
 enum class ActorChoice {

@@ -25,17 +25,8 @@ struct UpdateStats {
   double qf_loss = 0, actor_loss = 0, alpha_loss = 0, alpha = 0, entropy = 0, q_mean = 0;
 };
 
-/// Temperature settings from SB3's ent_coef / target_entropy strings.
-struct Temperature {
-  bool learned = true;
-  double initial = 1.0;          ///< SB3: "auto" starts at 1.0, "auto_0.1" at 0.1
-  double target_entropy = -1.0;  ///< "auto": -dim(A)
-  static Temperature parse(const std::string& ent_coef, const std::string& target_entropy,
-                           int64_t act_dim);
-};
-
-/// The fused engine's fixed hyperparameters for `config` (its temperature and critic-weight
-/// strings parsed), as SacLearner builds its engine; a population's engine takes the same.
+/// The fused engine's fixed hyperparameters for `config`, as SacLearner builds its engine; a
+/// population's engine takes the same.
 SacConstants engine_constants(const SacConfig& config, int64_t act_dim, double action_limit);
 
 /// How SacLearner::update computes a gradient step.
@@ -122,11 +113,10 @@ class SacLearner {
 
   SacConfig config_;
   UpdatePath path_;
-  Temperature temperature_;
-  double critic_weight_offset_;  // 0: uniform weights
-  int64_t agent_ = 0;            // the engine's agent this learner is
-  at::Tensor scalars_;           // fused path: the agent's kNumSacScalars slots
-  at::Tensor stats_sum_;         // [6] on the device
+  double target_entropy_;  // sac.target_entropy resolved for this action size
+  int64_t agent_ = 0;      // the engine's agent this learner is
+  at::Tensor scalars_;     // fused path: the agent's kNumSacScalars slots
+  at::Tensor stats_sum_;   // [6] on the device
   int64_t stats_count_ = 0;
 };
 

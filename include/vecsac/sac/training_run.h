@@ -54,7 +54,7 @@ class TrainingRun {
   void print_header() const;
 
  private:
-  void start(int64_t resume_at_most);
+  void start();
   void resume(int64_t resume_at_most);
   void log_point();
   void periodic_eval();
