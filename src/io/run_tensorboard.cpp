@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <chrono>
 #include <iostream>
+#include <iterator>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -122,6 +124,32 @@ void remove_other_event_files(const fs::path& tb, const fs::path& keep) {
   }
 }
 
+// A resume keeps the live event file an earlier process of the run wrote, cut back to the
+// checkpoint's step, so its points keep the wall times they were written at. Returns it, or
+// nothing when there is no single such file that reads back whole (then the caller rebuilds
+// the events from the logs, with estimated times).
+std::optional<fs::path> keep_live_events(const fs::path& tb, int64_t up_to_step) {
+  std::vector<fs::path> files;
+  for (const auto& entry : fs::directory_iterator(tb)) {
+    if (entry.path().filename().string().starts_with(kEventFilePrefix))
+      files.push_back(entry.path());
+  }
+  if (files.size() != 1) return std::nullopt;
+  std::ifstream in(files.front(), std::ios::binary);
+  const std::string bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  if (!in.good() && !in.eof()) return std::nullopt;
+  const auto records = read_event_records(bytes);
+  if (!records || records->empty()) return std::nullopt;
+  std::string kept;
+  for (const EventRecord& r : *records) {
+    if (r.step <= up_to_step) kept.append(r.record);
+  }
+  const fs::path partial = tb / ".resume.partial";  // no "tfevents" in the name until whole
+  write_file_atomic(partial, kept);
+  fs::rename(partial, files.front());
+  return files.front();
+}
+
 }  // namespace
 
 ScalarEvent scalar_event(const nlohmann::json& line, double wall_time) {
@@ -191,11 +219,19 @@ TensorBoardExport export_run_tensorboard(const fs::path& run, bool allow_empty) 
   return out;
 }
 
-TensorBoardLog::TensorBoardLog(const fs::path& run, bool resume) {
+TensorBoardLog::TensorBoardLog(const fs::path& run, bool resume, int64_t resume_step) {
   const fs::path tb = run / "tb";
   fs::create_directories(tb);
   if (resume && fs::exists(run / "metrics.jsonl")) {
-    file_ = export_run_tensorboard(run, /*allow_empty=*/true).file;
+    if (const auto kept = keep_live_events(tb, resume_step)) {
+      file_ = *kept;
+    } else {
+      file_ = export_run_tensorboard(run, /*allow_empty=*/true).file;
+      std::cerr << "note: " << tb.string()
+                << " was rebuilt from the logs (no single readable event file to continue); "
+                   "the wall times of its earlier points are estimated"
+                << std::endl;
+    }
     out_.open(file_, std::ios::binary | std::ios::app);
   } else {
     file_ = new_event_file(tb);

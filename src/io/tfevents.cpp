@@ -1,6 +1,7 @@
 /// @brief Protobuf wire format for the few Event/Summary fields TensorBoard needs, plus TFRecord.
 #include "vecsac/io/tfevents.h"
 
+#include <algorithm>
 #include <bit>
 
 #include "vecsac/io/crc32c.h"
@@ -50,7 +51,76 @@ void put_wall_time(std::string& out, double wall_time) {
   put_le(out, std::bit_cast<uint64_t>(wall_time));
 }
 
+template <typename UInt>
+UInt get_le(std::string_view bytes, size_t at) {
+  UInt v = 0;
+  for (size_t i = 0; i < sizeof(UInt); ++i)
+    v |= static_cast<UInt>(static_cast<unsigned char>(bytes[at + i])) << (8 * i);
+  return v;
+}
+
+bool get_varint(std::string_view bytes, size_t& at, uint64_t& v) {
+  v = 0;
+  for (int shift = 0; shift < 64 && at < bytes.size(); shift += 7) {
+    const auto b = static_cast<unsigned char>(bytes[at++]);
+    v |= static_cast<uint64_t>(b & 0x7F) << shift;
+    if (b < 0x80) return true;
+  }
+  return false;
+}
+
+// The Event's step field, walking its top-level fields; false when they do not parse.
+bool event_step(std::string_view event, int64_t& step) {
+  step = 0;
+  size_t at = 0;
+  while (at < event.size()) {
+    uint64_t key = 0, v = 0;
+    if (!get_varint(event, at, key)) return false;
+    switch (static_cast<WireType>(key & 7)) {
+      case kVarint:
+        if (!get_varint(event, at, v)) return false;
+        if ((key >> 3) == kEventStep) step = static_cast<int64_t>(v);
+        break;
+      case kFixed64:
+        at += 8;
+        break;
+      case kFixed32:
+        at += 4;
+        break;
+      case kLengthDelimited:
+        if (!get_varint(event, at, v) || v > event.size() - std::min(at, event.size()))
+          return false;
+        at += v;
+        break;
+      default:
+        return false;
+    }
+    if (at > event.size()) return false;
+  }
+  return true;
+}
+
 }  // namespace
+
+std::optional<std::vector<EventRecord>> read_event_records(std::string_view bytes) {
+  std::vector<EventRecord> records;
+  size_t at = 0;
+  while (at < bytes.size()) {
+    if (bytes.size() - at < 12) return std::nullopt;
+    const auto length = get_le<uint64_t>(bytes, at);
+    if (get_le<uint32_t>(bytes, at + 8) != mask_crc32c(crc32c(bytes.substr(at, 8))) ||
+        length > bytes.size() - at - 12 || bytes.size() - at - 12 - length < 4) {
+      return std::nullopt;
+    }
+    const std::string_view data = bytes.substr(at + 12, length);
+    if (get_le<uint32_t>(bytes, at + 12 + length) != mask_crc32c(crc32c(data))) return std::nullopt;
+    EventRecord r{bytes.substr(at, length + 16), 0};
+    if (!event_step(data, r.step)) return std::nullopt;
+    records.push_back(r);
+    at += length + 16;
+  }
+  return records;
+}
 
 std::string tfrecord(std::string_view data) {
   std::string out;

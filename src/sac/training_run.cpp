@@ -268,7 +268,7 @@ void TrainingRun::resume(int64_t resume_at_most) {
 void TrainingRun::start() {
   const auto& run = config_.run;
   // From the logs as the resume left them, before they grow again.
-  tb_.emplace(options_.out_dir, options_.resume);
+  tb_.emplace(options_.out_dir, options_.resume, parts_->counters.global_step);
   const auto mode = options_.resume ? std::ios::app : std::ios::trunc;
   metrics_.open(options_.out_dir / "metrics.jsonl", mode);
   if (run.eval_freq > 0) evals_.open(options_.out_dir / "evals.jsonl", mode);

@@ -55,5 +55,32 @@ TEST(TfeventsTest, FileRoundTripsVersionStepsTagsAndValues) {
   }
 }
 
+// The reader a resume uses to keep the live file's earlier points: each record as written,
+// with its Event's step; anything but whole, checksummed records is refused.
+TEST(TfeventsTest, EventRecordsReadBackWithTheirStepsAndDamageIsRefused) {
+  const std::vector<ScalarEvent> events{{1.0, 200, {{"a", 1.0f}}},
+                                        {2.0, int64_t{1} << 40, {{"b", 2.0f}, {"c", 3.0f}}}};
+  const std::string file = tfevents_file(events, 0.5);
+  const auto records = read_event_records(file);
+  ASSERT_TRUE(records.has_value());
+  ASSERT_EQ(records->size(), 3u);
+  EXPECT_EQ((*records)[0].step, 0) << "the version event has no step";
+  EXPECT_EQ((*records)[1].step, 200);
+  EXPECT_EQ((*records)[2].step, int64_t{1} << 40);
+  std::string joined;
+  for (const EventRecord& r : *records) joined.append(r.record);
+  EXPECT_EQ(joined, file);
+  EXPECT_TRUE(read_event_records("").has_value());
+  EXPECT_FALSE(read_event_records(file.substr(0, file.size() - 1)).has_value()) << "cut short";
+  std::string flipped = file;
+  flipped[file.size() - 8] ^= 0x01;  // inside the last record's data
+  EXPECT_FALSE(read_event_records(flipped).has_value()) << "a data checksum";
+  flipped = file;
+  flipped[0] ^= 0x01;  // the first record's length
+  EXPECT_FALSE(read_event_records(flipped).has_value()) << "a length checksum";
+  // Whole records whose data is not an Event (a length-delimited field running past its end).
+  EXPECT_FALSE(read_event_records(tfrecord("\x2a\x7f")).has_value());
+}
+
 }  // namespace
 }  // namespace vecsac

@@ -14,6 +14,7 @@
 #include "support/tfevents_reader.h"
 #include "support/tiny_config.h"
 #include "vecsac/io/run_tensorboard.h"
+#include "vecsac/io/tfevents.h"
 #include "vecsac/sac/trainer.h"
 #include "vecsac/util/stop_signal.h"
 
@@ -73,24 +74,55 @@ TEST_F(LiveTensorBoardTest, AFreshRunWritesWhatExportTbWritesFromItsLogs) {
   expect_live_equals_export(opt.out_dir);
 }
 
-TEST_F(LiveTensorBoardTest, AResumeKeepsEachPointOnceAndAppendsAfterIt) {
+// Trains to step 700 and stops there, then removes the checkpoint at 700, as if the run had
+// died before it: a resume goes back to 400, and what was logged after 400 must not appear
+// twice once the resumed run logs it again.
+TrainOptions stop_at_700_and_lose_its_checkpoint(const fs::path& run) {
   TrainOptions opt;
-  opt.out_dir = dir_ / "run";
+  opt.out_dir = run;
   opt.quiet = true;
   opt.after_iteration = [](int64_t step) {
     if (step == 700) request_stop(SIGTERM);
   };
   EXPECT_THROW(train(config(), opt), StopRequested);
   request_stop(0);
-  // As if the run had died before its checkpoint at 700: the resume goes back to 400, and
-  // what was logged after 400 must not appear twice once the resumed run logs it again.
   fs::remove(opt.out_dir / "checkpoints" / "step_700.pt");
-  // The version event, the log points at 200, 400 and 600 and the evaluation at 400: the
-  // point at 600 lies past the checkpoint the resume goes back to.
-  ASSERT_EQ(events_without_clock(read_bytes(event_files(opt.out_dir).front())).size(), 5u);
   opt.after_iteration = nullptr;
   opt.resume = true;
+  return opt;
+}
+
+TEST_F(LiveTensorBoardTest, AResumeKeepsEachPointOnceWithItsOwnClockAndAppendsAfterIt) {
+  TrainOptions opt = stop_at_700_and_lose_its_checkpoint(dir_ / "run");
+  // The version event, the log points at 200, 400 and 600 and the evaluation at 400: the
+  // point at 600 lies past the checkpoint the resume goes back to.
+  const std::string before = read_bytes(event_files(opt.out_dir).front());
+  const auto records = read_event_records(before);
+  ASSERT_TRUE(records.has_value());
+  ASSERT_EQ(records->size(), 5u);
+  std::string kept;  // the records up to the checkpoint's step, wall times and all
+  for (const EventRecord& r : *records) {
+    if (r.step <= 400) kept.append(r.record);
+  }
+  EXPECT_EQ(kept.size(), before.size() - records->back().record.size());
   train(config(), opt);
+  const std::string after = read_bytes(event_files(opt.out_dir).front());
+  EXPECT_EQ(after.substr(0, kept.size()), kept)
+      << "the points before the resume keep the times they were written at";
+  expect_live_equals_export(opt.out_dir);
+}
+
+// An event file that does not read back whole (cut short here) cannot be continued: the
+// resume rebuilds it from the logs, so each point is still there once.
+TEST_F(LiveTensorBoardTest, AResumeRebuildsADamagedEventFileFromTheLogs) {
+  TrainOptions opt = stop_at_700_and_lose_its_checkpoint(dir_ / "run");
+  const fs::path file = event_files(opt.out_dir).front();
+  const std::string bytes = read_bytes(file);
+  std::ofstream(file, std::ios::binary | std::ios::trunc) << bytes.substr(0, bytes.size() - 3);
+  ::testing::internal::CaptureStderr();
+  train(config(), opt);
+  EXPECT_NE(::testing::internal::GetCapturedStderr().find("rebuilt from the logs"),
+            std::string::npos);
   expect_live_equals_export(opt.out_dir);
 }
 

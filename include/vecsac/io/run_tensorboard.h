@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -32,9 +33,11 @@ TensorBoardExport export_run_tensorboard(const std::filesystem::path& run,
 /// `tensorboard --logdir RUN_DIR` follows a run while it trains.
 class TensorBoardLog {
  public:
-  /// A fresh run: replaces RUN_DIR/tb/'s event files with a new one. A resume: rewrites them
-  /// from the logs (already cut back to the checkpoint) and appends after that.
-  TensorBoardLog(const std::filesystem::path& run, bool resume);
+  /// A fresh run: replaces RUN_DIR/tb/'s event files with a new one. A resume from the
+  /// checkpoint at `resume_step`: keeps the earlier process's event file up to that step, its
+  /// points at the times they were written, and appends after it; without one file that reads
+  /// back whole, rebuilds the events from the logs (already cut back to the checkpoint).
+  TensorBoardLog(const std::filesystem::path& run, bool resume, int64_t resume_step);
   /// Appends `line`'s scalars (none: nothing) at the current time.
   void append(const nlohmann::json& line);
   const std::filesystem::path& file() const { return file_; }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -33,5 +34,17 @@ std::string encode_scalar_event(const ScalarEvent& event);
 /// A whole event file: the version event at `wall_time`, then `events` in order,
 /// each as one TFRecord.
 std::string tfevents_file(std::span<const ScalarEvent> events, double wall_time);
+
+/// One TFRecord of an event file, as written, and its Event's step (0 for an Event without
+/// one, such as the version event).
+struct EventRecord {
+  std::string_view record;  ///< the whole TFRecord, framing and checksums included
+  int64_t step = 0;
+};
+
+/// The records of an event file's bytes, in order; std::nullopt unless the bytes are whole
+/// TFRecords end to end, every checksum right and every Event readable (a file cut short or
+/// damaged, or one of another writer's fields this reader does not know).
+std::optional<std::vector<EventRecord>> read_event_records(std::string_view bytes);
 
 }  // namespace vecsac
