@@ -10,6 +10,7 @@
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <memory>
@@ -87,21 +88,37 @@ class Population {
                                                first.sac.qf_arch,
                                                engine_constants(first.sac, env_act_dim(p), limit),
                                                static_cast<float>(first.sac.tau), device, k);
-    const int64_t resume_at = common_resume_step(members);
-    for (int64_t i = 0; i < k; ++i) {
-      const PopulationSeat seat{engine_, i};
-      runs_.push_back(
-          std::make_unique<TrainingRun>(members[i].config, members[i].options, &seat, resume_at));
-    }
-    const int64_t step = runs_.front()->state().counters.global_step;
-    for (const auto& run : runs_) {
-      if (run->state().counters.global_step != step) {
-        throw std::runtime_error(
-            "--resume: the population's runs resumed at different steps (" + std::to_string(step) +
-            " and " + std::to_string(run->state().counters.global_step) +
-            "); a newer checkpoint of one of them was unreadable and has been removed, so "
-            "the same command again resumes them all from the older step");
+    // A member whose newest checkpoint turns out unreadable falls back to an older one; the
+    // others then go back to that step too (they continue bit for bit as from their newer
+    // files, which the load removes), so one command resumes them all.
+    int64_t resume_at = common_resume_step(members);
+    const bool all_resume = std::all_of(members.begin(), members.end(),
+                                        [](const PopulationMember& m) { return m.options.resume; });
+    while (true) {
+      runs_.clear();  // their directory locks go before the next attempt takes them
+      for (int64_t i = 0; i < k; ++i) {
+        const PopulationSeat seat{engine_, i};
+        runs_.push_back(
+            std::make_unique<TrainingRun>(members[i].config, members[i].options, &seat, resume_at));
       }
+      int64_t lowest = INT64_MAX, highest = 0;
+      for (const auto& run : runs_) {
+        lowest = std::min(lowest, run->state().counters.global_step);
+        highest = std::max(highest, run->state().counters.global_step);
+      }
+      if (lowest == highest) break;
+      if (!all_resume) {
+        throw std::runtime_error("--resume: the population's runs start at different steps (" +
+                                 std::to_string(lowest) + " and " + std::to_string(highest) +
+                                 "); train resumed and fresh runs in separate populations");
+      }
+      if (!members.front().options.quiet) {
+        std::printf(
+            "population: a newer checkpoint was unreadable; every agent resumes from "
+            "step %lld\n",
+            static_cast<long long>(lowest));
+      }
+      resume_at = lowest;
     }
     const int64_t n = first.env.num_envs, b = first.sac.batch_size;
     const int64_t obs_dim = env_obs_dim(p), act_dim = env_act_dim(p);

@@ -168,6 +168,34 @@ TEST_F(PopulationTrainTest, AStoppedPopulationResumesToTheStraightRuns) {
   }
 }
 
+// Agent 1's newest checkpoint is damaged, which only loading it shows: the others have
+// already resumed at 612 when it falls back to 400, so all go back to 400, in one command.
+TEST_F(PopulationTrainTest, ADamagedNewestCheckpointOfOneAgentResumesAllFromTheOlderOne) {
+  const auto configs = agent_configs(1200);
+  train_alone(configs, dir_ / "alone");
+  auto m = members(configs, dir_ / "population");
+  m[0].options.after_iteration = [](int64_t step) {
+    if (step == 612) request_stop(SIGTERM);
+  };
+  EXPECT_THROW(train_population(m), StopRequested);
+  request_stop(0);
+  for (auto& member : m) {
+    member.options.after_iteration = nullptr;
+    member.options.resume = true;
+  }
+  const fs::path damaged = checkpoint_path(m[1].options.out_dir, 612);
+  std::string bytes = testing::read_bytes(damaged);
+  bytes[bytes.size() / 2] ^= 0x5a;
+  std::ofstream(damaged, std::ios::binary | std::ios::trunc) << bytes;
+  ::testing::internal::CaptureStderr();
+  train_population(m);
+  EXPECT_THAT(::testing::internal::GetCapturedStderr(), ::testing::HasSubstr("skipping"));
+  for (size_t i = 0; i < configs.size(); ++i) {
+    const std::string agent = "agent_" + std::to_string(i);
+    expect_same_run(dir_ / "population" / agent, dir_ / "alone" / agent);
+  }
+}
+
 TEST_F(PopulationTrainTest, AgentsThatDifferInAShapeOrTheTemperatureKindAreRefused) {
   auto configs = agent_configs(400);
   configs[1].sac.batch_size = 16;
