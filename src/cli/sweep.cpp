@@ -353,14 +353,16 @@ void train_members(std::vector<PopulationMember> members) {
   }
 }
 
-// --population-size 0: how many agents train at once. On a GPU all of them. On the CPU
-// (docs/benchmarks.md, "Populations"), populations pay through the second thread: with 2
-// threads 8 agents took 0.70x the time per agent of one, and 16 no less; with 1 thread a
-// population only grows the working set (1.08x for Pendulum's 5 seeds), so one at a time.
+// --population-size 0: how many agents train at once. On a GPU all of them that fit its
+// memory. On the CPU (docs/benchmarks.md, "Populations"), populations pay through the second
+// thread: with 2 threads 8 agents took 0.70x the time per agent of one, and 16 no less; with
+// 1 thread a population only grows the working set (1.08x for Pendulum's 5 seeds), so one at
+// a time.
 size_t population_size(const SweepOptions& o, const Config& shared, size_t runs) {
   if (o.population_size > 0) return static_cast<size_t>(o.population_size);
-  if (parse_device(shared.run.device).is_cuda()) return runs;
-  return shared.run.threads == 1 ? size_t{1} : std::min<size_t>(runs, 8);
+  const auto fit = static_cast<size_t>(std::max<int64_t>(population_capacity(shared), 1));
+  if (parse_device(shared.run.device).is_cuda()) return std::min(runs, fit);
+  return shared.run.threads == 1 ? size_t{1} : std::min({runs, size_t{8}, fit});
 }
 
 void print_summary(const nlohmann::json& doc, const std::filesystem::path& file) {

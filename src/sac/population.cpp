@@ -40,11 +40,7 @@ namespace {
 // Every member's memory, checked as one: a population that does not fit says how many
 // agents would.
 void check_population_memory(const std::vector<PopulationMember>& members, c10::Device device) {
-  const Config& c = members.front().config;
-  const EnvParams p = env_params_of(c, 0);
-  const int64_t eval_episodes = c.run.eval_episodes;
-  const std::vector<MemoryItem> one =
-      estimate_memory(c, env_obs_dim(p), env_act_dim(p), env_state_dim(p), eval_episodes);
+  const std::vector<MemoryItem> one = run_memory(members.front().config);
   const double per_agent = total_bytes(one);
   const double available = available_memory(device);
   const auto k = static_cast<double>(members.size());
@@ -223,6 +219,12 @@ class Population {
 };
 
 }  // namespace
+
+int64_t population_capacity(const Config& config) {
+  const double per_agent = total_bytes(run_memory(config));
+  const double available = available_memory(parse_device(config.run.device));
+  return per_agent > 0 ? static_cast<int64_t>(std::floor(available / per_agent)) : INT64_MAX;
+}
 
 std::string population_conflict(const Config& first, const Config& other) {
   const std::string diff =

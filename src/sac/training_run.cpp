@@ -141,6 +141,20 @@ void check_finite_parameters(const SacLearner& learner, int64_t global_step) {
 
 }  // namespace
 
+at::Tensor eval_init_states(const Config& config) {
+  const std::string& file = config.run.eval_init;
+  if (file.empty()) return {};
+  return states_from_json(read_json_file(file, "run.eval_init file"),
+                          env_params_of(config, kEvalEnvSeed), "run.eval_init file '" + file + "'");
+}
+
+std::vector<MemoryItem> run_memory(const Config& config) {
+  const at::Tensor starts = eval_init_states(config);
+  const EnvParams p = env_params_of(config, kEnvSeed);
+  return estimate_memory(config, env_obs_dim(p), env_act_dim(p), env_state_dim(p),
+                         starts.defined() ? starts.size(0) : config.run.eval_episodes);
+}
+
 TrainingRun::TrainingRun(const Config& config, const TrainOptions& options,
                          const PopulationSeat* seat, int64_t resume_at_most)
     : config_(config),
@@ -149,19 +163,12 @@ TrainingRun::TrainingRun(const Config& config, const TrainOptions& options,
       eval_params_(env_params_of(config, kEvalEnvSeed)),
       select_params_(env_params_of(config, kSelectEnvSeed)),
       eval_episodes_(config.run.eval_episodes) {
-  const auto& sac = config.sac;
-  const auto& run = config.run;
   // Read before any work, so a bad file fails fast and names the key.
-  if (!run.eval_init.empty()) {
-    eval_states_ = states_from_json(read_json_file(run.eval_init, "run.eval_init file"),
-                                    eval_params_, "run.eval_init file '" + run.eval_init + "'");
-    eval_episodes_ = eval_states_.size(0);
-  }
+  eval_states_ = eval_init_states(config);
+  if (eval_states_.defined()) eval_episodes_ = eval_states_.size(0);
   // Before anything is written or allocated: a config too large for the device fails here,
   // naming the keys to lower, not in the middle of a run with an allocator's message.
-  const EnvParams train_params = env_params_of(config, kEnvSeed);
-  memory_ = estimate_memory(config, env_obs_dim(train_params), env_act_dim(train_params),
-                            env_state_dim(train_params), eval_episodes_);
+  memory_ = run_memory(config);
   if (seat == nullptr) check_memory_fits(memory_, available_memory(device_), device_.str());
   // Held for the run's life: a second writer fails here, before touching anything.
   lock_.emplace(options.out_dir, "vecsac train");

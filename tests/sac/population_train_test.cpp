@@ -17,6 +17,7 @@
 #include "vecsac/sac/checkpoint.h"
 #include "vecsac/sac/memory_estimate.h"
 #include "vecsac/sac/population.h"
+#include "vecsac/sac/training_run.h"
 #include "vecsac/util/device.h"
 #include "vecsac/util/stop_signal.h"
 
@@ -238,6 +239,19 @@ TEST_F(PopulationTrainTest, APopulationThatDoesNotFitSaysHowManyAgentsWould) {
     EXPECT_THAT(e.what(), ::testing::HasSubstr(": 1 agents fit"));
   }
   EXPECT_FALSE(fs::exists(dir_ / "agent_0" / "config.json"));
+  EXPECT_EQ(population_capacity(configs[0]), 1) << "what a sweep's automatic size takes";
+
+  // Starts from run.eval_init size the evaluation envs, not run.eval_episodes.
+  Config with_starts = agent_configs(400)[0];
+  with_starts.run.eval_episodes = 1;
+  nlohmann::json states = nlohmann::json::array();
+  for (int i = 0; i < 3000; ++i) {
+    states.push_back(std::vector<double>(static_cast<size_t>(env_state_dim(p)), 0.1));
+  }
+  std::ofstream(dir_ / "starts.json") << nlohmann::json{{"states", states}}.dump();
+  with_starts.run.eval_init = (dir_ / "starts.json").string();
+  EXPECT_EQ(total_bytes(run_memory(with_starts)), bytes(3000));
+  EXPECT_GT(bytes(3000), bytes(1));
 }
 
 }  // namespace

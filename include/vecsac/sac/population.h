@@ -26,6 +26,11 @@ const std::vector<std::string>& per_agent_keys();
 /// "KEY=FIRST, now OTHER"; "" when they can train together.
 std::string population_conflict(const Config& first, const Config& other);
 
+/// How many agents of `config` fit the memory its device has available now (its replay,
+/// networks, envs and evaluation envs, as one run estimates them): the most a population of
+/// them can hold. At least 0.
+int64_t population_capacity(const Config& config);
+
 /// Trains every member to its run.total_timesteps in lockstep: one engine holds all the
 /// agents' networks, and each agent keeps its own envs, replay, generators, logs,
 /// evaluations, policy selection and checkpoints, so that agent k's results are the single

@@ -29,6 +29,14 @@
 
 namespace vecsac {
 
+/// The evaluation starts of run.eval_init ([episodes, state_dim]), read and checked against
+/// the env; an undefined tensor when the config has none (random starts).
+at::Tensor eval_init_states(const Config& config);
+
+/// The memory one run of `config` needs, its evaluation envs sized by eval_init's starts when
+/// the config has them; largest part first.
+std::vector<MemoryItem> run_memory(const Config& config);
+
 class TrainingRun {
  public:
   /// Checks the memory (unless `seat`: the population checks all of it), locks
