@@ -30,7 +30,8 @@ SacLearner::SacLearner(const SacConfig& config, int64_t obs_dim, int64_t act_dim
       critic_target(nullptr),
       config_(config),
       path_(path),
-      target_entropy_(target_entropy(config, act_dim)) {
+      target_entropy_(target_entropy(config, act_dim)),
+      base_learning_rate_(config.learning_rate) {
   init_modules(obs_dim, act_dim, action_limit, device, seed);
   if (path_ == UpdatePath::kFused) {
     const SacConstants k = engine_constants(config, act_dim, action_limit);
@@ -66,6 +67,7 @@ SacLearner::SacLearner(const SacConfig& config, int64_t obs_dim, int64_t act_dim
       config_(config),
       path_(UpdatePath::kFused),
       target_entropy_(target_entropy(config, act_dim)),
+      base_learning_rate_(config.learning_rate),
       agent_(agent) {
   TORCH_CHECK(engine != nullptr && agent >= 0 && agent < engine->agents(), "SacLearner: agent ",
               agent, " of a population of ", engine ? engine->agents() : 0);
@@ -207,9 +209,19 @@ void SacLearner::set_learning_rate(double lr) {
     scalar(kBaseLearningRate).fill_(lr);
     return;
   }
+  base_learning_rate_ = lr;
+  apply_learning_rate(lr);
+}
+
+void SacLearner::apply_learning_rate(double lr) {
   for (auto* opt : {actor_opt.get(), critic_opt.get(), alpha_opt.get()}) {
     if (opt != nullptr) opt->set_lr(lr);
   }
+}
+
+double SacLearner::learning_rate() const {
+  if (engine) return scalars_[kLearningRate].item<double>();
+  return actor_opt->lr();
 }
 
 void SacLearner::set_learning_rate_factor(double factor) {
@@ -218,7 +230,7 @@ void SacLearner::set_learning_rate_factor(double factor) {
     at::mul_out(rate, scalar(kBaseLearningRate), factor);
     return;
   }
-  set_learning_rate(config_.learning_rate * factor);
+  apply_learning_rate(base_learning_rate_ * factor);
 }
 
 at::Tensor SacLearner::act(const at::Tensor& obs) {

@@ -217,6 +217,21 @@ INSTANTIATE_TEST_SUITE_P(
     [](const ::testing::TestParamInfo<Case>& info) { return info.param.name; });
 
 // A large batch once: the reductions over 4096 rows.
+// A schedule's factor scales the rate set last (config.learning_rate until then) on both
+// paths alike.
+TEST(FusedUpdateTest, TheLearningRateFactorScalesTheRateSetLastOnBothPaths) {
+  const Case c{"", 2, 1, {16}, {16}, 8, "uniform", "auto"};
+  for (const UpdatePath path : {UpdatePath::kFused, UpdatePath::kAutograd}) {
+    SacLearner learner(config_of(c), c.obs, c.act, kActionLimit, kCpu, 7, path);
+    EXPECT_FLOAT_EQ(learner.learning_rate(), 1e-3);
+    learner.set_learning_rate_factor(0.5);
+    EXPECT_FLOAT_EQ(learner.learning_rate(), 5e-4);
+    learner.set_learning_rate(2e-3);
+    learner.set_learning_rate_factor(0.25);
+    EXPECT_FLOAT_EQ(learner.learning_rate(), 5e-4) << (path == UpdatePath::kFused);
+  }
+}
+
 TEST(FusedUpdateTest, LargeBatchMatchesAutogradAfterOneStep) {
   const Case c{"Batch4096", 4, 2, {64, 64}, {64, 64}, 4096, "relative_0.3", "auto"};
   const SacConfig config = config_of(c);

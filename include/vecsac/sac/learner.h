@@ -56,12 +56,15 @@ class SacLearner {
   /// consume update_gen identically.
   void update(const Batch& batch);
 
-  /// Sets the step size of all three optimizers.
+  /// Sets the step size of all three optimizers, and the base rate of
+  /// set_learning_rate_factor (config.learning_rate until then).
   void set_learning_rate(double lr);
-  /// Step size = config.learning_rate x factor (SB3's linear schedule). Float math on the
-  /// fused path, as a population computes it for every agent at once, so that agent k of a
-  /// population and the single run take identical steps.
+  /// Step size = base rate x factor (SB3's linear schedule). Float math on the fused path, as
+  /// a population computes it for every agent at once, so that agent k of a population and
+  /// the single run take identical steps.
   void set_learning_rate_factor(double factor);
+  /// The step size now (reads it from the device on the fused path: not for the hot loop).
+  double learning_rate() const;
 
   /// A population member's share of one population update (which the population's engine
   /// ran for every agent): counts it as this learner's own gradient step. Returns whether
@@ -110,13 +113,15 @@ class SacLearner {
   // This agent's views of one of the engine's flat buffers, shaped as the modules' parameters.
   std::vector<at::Tensor> member_views(const FlatMlp& mlp, const at::Tensor& flat) const;
   at::Tensor scalar(SacScalar slot) const;
+  void apply_learning_rate(double lr);  // the autograd path's optimizers
 
   SacConfig config_;
   UpdatePath path_;
-  double target_entropy_;  // sac.target_entropy resolved for this action size
-  int64_t agent_ = 0;      // the engine's agent this learner is
-  at::Tensor scalars_;     // fused path: the agent's kNumSacScalars slots
-  at::Tensor stats_sum_;   // [6] on the device
+  double target_entropy_;      // sac.target_entropy resolved for this action size
+  double base_learning_rate_;  // the autograd path's; the engine keeps its own per agent
+  int64_t agent_ = 0;          // the engine's agent this learner is
+  at::Tensor scalars_;         // fused path: the agent's kNumSacScalars slots
+  at::Tensor stats_sum_;       // [6] on the device
   int64_t stats_count_ = 0;
 };
 
