@@ -219,11 +219,6 @@ void SacLearner::apply_learning_rate(double lr) {
   }
 }
 
-double SacLearner::learning_rate() const {
-  if (engine) return scalars_[kLearningRate].item<double>();
-  return actor_opt->lr();
-}
-
 void SacLearner::set_learning_rate_factor(double factor) {
   if (engine) {
     at::Tensor rate = scalar(kLearningRate);
@@ -244,6 +239,11 @@ at::Tensor SacLearner::act(const at::Tensor& obs) {
 }
 
 // HOT LOOP END
+
+double SacLearner::learning_rate() const {
+  if (engine) return scalars_[kLearningRate].item<double>();
+  return actor_opt->lr();
+}
 
 UpdateStats SacLearner::take_stats() {
   UpdateStats s;

@@ -180,11 +180,11 @@ class Population {
         for (int64_t i = 0; i < k; ++i) action_slices_.push_back(all.narrow(0, i * n, n));
       }
     }
-    for (int64_t i = 0; i < k; ++i) {
+    for_each_agent([&](int64_t i) {
       TrainingState& s = runs_[i]->state();
       step_and_insert(s, explore ? exploration_actions(s.env, s.explore_gen) : action_slices_[i],
                       obs_before_[i]);
-    }
+    });
     if (!updates_due(runs_.front()->state().counters, sac)) return;
     if (any_linear_lr_) {
       for (const auto& run : runs_) {
@@ -195,13 +195,30 @@ class Population {
     }
     const int64_t b = sac.batch_size;
     for (int64_t g = 0; g < sac.gradient_steps; ++g) {
-      bool update_targets = false;
-      for (int64_t i = 0; i < k; ++i) {
+      for_each_agent([&](int64_t i) {
         TrainingState& s = runs_[i]->state();
         s.replay.sample_into(b, s.replay_gen, slices_[i]);
-        update_targets = s.learner.count_population_update();  // the same for every agent
+      });
+      bool update_targets = false;
+      for (const auto& run : runs_) {
+        update_targets = run->state().learner.count_population_update();  // the same for all
       }
       engine_->update(batch_, update_gens_, update_targets);
+    }
+  }
+  // Each agent's own env step and replay draw. On the CPU they run on the threads, an agent
+  // per task (each touches only its own envs, replay and generators, so every draw is the
+  // one the single run makes); the ops inside run single-threaded there. On a GPU they are
+  // launches, queued in order.
+  template <class F>
+  void for_each_agent(const F& f) {
+    const auto k = static_cast<int64_t>(runs_.size());
+    if (engine_->device().is_cpu() && at::get_num_threads() > 1 && k > 1) {
+      at::parallel_for(0, k, 1, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) f(i);
+      });
+    } else {
+      for (int64_t i = 0; i < k; ++i) f(i);
     }
   }
   // HOT LOOP END
