@@ -3,9 +3,13 @@
 # --with-cpu, their CPU references), train for about a minute under --sync-debug, and
 # write everything into one JSON file. docs/gpu.md gives the numbers to expect.
 #
-# Usage: bench/gpu.sh [--with-cpu] [--skip-build] [OUT.json]     (default OUT: gpu-results.json)
+# Usage: bench/gpu.sh [--with-cpu] [--skip-build] [--population] [OUT.json]
+#                                                                 (default OUT: gpu-results.json)
 #   --with-cpu    also run the _Cpu families and BM_CopyReference, for CUDA/CPU ratios
 #   --skip-build  use the existing build in VECSAC_BUILD_DIR (no scripts/setup.sh)
+#   --population  also time populations of configs/pointmass_many_envs.json on the GPU
+#                 (bench/population.py --no-sequential --curve 1 8 64, shortened runs):
+#                 issue #15's goal is 64 seeds in <= 2x one seed's time
 #
 # Environment:
 #   VECSAC_HOME, VECSAC_BUILD_DIR, VECSAC_CMAKE_ARGS   as for scripts/setup.sh. The default
@@ -19,6 +23,9 @@
 #   VECSAC_GPU_TRAIN_STEPS    run.total_timesteps (default: 60 s at the rate BM_TrainIteration_Cuda
 #                             measured for that many envs, else 150000000)
 #   VECSAC_GPU_TRAIN_TIMEOUT  seconds before the training run is stopped (default 900)
+#   VECSAC_GPU_POPULATION_STEPS    run.total_timesteps of each --population run (default
+#                                  1048576: 64 vector steps of 16384 envs, 512 gradient steps)
+#   VECSAC_GPU_POPULATION_TIMEOUT  seconds before the --population stage is stopped (default 600)
 #
 # The link names the shared libstdc++ by path, so a machine whose compiler prefers a static
 # libstdc++ (seen on a lent GPU image, checked there with its GCC 13) still binds
@@ -37,6 +44,8 @@ MIN_TIME=${VECSAC_GPU_BENCH_MIN_TIME:-}
 TRAIN_ENVS=${VECSAC_GPU_TRAIN_ENVS:-16384}
 TRAIN_STEPS=${VECSAC_GPU_TRAIN_STEPS:-}
 TRAIN_TIMEOUT=${VECSAC_GPU_TRAIN_TIMEOUT:-900}
+POPULATION_STEPS=${VECSAC_GPU_POPULATION_STEPS:-1048576}
+POPULATION_TIMEOUT=${VECSAC_GPU_POPULATION_TIMEOUT:-600}
 FALLBACK_TRAIN_STEPS=150000000  # docs/gpu.md: ~35-60 s at the expected eager rate with 16384 envs
 TRAIN_SECONDS=60
 
@@ -49,20 +58,22 @@ die() {
 # --- arguments --------------------------------------------------------------------
 WITH_CPU=0
 SKIP_BUILD=0
+POPULATION=0
 OUT=gpu-results.json
 for arg in "$@"; do
   case $arg in
     --with-cpu) WITH_CPU=1 ;;
     --skip-build) SKIP_BUILD=1 ;;
+    --population) POPULATION=1 ;;
     -h | --help)
       sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'
       exit 0
       ;;
-    -*) die "unknown option '$arg' (allowed: --with-cpu, --skip-build, OUT.json)" ;;
+    -*) die "unknown option '$arg' (allowed: --with-cpu, --skip-build, --population, OUT.json)" ;;
     *) OUT=$arg ;;
   esac
 done
-for v in REPETITIONS TRAIN_ENVS TRAIN_TIMEOUT; do
+for v in REPETITIONS TRAIN_ENVS TRAIN_TIMEOUT POPULATION_STEPS POPULATION_TIMEOUT; do
   [[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "VECSAC_GPU_${v}=${!v}: must be a positive integer"
 done
 [[ -z $TRAIN_STEPS || $TRAIN_STEPS =~ ^[1-9][0-9]*$ ]] ||
@@ -168,6 +179,19 @@ train_rc=0
 timeout "$TRAIN_TIMEOUT" "${train_cmd[@]}" 2>&1 | tee "$WORK/train.log" || train_rc=$?
 train_end=$(date +%s.%N)
 
+# --- 4b. populations (--population) ----------------------------------------------------
+population_rc=""
+if ((POPULATION)); then
+  population_rc=0
+  pop_cmd=("$PY" "$ROOT/bench/population.py" --vecsac "$BUILD_DIR/vecsac"
+    --configs "$ROOT/configs/pointmass_many_envs.json" --no-sequential --curve 1 8 64
+    --set 'run.device="cuda"' --set "run.total_timesteps=$POPULATION_STEPS"
+    --out "$WORK/population" --json "$WORK/population.json")
+  log "${pop_cmd[*]}"
+  timeout "$POPULATION_TIMEOUT" "${pop_cmd[@]}" 2>&1 | tee "$WORK/population.log" ||
+    population_rc=$?
+fi
+
 # --- 5. machine facts ------------------------------------------------------------------
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader >"$WORK/gpus.csv" 2>&1 || true
 NVCC=/usr/local/cuda/bin/nvcc
@@ -193,7 +217,8 @@ export GPU_WORK=$WORK GPU_WITH_CPU=$WITH_CPU GPU_SKIP_BUILD=$SKIP_BUILD GPU_BUIL
   GPU_TESTS_RC=$tests_rc GPU_REPETITIONS=$REPETITIONS GPU_MIN_TIME=$MIN_TIME GPU_TRAIN_RC=$train_rc \
   GPU_TRAIN_START=$train_start GPU_TRAIN_END=$train_end GPU_TRAIN_ENVS=$TRAIN_ENVS \
   GPU_TRAIN_STEPS=$TRAIN_STEPS GPU_TRAIN_TIMEOUT=$TRAIN_TIMEOUT GPU_TRAIN_DIR=$TRAIN_DIR \
-  GPU_NVCC=$nvcc_version GPU_TORCH=$torch_version GPU_GIT_COMMIT=$git_commit GPU_GIT_DIRTY=$git_dirty
+  GPU_NVCC=$nvcc_version GPU_TORCH=$torch_version GPU_GIT_COMMIT=$git_commit GPU_GIT_DIRTY=$git_dirty \
+  GPU_POPULATION_RC=$population_rc
 "$PY" - "${train_cmd[@]}" >"$tmp" <<'PY'
 import datetime, json, os, socket, sys
 
@@ -349,6 +374,10 @@ result = {
     "benchmarks": {"cuda": cuda, "cpu": cpu},
     "derived": derived(cuda, cpu, gpu_list[0]["name"] if gpu_list else ""),
     "training": training(),
+    "population": None if rc("GPU_POPULATION_RC") is None else {
+        "exit_status": rc("GPU_POPULATION_RC"), "timed_out": rc("GPU_POPULATION_RC") == 124,
+        "results": load_json(os.path.join(work, "population.json")),
+        "log": os.path.join(work, "population.log")},
     "artifacts": work,
 }
 json.dump(result, sys.stdout, indent=2)
@@ -372,7 +401,13 @@ if r["tests"] is not None:
           f"{len(bad)} failed{': ' + ', '.join(bad) if bad else ''}")
 for name, eff in r["derived"].items():
     print(f"[gpu] {name}: {eff}")
+p = r.get("population")
+if p is not None:
+    curve = ((p.get("results") or {}).get("configs", {}).get("pointmass_many_envs") or {}).get("curve", [])
+    print(f"[gpu] populations: exit {p['exit_status']}; wall vs K=1: "
+          f"{ {c['k']: round(c['wall_vs_k1'], 2) for c in curve} } (goal: K=64 <= 2)")
 PY
 status=0
-[[ $bench_cuda_rc == 0 && $train_rc == 0 && ${bench_cpu_rc:-0} == 0 && ${tests_rc:-0} == 0 ]] || status=1
+[[ $bench_cuda_rc == 0 && $train_rc == 0 && ${bench_cpu_rc:-0} == 0 && ${tests_rc:-0} == 0 &&
+  ${population_rc:-0} == 0 ]] || status=1
 exit "$status"
