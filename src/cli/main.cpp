@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "vecsac/cli/envs.h"
 #include "vecsac/cli/eval.h"
 #include "vecsac/cli/export_tb.h"
 #include "vecsac/cli/optimum.h"
@@ -32,10 +33,10 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.option_defaults()->always_capture_default();
   std::vector<vecsac::Command> commands{
-      vecsac::add_rollout_command(app),  vecsac::add_train_command(app),
-      vecsac::add_eval_command(app),     vecsac::add_optimum_command(app),
-      vecsac::add_sweep_command(app),    vecsac::add_report_command(app),
-      vecsac::add_export_tb_command(app)};
+      vecsac::add_rollout_command(app),   vecsac::add_train_command(app),
+      vecsac::add_eval_command(app),      vecsac::add_optimum_command(app),
+      vecsac::add_sweep_command(app),     vecsac::add_report_command(app),
+      vecsac::add_export_tb_command(app), vecsac::add_envs_command(app)};
 
   // Errors name the subcommand the user typed, so "--help" advice points at the right flags.
   std::string where = "vecsac";
