@@ -27,8 +27,8 @@ std::string number_text(double x) {
 std::string env_table_markdown() {
   std::ostringstream out;
   out << "| `env.name` | observation | action | action bounds | `env.dim` | state (`--init`) | "
-         "exact optimum |\n"
-      << "|---|---|---|---|---|---|---|\n";
+         "reference time limit | exact optimum |\n"
+      << "|---|---|---|---|---|---|---|---|\n";
   for_each_env([&](auto env) {
     EnvParams one, two;
     one.id = two.id = env.kId;
@@ -38,7 +38,8 @@ std::string env_table_markdown() {
     out << "| `" << env.kName << "` | " << size_text(env_obs_dim(one), env_obs_dim(two)) << " | "
         << size_text(env_act_dim(one), env_act_dim(two)) << " | [−" << limit << ", " << limit
         << "] | " << (env.kMaxDim == 1 ? std::string("1") : "1 to " + std::to_string(env.kMaxDim))
-        << " | `" << env.kStateLayout << "` | " << (env.kExactOptimum ? "yes" : "no") << " |\n";
+        << " | `" << env.kStateLayout << "` | " << env.kReferenceEpisodeSteps << " | "
+        << (env.kExactOptimum ? "yes" : "no") << " |\n";
   });
   return out.str();
 }

@@ -1,7 +1,7 @@
 /// @brief The envs vecsac runs, declared once. Each env is a struct of static functions
 /// (reset, step, observation, sizes; see env/point_mass.h) that also states its traits:
-/// kId, kName, kActionLimit, kMaxDim, kStateLayout, kExactOptimum. Adding an env is its
-/// header, its EnvId value (env/env_params.h) and its type in `Envs` below; config
+/// kId, kName, kActionLimit, kMaxDim, kStateLayout, kExactOptimum, kReferenceEpisodeSteps. Adding
+/// an env is its header, its EnvId value (env/env_params.h) and its type in `Envs` below; config
 /// validation, the VecEnv's kernels and CPU loop, `rollout`, `eval` and the evaluations'
 /// optimum all read the registry (docs/environments.md, "Adding an env"). Torch-free: the
 /// CUDA kernels include it.

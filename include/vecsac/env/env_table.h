@@ -8,8 +8,8 @@ namespace vecsac {
 
 /// One row per env of env/env_registry.h, in EnvId order: config name, observation and
 /// action sizes (in terms of env.dim where they grow with it), action bounds, the env.dim it
-/// takes, its state layout (--init and run.eval_init files) and whether evaluations report
-/// the gap to the exact optimum.
+/// takes, its state layout (--init and run.eval_init files), its reference's time limit and
+/// whether evaluations report the gap to the exact optimum.
 std::string env_table_markdown();
 
 }  // namespace vecsac

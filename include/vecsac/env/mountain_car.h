@@ -26,6 +26,9 @@ struct MountainCar {
   static constexpr int kMaxDim = 1;
   static constexpr const char* kStateLayout = "[position, velocity]";
   static constexpr bool kExactOptimum = false;
+  /// The reference's time limit (gymnasium's MountainCarContinuous-v0); env.max_episode_steps sets
+  /// vecsac's.
+  static constexpr int kReferenceEpisodeSteps = 999;
 
   static constexpr float kMinPosition = -1.2f, kMaxPosition = 0.6f, kMaxSpeed = 0.07f;
   static constexpr float kGoalPosition = 0.45f, kPower = 0.0015f;

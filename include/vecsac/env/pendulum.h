@@ -26,6 +26,8 @@ struct Pendulum {
   static constexpr int kMaxDim = 1;
   static constexpr const char* kStateLayout = "[theta, theta_dot]";
   static constexpr bool kExactOptimum = false;
+  /// The reference's time limit (gymnasium's Pendulum-v1); env.max_episode_steps sets vecsac's.
+  static constexpr int kReferenceEpisodeSteps = 200;
 
   static constexpr double kPi = 3.141592653589793;  // np.pi
   static constexpr double kMaxSpeed = 8.0;

@@ -24,6 +24,8 @@ struct PointMass {
   static constexpr int kMaxDim = 1024;  ///< env.dim: independent axes
   static constexpr const char* kStateLayout = "[pos_1..pos_D, vel_1..vel_D]";
   static constexpr bool kExactOptimum = true;  ///< optimum/: evaluations report the gap
+  /// The reference's time limit (the notebook); env.max_episode_steps sets vecsac's.
+  static constexpr int kReferenceEpisodeSteps = 200;
 
   static constexpr double kDt = 0.05;
 
