@@ -268,6 +268,17 @@ int64_t checkpoint_step(const std::filesystem::path& path) {
   return ec == std::errc() && stop == end && step >= 0 ? step : -1;
 }
 
+bool checkpoint_intact(const std::filesystem::path& path) {
+  try {
+    const std::string bytes = read_bytes(path);
+    bool checked = false;
+    (void)verified_archive(path, bytes, checked);
+    return true;
+  } catch (const std::runtime_error&) {
+    return false;
+  }
+}
+
 std::vector<std::filesystem::path> list_checkpoints(const std::filesystem::path& run_dir) {
   std::vector<std::pair<int64_t, std::filesystem::path>> found;
   std::error_code ec;
@@ -286,14 +297,15 @@ std::filesystem::path load_newest_readable(
     const std::vector<std::filesystem::path>& newest_first,
     const std::function<void(const std::filesystem::path&)>& load) {
   if (newest_first.empty()) throw std::invalid_argument("load_newest_readable: no checkpoint");
-  for (const auto& file : newest_first) {
+  for (size_t i = 0; i < newest_first.size(); ++i) {
+    const std::filesystem::path& file = newest_first[i];
     try {
       load(file);
       return file;
     } catch (const CheckpointMismatch&) {
       throw;
     } catch (const std::runtime_error& e) {
-      if (file == newest_first.back()) throw;
+      if (i + 1 == newest_first.size()) throw;
       std::fprintf(stderr, "warning: skipping %s\n", e.what());
     }
   }

@@ -59,16 +59,34 @@ void check_population_memory(const std::vector<PopulationMember>& members, c10::
   }
 }
 
-// The newest checkpoint step every resuming member has, so that all continue together
-// (a stop or crash between two members' checkpoints leaves some one step ahead).
+// The newest step at which every resuming member has a checkpoint that reads back whole
+// (checkpoint_intact), so that all continue together: a stop or crash between two members'
+// writes leaves some a step ahead, and a damaged file sends all back to an older step before
+// any is loaded (a load removes its run's newer files). Without such a step, the newest
+// step every member has; INT64_MAX when none resumes.
 int64_t common_resume_step(const std::vector<PopulationMember>& members) {
-  int64_t common = INT64_MAX;
+  std::vector<std::vector<std::filesystem::path>> files;
+  std::vector<int64_t> steps;
+  int64_t newest_common = INT64_MAX;
   for (const auto& m : members) {
     if (!m.options.resume) continue;
-    const auto found = list_checkpoints(m.options.out_dir);
-    if (!found.empty()) common = std::min(common, checkpoint_step(found.front()));
+    files.push_back(list_checkpoints(m.options.out_dir));
+    if (files.back().empty()) continue;
+    newest_common = std::min(newest_common, checkpoint_step(files.back().front()));
+    for (const auto& f : files.back()) steps.push_back(checkpoint_step(f));
   }
-  return common;
+  std::sort(steps.rbegin(), steps.rend());
+  steps.erase(std::unique(steps.begin(), steps.end()), steps.end());
+  for (const int64_t step : steps) {
+    if (step > newest_common) continue;
+    const bool all = std::all_of(files.begin(), files.end(), [&](const auto& run) {
+      return std::any_of(run.begin(), run.end(), [&](const std::filesystem::path& f) {
+        return checkpoint_step(f) == step && checkpoint_intact(f);
+      });
+    });
+    if (all) return step;
+  }
+  return newest_common;
 }
 
 class Population {

@@ -243,7 +243,13 @@ void TrainingRun::resume(int64_t resume_at_most) {
     if (checkpoint_step(path) <= resume_at_most) candidates.push_back(path);
   }
   const std::string none = "--resume: no readable checkpoint in " + dir.string();
-  if (candidates.empty()) throw std::runtime_error(none);
+  if (candidates.empty()) {
+    throw std::runtime_error(
+        "--resume: no checkpoint at or below step " + std::to_string(resume_at_most) + " in " +
+        dir.string() +
+        ", the step its population resumes from (every agent continues from one "
+        "step)");
+  }
   try {
     const std::filesystem::path loaded = load_newest_readable(
         candidates,

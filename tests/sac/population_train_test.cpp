@@ -169,31 +169,45 @@ TEST_F(PopulationTrainTest, AStoppedPopulationResumesToTheStraightRuns) {
   }
 }
 
-// Agent 1's newest checkpoint is damaged, which only loading it shows: the others have
-// already resumed at 612 when it falls back to 400, so all go back to 400, in one command.
+// Agent 1's newest checkpoint is damaged: the population resumes every agent from the newest
+// step at which all their files read back whole, before loading any. A file that passes that
+// check and still fails to load (here one cut back to an older format's shape, no trailer)
+// shows only when it loads, after the others have resumed at 612: all go back to 400 then,
+// in the same command. Either way each run ends as the straight single run.
 TEST_F(PopulationTrainTest, ADamagedNewestCheckpointOfOneAgentResumesAllFromTheOlderOne) {
   const auto configs = agent_configs(1200);
   train_alone(configs, dir_ / "alone");
-  auto m = members(configs, dir_ / "population");
-  m[0].options.after_iteration = [](int64_t step) {
-    if (step == 612) request_stop(SIGTERM);
-  };
-  EXPECT_THROW(train_population(m), StopRequested);
-  request_stop(0);
-  for (auto& member : m) {
-    member.options.after_iteration = nullptr;
-    member.options.resume = true;
-  }
-  const fs::path damaged = checkpoint_path(m[1].options.out_dir, 612);
-  std::string bytes = testing::read_bytes(damaged);
-  bytes[bytes.size() / 2] ^= 0x5a;
-  std::ofstream(damaged, std::ios::binary | std::ios::trunc) << bytes;
-  ::testing::internal::CaptureStderr();
-  train_population(m);
-  EXPECT_THAT(::testing::internal::GetCapturedStderr(), ::testing::HasSubstr("skipping"));
-  for (size_t i = 0; i < configs.size(); ++i) {
-    const std::string agent = "agent_" + std::to_string(i);
-    expect_same_run(dir_ / "population" / agent, dir_ / "alone" / agent);
+  for (const bool trailer_cut : {false, true}) {
+    SCOPED_TRACE(trailer_cut ? "trailer cut" : "a byte flipped");
+    const fs::path root = dir_ / (trailer_cut ? "cut" : "flipped");
+    auto m = members(configs, root);
+    m[0].options.after_iteration = [](int64_t step) {
+      if (step == 612) request_stop(SIGTERM);
+    };
+    EXPECT_THROW(train_population(m), StopRequested);
+    request_stop(0);
+    for (auto& member : m) {
+      member.options.after_iteration = nullptr;
+      member.options.resume = true;
+    }
+    const fs::path damaged = checkpoint_path(m[1].options.out_dir, 612);
+    std::string bytes = testing::read_bytes(damaged);
+    if (trailer_cut) {
+      bytes.resize(bytes.size() - 20);  // the trailer: 8-byte magic, 8-byte length, CRC
+    } else {
+      bytes[bytes.size() / 2] ^= 0x5a;
+    }
+    std::ofstream(damaged, std::ios::binary | std::ios::trunc) << bytes;
+    EXPECT_EQ(checkpoint_intact(damaged), trailer_cut);
+    ::testing::internal::CaptureStderr();
+    train_population(m);
+    const std::string err = ::testing::internal::GetCapturedStderr();
+    // Only the file that passes the check is loaded, fails and is skipped.
+    EXPECT_EQ(err.find("skipping") != std::string::npos, trailer_cut) << err;
+    for (size_t i = 0; i < configs.size(); ++i) {
+      const std::string agent = "agent_" + std::to_string(i);
+      expect_same_run(root / agent, dir_ / "alone" / agent);
+    }
   }
 }
 

@@ -59,6 +59,11 @@ void load_checkpoint(const std::filesystem::path& path, TrainingState& state, c1
 /// The global_step in a checkpoint's file name (step_<N>.pt), or -1 for another name.
 int64_t checkpoint_step(const std::filesystem::path& path);
 
+/// Whether a checkpoint file reads back whole: its trailer's length and CRC-32C match the
+/// archive. A file of a format before the trailer counts as intact (only loading it tells);
+/// one that cannot be opened does not. Reads the whole file.
+bool checkpoint_intact(const std::filesystem::path& path);
+
 /// Checkpoint files of a run, newest (highest step) first.
 std::vector<std::filesystem::path> list_checkpoints(const std::filesystem::path& run_dir);
 
