@@ -126,8 +126,8 @@ void remove_other_event_files(const fs::path& tb, const fs::path& keep) {
 
 // A resume keeps the live event file an earlier process of the run wrote, cut back to the
 // checkpoint's step, so its points keep the wall times they were written at. Returns it, or
-// nothing when there is no single such file that reads back whole (then the caller rebuilds
-// the events from the logs, with estimated times).
+// nothing when there is no single such file that reads back whole and holds a point for each
+// log line (then the caller rebuilds the events from the logs, with estimated times).
 std::optional<fs::path> keep_live_events(const fs::path& tb, int64_t up_to_step) {
   std::vector<fs::path> files;
   for (const auto& entry : fs::directory_iterator(tb)) {
@@ -140,10 +140,30 @@ std::optional<fs::path> keep_live_events(const fs::path& tb, int64_t up_to_step)
   if (!in.good() && !in.eof()) return std::nullopt;
   const auto records = read_event_records(bytes);
   if (!records || records->empty()) return std::nullopt;
-  std::string kept;
-  for (const EventRecord& r : *records) {
-    if (r.step <= up_to_step) kept.append(r.record);
+  std::string kept = std::string(records->front().record);  // the version event
+  std::vector<int64_t> have, want;
+  for (size_t i = 1; i < records->size(); ++i) {
+    if ((*records)[i].step > up_to_step) continue;
+    kept.append((*records)[i].record);
+    have.push_back((*records)[i].step);
   }
+  // The file must hold a point for every log line with scalars up to the step (the logs are
+  // already cut back to it): one written by an older vecsac, or left behind by a stop between
+  // a log line and its event, would otherwise lose those points for good.
+  try {
+    for (const char* name : {"metrics.jsonl", "evals.jsonl"}) {
+      const fs::path log = tb.parent_path() / name;
+      if (!fs::exists(log)) continue;
+      for (const LogLine& l : read_log(log)) {
+        if (l.step <= up_to_step && !l.event.values.empty()) want.push_back(l.step);
+      }
+    }
+  } catch (const std::runtime_error&) {
+    return std::nullopt;
+  }
+  std::sort(have.begin(), have.end());
+  std::sort(want.begin(), want.end());
+  if (have != want) return std::nullopt;
   const fs::path partial = tb / ".resume.partial";  // no "tfevents" in the name until whole
   write_file_atomic(partial, kept);
   fs::rename(partial, files.front());
@@ -228,7 +248,8 @@ TensorBoardLog::TensorBoardLog(const fs::path& run, bool resume, int64_t resume_
     } else {
       file_ = export_run_tensorboard(run, /*allow_empty=*/true).file;
       std::cerr << "note: " << tb.string()
-                << " was rebuilt from the logs (no single readable event file to continue); "
+                << " was rebuilt from the logs (no single event file that reads back whole and "
+                   "holds every logged point to continue); "
                    "the wall times of its earlier points are estimated"
                 << std::endl;
     }

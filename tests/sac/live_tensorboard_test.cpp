@@ -126,5 +126,26 @@ TEST_F(LiveTensorBoardTest, AResumeRebuildsADamagedEventFileFromTheLogs) {
   expect_live_equals_export(opt.out_dir);
 }
 
+// An event file that reads back whole but lacks a logged point (left behind by an older
+// vecsac, or by a stop between a log line and its event) is rebuilt too, so that point is back.
+TEST_F(LiveTensorBoardTest, AResumeRebuildsAnEventFileThatLacksALoggedPoint) {
+  TrainOptions opt = stop_at_700_and_lose_its_checkpoint(dir_ / "run");
+  const fs::path file = event_files(opt.out_dir).front();
+  const std::string bytes = read_bytes(file);
+  const auto records = read_event_records(bytes);
+  ASSERT_TRUE(records.has_value());
+  std::string without_200;  // every record but the log point at step 200
+  for (const EventRecord& r : *records) {
+    if (r.step != 200) without_200.append(r.record);
+  }
+  ASSERT_LT(without_200.size(), bytes.size());
+  std::ofstream(file, std::ios::binary | std::ios::trunc) << without_200;
+  ::testing::internal::CaptureStderr();
+  train(config(), opt);
+  EXPECT_NE(::testing::internal::GetCapturedStderr().find("rebuilt from the logs"),
+            std::string::npos);
+  expect_live_equals_export(opt.out_dir);
+}
+
 }  // namespace
 }  // namespace vecsac
