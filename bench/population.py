@@ -67,13 +67,24 @@ def main():
     p.add_argument("--out", default=None, help="scratch directory (default: a temporary one)")
     p.add_argument("--json", default=None, help="write the results here too")
     a = p.parse_args()
+    if a.curve and a.curve[0] != 1:
+        p.error(f"--curve must start at 1 (the reference of its ratios), got {a.curve}")
     extra = [x for kv in a.set for x in ("--set", kv)]
     scratch = a.out or tempfile.mkdtemp(prefix="vecsac_population_")
     results = {"cpu": cpu_model(), "cores": os.cpu_count(), "set": a.set, "configs": {}}
+
+    def save():  # after every sweep: a stopped or failed run keeps what was measured
+        if a.json:
+            tmp = a.json + ".partial"
+            with open(tmp, "w") as f:
+                json.dump(results, f, indent=2)
+            os.replace(tmp, a.json)
+
     print(f"CPU: {results['cpu']} ({results['cores']} cores); --set {a.set or 'none'}")
     for config in a.configs:
         name = os.path.splitext(os.path.basename(config))[0]
         entry = {"seeds": a.seeds, "curve": []}
+        results["configs"][name] = entry
         print(f"\n{name}:")
         if not a.no_sequential:
             seq_s, seq_scores = sweep(a.vecsac, config, a.seeds, 1, os.path.join(scratch, "seq"),
@@ -82,6 +93,7 @@ def main():
                                       os.path.join(scratch, "pop"), extra)
             entry.update({"sequential_s": seq_s, "population_s": pop_s, "ratio": pop_s / seq_s,
                           "scores_equal": seq_scores == pop_scores, "scores": pop_scores})
+            save()
             print(f"{a.seeds} seeds one at a time {seq_s:.1f} s, as one population "
                   f"{pop_s:.1f} s: {pop_s / seq_s:.2f}x; per-seed scores "
                   f"{'equal' if entry['scores_equal'] else 'DIFFER'} "
@@ -100,10 +112,8 @@ def main():
                                        "wall_vs_k1": s / (base * a.curve[0])})
                 print(f"{k:>4} {s:>9.1f} {per:>12.2f} {per / base:>8.2f} "
                       f"{s / (base * a.curve[0]):>12.2f}")
-        results["configs"][name] = entry
-    if a.json:
-        with open(a.json, "w") as f:
-            json.dump(results, f, indent=2)
+                save()
+    save()
     if not a.out:
         shutil.rmtree(scratch, ignore_errors=True)
 

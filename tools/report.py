@@ -218,6 +218,30 @@ def flatten(doc: dict, prefix: str = "") -> dict:
     return out
 
 
+# Keys that vecsac wrote as text before it parsed them into numbers (a fixed ent_coef "0.1",
+# target_entropy "-5", an initial temperature of 1 as "auto_1"): read in today's form, so a
+# config trained before and after groups as one.
+def canonical(name: str, value):
+    if name in ("sac.ent_coef", "sac.target_entropy") and isinstance(value, str):
+        text = value[5:] if name == "sac.ent_coef" and value.startswith("auto_") else value
+        try:
+            number = float(text)
+        except ValueError:
+            return value
+        if text is not value:  # "auto_<x>"
+            return "auto" if number == 1.0 else "auto_" + json.dumps(number)
+        return number
+    if name == "sac.critic_loss_weight" and isinstance(value, str) and value.startswith("relative_"):
+        try:
+            return "relative_" + json.dumps(float(value[9:]))
+        except ValueError:
+            return value
+    if isinstance(value, int) and not isinstance(value, bool) and name in ("sac.target_entropy",
+                                                                           "sac.ent_coef"):
+        return float(value)
+    return value
+
+
 def show(value) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
@@ -234,7 +258,7 @@ def group_runs(runs: list[Run]) -> list[Group]:
     keyed: dict[str, list[Run]] = {}
     flat = {}
     for run in runs:
-        f = flatten(run.config)
+        f = {k: canonical(k, v) for k, v in flatten(run.config).items()}
         f.pop("run.seed", None)
         flat[id(run)] = f
         keyed.setdefault(json.dumps(f, sort_keys=True), []).append(run)

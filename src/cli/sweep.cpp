@@ -358,9 +358,12 @@ void train_members(std::vector<PopulationMember> members) {
 // thread: with 2 threads 8 agents took 0.70x the time per agent of one, and 16 no less; with
 // 1 thread a population only grows the working set (1.08x for Pendulum's 5 seeds), so one at
 // a time.
-size_t population_size(const SweepOptions& o, const Config& shared, size_t runs) {
+size_t population_size(const SweepOptions& o, const std::vector<SweepPoint>& points, size_t runs) {
   if (o.population_size > 0) return static_cast<size_t>(o.population_size);
-  const auto fit = static_cast<size_t>(std::max<int64_t>(population_capacity(shared), 1));
+  int64_t capacity = INT64_MAX;  // the point that needs the most memory decides
+  for (const SweepPoint& p : points) capacity = std::min(capacity, population_capacity(p.config));
+  const auto fit = static_cast<size_t>(std::max<int64_t>(capacity, 1));
+  const Config& shared = points.front().config;
   if (parse_device(shared.run.device).is_cuda()) return std::min(runs, fit);
   return shared.run.threads == 1 ? size_t{1} : std::min({runs, size_t{8}, fit});
 }
@@ -487,7 +490,7 @@ void run_sweep(const SweepOptions& o) {
   for (const auto& point : points) write_point_config(point, o.resume);
 
   const size_t total = points.size() * seeds.size();
-  const size_t k = population_size(o, points.front().config, total);
+  const size_t k = population_size(o, points, total);
   if (k > 1) std::cout << "populations of up to " << k << " agents" << std::endl;
   for (size_t begin = 0; begin < total; begin += k) {
     std::vector<PopulationMember> members;

@@ -103,7 +103,8 @@ bool number_or_text(const json& v, double& out) {
   }
   return v.is_string() && parse_finite(v.get<std::string>(), out);
 }
-std::string str(double x) { return json(x).dump(); }
+// JSON's form of a number, which has none for NaN and the infinities (it writes null).
+std::string str(double x) { return std::isfinite(x) ? json(x).dump() : std::to_string(x); }
 std::string str(int64_t x) { return std::to_string(x); }
 
 struct Field {

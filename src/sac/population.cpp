@@ -40,7 +40,8 @@ namespace {
 // Every member's memory, checked as one: a population that does not fit says how many
 // agents would.
 void check_population_memory(const std::vector<PopulationMember>& members, c10::Device device) {
-  const std::vector<MemoryItem> one = run_memory(members.front().config);
+  const Config& c = members.front().config;
+  const std::vector<MemoryItem> one = run_memory(c, eval_episode_count(c));
   const double per_agent = total_bytes(one);
   const double available = available_memory(device);
   const auto k = static_cast<double>(members.size());
@@ -224,14 +225,16 @@ class Population {
       engine_->update(batch_, update_gens_, update_targets);
     }
   }
-  // Each agent's own env step and replay draw. On the CPU they run on the threads, an agent
-  // per task (each touches only its own envs, replay and generators, so every draw is the
-  // one the single run makes); the ops inside run single-threaded there. On a GPU they are
-  // launches, queued in order.
+  // Each agent's own env step and replay draw. On the CPU, with at least as many agents as
+  // threads, they run on the threads, an agent per task (each touches only its own envs,
+  // replay and generators, so every draw is the one the single run makes); the ops inside
+  // run single-threaded there, so with fewer agents each op keeps the threads instead. On a
+  // GPU they are launches, queued in order.
   template <class F>
   void for_each_agent(const F& f) {
     const auto k = static_cast<int64_t>(runs_.size());
-    if (engine_->device().is_cpu() && at::get_num_threads() > 1 && k > 1) {
+    const int threads = at::get_num_threads();
+    if (engine_->device().is_cpu() && threads > 1 && k >= threads) {
       at::parallel_for(0, k, 1, [&](int64_t begin, int64_t end) {
         for (int64_t i = begin; i < end; ++i) f(i);
       });
@@ -256,7 +259,7 @@ class Population {
 }  // namespace
 
 int64_t population_capacity(const Config& config) {
-  const double per_agent = total_bytes(run_memory(config));
+  const double per_agent = total_bytes(run_memory(config, eval_episode_count(config)));
   const double available = available_memory(parse_device(config.run.device));
   return per_agent > 0 ? static_cast<int64_t>(std::floor(available / per_agent)) : INT64_MAX;
 }

@@ -148,11 +148,14 @@ at::Tensor eval_init_states(const Config& config) {
                           env_params_of(config, kEvalEnvSeed), "run.eval_init file '" + file + "'");
 }
 
-std::vector<MemoryItem> run_memory(const Config& config) {
+int64_t eval_episode_count(const Config& config) {
   const at::Tensor starts = eval_init_states(config);
+  return starts.defined() ? starts.size(0) : config.run.eval_episodes;
+}
+
+std::vector<MemoryItem> run_memory(const Config& config, int64_t eval_episodes) {
   const EnvParams p = env_params_of(config, kEnvSeed);
-  return estimate_memory(config, env_obs_dim(p), env_act_dim(p), env_state_dim(p),
-                         starts.defined() ? starts.size(0) : config.run.eval_episodes);
+  return estimate_memory(config, env_obs_dim(p), env_act_dim(p), env_state_dim(p), eval_episodes);
 }
 
 TrainingRun::TrainingRun(const Config& config, const TrainOptions& options,
@@ -168,7 +171,7 @@ TrainingRun::TrainingRun(const Config& config, const TrainOptions& options,
   if (eval_states_.defined()) eval_episodes_ = eval_states_.size(0);
   // Before anything is written or allocated: a config too large for the device fails here,
   // naming the keys to lower, not in the middle of a run with an allocator's message.
-  memory_ = run_memory(config);
+  memory_ = run_memory(config, eval_episodes_);
   if (seat == nullptr) check_memory_fits(memory_, available_memory(device_), device_.str());
   // Held for the run's life: a second writer fails here, before touching anything.
   lock_.emplace(options.out_dir, "vecsac train");

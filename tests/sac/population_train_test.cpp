@@ -264,7 +264,8 @@ TEST_F(PopulationTrainTest, APopulationThatDoesNotFitSaysHowManyAgentsWould) {
   }
   std::ofstream(dir_ / "starts.json") << nlohmann::json{{"states", states}}.dump();
   with_starts.run.eval_init = (dir_ / "starts.json").string();
-  EXPECT_EQ(total_bytes(run_memory(with_starts)), bytes(3000));
+  EXPECT_EQ(eval_episode_count(with_starts), 3000);
+  EXPECT_EQ(total_bytes(run_memory(with_starts, eval_episode_count(with_starts))), bytes(3000));
   EXPECT_GT(bytes(3000), bytes(1));
 }
 

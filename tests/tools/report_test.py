@@ -67,6 +67,21 @@ class GroupsTest(unittest.TestCase):
         self.assertEqual([g.label for g in report.group_runs(runs)], ["pointmass"])
 
 
+    def test_configs_written_before_and_after_typed_temperatures_group_together(self):
+        # Before vecsac parsed them once, config.json held a fixed ent_coef, target_entropy
+        # and an initial temperature of 1 as text; since, as numbers and "auto".
+        old, new = (report.load_run(RUNS / name) for name in FIXTURES[:2])
+        old.config["sac"].update(ent_coef="0.2", target_entropy="-5")
+        new.config["sac"].update(ent_coef=0.2, target_entropy=-5.0)
+        self.assertEqual([len(g.runs) for g in report.group_runs([old, new])], [2])
+        old.config["sac"].update(ent_coef="auto_1")
+        new.config["sac"].update(ent_coef="auto")
+        self.assertEqual([len(g.runs) for g in report.group_runs([old, new])], [2])
+        new.config["sac"].update(ent_coef="auto_0.5")
+        self.assertEqual([g.label for g in report.group_runs([old, new])],
+                         ["sac.ent_coef=auto", "sac.ent_coef=auto_0.5"])
+
+
 class AggregateTest(unittest.TestCase):
     def test_two_runs_get_a_min_max_band(self):
         grid, mean, lo, hi = report.aggregate([series([0, 10], [1, 5]), series([0, 10], [3, 1])])

@@ -33,9 +33,13 @@ namespace vecsac {
 /// the env; an undefined tensor when the config has none (random starts).
 at::Tensor eval_init_states(const Config& config);
 
-/// The memory one run of `config` needs, its evaluation envs sized by eval_init's starts when
-/// the config has them; largest part first.
-std::vector<MemoryItem> run_memory(const Config& config);
+/// The evaluation episodes of one evaluation: run.eval_init's starts when the config has
+/// them (read and checked), else run.eval_episodes.
+int64_t eval_episode_count(const Config& config);
+
+/// The memory one run of `config` needs with `eval_episodes` evaluation envs; largest part
+/// first.
+std::vector<MemoryItem> run_memory(const Config& config, int64_t eval_episodes);
 
 class TrainingRun {
  public:
