@@ -139,26 +139,34 @@ TEST_F(PopulationTrainTest, AtTheMainJobsShapesFiveAgentsAreFiveSingleRuns) {
   }
 }
 
+// Trains the population until agent `stopper` asks it to stop at step 612 (between log
+// points), then sets every member to resume.
+void stop_at_612(std::vector<PopulationMember>& m, size_t stopper) {
+  m[stopper].options.after_iteration = [](int64_t step) {
+    if (step == 612) request_stop(SIGTERM);
+  };
+  try {
+    train_population(m);
+    ADD_FAILURE() << "the stop request must stop the population";
+  } catch (const StopRequested& e) {
+    EXPECT_EQ(e.global_step, 612);
+  }
+  request_stop(0);
+  for (auto& member : m) {
+    member.options.after_iteration = nullptr;
+    member.options.resume = true;
+  }
+}
+
 // A stop between log points checkpoints every agent at the same step; resuming the
 // population from there finishes each run as a straight single run.
 TEST_F(PopulationTrainTest, AStoppedPopulationResumesToTheStraightRuns) {
   const auto configs = agent_configs(1200);
   train_alone(configs, dir_ / "alone");
   auto m = members(configs, dir_ / "population");
-  m[1].options.after_iteration = [](int64_t step) {
-    if (step == 612) request_stop(SIGTERM);
-  };
-  try {
-    train_population(m);
-    FAIL() << "the stop request must stop the population";
-  } catch (const StopRequested& e) {
-    EXPECT_EQ(e.global_step, 612);
-  }
-  request_stop(0);
-  for (auto& member : m) {
+  stop_at_612(m, 1);
+  for (const auto& member : m) {
     EXPECT_EQ(checkpoint_step(list_checkpoints(member.options.out_dir).front()), 612);
-    member.options.after_iteration = nullptr;
-    member.options.resume = true;
   }
   // Agent 2 one checkpoint behind (as if killed before writing it): all resume from 400.
   fs::remove(checkpoint_path(m[2].options.out_dir, 612));
@@ -181,15 +189,7 @@ TEST_F(PopulationTrainTest, ADamagedNewestCheckpointOfOneAgentResumesAllFromTheO
     SCOPED_TRACE(trailer_cut ? "trailer cut" : "a byte flipped");
     const fs::path root = dir_ / (trailer_cut ? "cut" : "flipped");
     auto m = members(configs, root);
-    m[0].options.after_iteration = [](int64_t step) {
-      if (step == 612) request_stop(SIGTERM);
-    };
-    EXPECT_THROW(train_population(m), StopRequested);
-    request_stop(0);
-    for (auto& member : m) {
-      member.options.after_iteration = nullptr;
-      member.options.resume = true;
-    }
+    stop_at_612(m, 0);
     const fs::path damaged = checkpoint_path(m[1].options.out_dir, 612);
     std::string bytes = testing::read_bytes(damaged);
     if (trailer_cut) {
