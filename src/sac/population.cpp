@@ -90,19 +90,52 @@ int64_t common_resume_step(const std::vector<PopulationMember>& members) {
   return newest_common;
 }
 
+// A part of the population trained through one engine: on a GPU all the agents; on a CPU
+// with at least as many agents as threads, one group per thread (below).
+struct AgentGroup {
+  std::shared_ptr<FusedSacUpdate> engine;
+  int64_t first = 0, size = 0;  // its agents: first, first + 1, ...
+  std::vector<at::Generator> act_gens, update_gens;
+  at::Tensor obs_all;                     // the group's obs, agent-major, for acting
+  std::vector<at::Tensor> obs_slices;     // agent j's rows of obs_all
+  std::vector<at::Tensor> action_slices;  // agent j's rows of the engine's actions
+  Batch batch;                            // [size * B, ...], agent-major
+  std::vector<Batch> slices;              // agent j's rows of batch
+};
+
+// How many engines: on the CPU, with at least as many agents as threads, one per thread,
+// each group's whole iteration on its thread (its ops single-threaded there). Two 1-thread
+// runs side by side took 5.5 s per agent where a population of 5 on 2 threads took 6.3-7.0
+// (docs/benchmarks.md): the fork and join of each of an update's ~40 ops is what the second
+// thread costs otherwise. Fewer agents, or a GPU: one engine, each op on every thread.
+int64_t group_count(int64_t agents, c10::Device device) {
+  const int threads = at::get_num_threads();
+  return device.is_cpu() && threads > 1 && agents >= threads ? threads : 1;
+}
+
 class Population {
  public:
   explicit Population(const std::vector<PopulationMember>& members) {
     const Config& first = members.front().config;
+    if (first.run.threads > 0) at::set_num_threads(static_cast<int>(first.run.threads));
     const c10::Device device = parse_device(first.run.device);
     check_population_memory(members, device);
     const EnvParams p = env_params_of(first, 0);
     const auto k = static_cast<int64_t>(members.size());
     const double limit = env_action_limit(p);
-    engine_ = std::make_shared<FusedSacUpdate>(env_obs_dim(p), env_act_dim(p), first.sac.pi_arch,
-                                               first.sac.qf_arch,
-                                               engine_constants(first.sac, env_act_dim(p), limit),
-                                               static_cast<float>(first.sac.tau), device, k);
+    const int64_t groups = group_count(k, device);
+    std::vector<PopulationSeat> seats;
+    for (int64_t g = 0; g < groups; ++g) {
+      AgentGroup group;
+      group.first = g * k / groups;
+      group.size = (g + 1) * k / groups - group.first;
+      group.engine = std::make_shared<FusedSacUpdate>(
+          env_obs_dim(p), env_act_dim(p), first.sac.pi_arch, first.sac.qf_arch,
+          engine_constants(first.sac, env_act_dim(p), limit), static_cast<float>(first.sac.tau),
+          device, group.size);
+      for (int64_t j = 0; j < group.size; ++j) seats.push_back(PopulationSeat{group.engine, j});
+      groups_.push_back(std::move(group));
+    }
     // A member whose newest checkpoint turns out unreadable falls back to an older one; the
     // others then go back to that step too (they continue bit for bit as from their newer
     // files, which the load removes), so one command resumes them all.
@@ -112,9 +145,8 @@ class Population {
     while (true) {
       runs_.clear();  // their directory locks go before the next attempt takes them
       for (int64_t i = 0; i < k; ++i) {
-        const PopulationSeat seat{engine_, i};
-        runs_.push_back(
-            std::make_unique<TrainingRun>(members[i].config, members[i].options, &seat, resume_at));
+        runs_.push_back(std::make_unique<TrainingRun>(members[i].config, members[i].options,
+                                                      &seats[i], resume_at));
       }
       int64_t lowest = INT64_MAX, highest = 0;
       for (const auto& run : runs_) {
@@ -138,36 +170,48 @@ class Population {
     const int64_t n = first.env.num_envs, b = first.sac.batch_size;
     const int64_t obs_dim = env_obs_dim(p), act_dim = env_act_dim(p);
     const auto f32 = at::TensorOptions().device(device).dtype(at::kFloat);
-    obs_all_ = at::zeros({k * n, obs_dim}, f32);
-    for (int64_t i = 0; i < k; ++i) obs_slices_.push_back(obs_all_.narrow(0, i * n, n));
-    batch_ =
-        Batch{at::zeros({k * b, obs_dim}, f32), at::zeros({k * b, act_dim}, f32),
-              at::zeros({k * b}, f32), at::zeros({k * b, obs_dim}, f32), at::zeros({k * b}, f32)};
-    for (int64_t i = 0; i < k; ++i) {
-      slices_.push_back(Batch{batch_.obs.narrow(0, i * b, b), batch_.act.narrow(0, i * b, b),
-                              batch_.reward.narrow(0, i * b, b),
-                              batch_.next_obs.narrow(0, i * b, b),
-                              batch_.terminated.narrow(0, i * b, b)});
+    for (AgentGroup& group : groups_) {
+      const int64_t m = group.size;
+      group.obs_all = at::zeros({m * n, obs_dim}, f32);
+      group.batch =
+          Batch{at::zeros({m * b, obs_dim}, f32), at::zeros({m * b, act_dim}, f32),
+                at::zeros({m * b}, f32), at::zeros({m * b, obs_dim}, f32), at::zeros({m * b}, f32)};
+      for (int64_t j = 0; j < m; ++j) {
+        group.obs_slices.push_back(group.obs_all.narrow(0, j * n, n));
+        const Batch& all = group.batch;
+        group.slices.push_back(Batch{all.obs.narrow(0, j * b, b), all.act.narrow(0, j * b, b),
+                                     all.reward.narrow(0, j * b, b),
+                                     all.next_obs.narrow(0, j * b, b),
+                                     all.terminated.narrow(0, j * b, b)});
+        TrainingState& s = runs_[group.first + j]->state();
+        group.act_gens.push_back(s.learner.act_gen);  // handles: they share the learners' states
+        group.update_gens.push_back(s.learner.update_gen);
+      }
     }
     for (const auto& run : runs_) {
-      TrainingState& s = run->state();
-      act_gens_.push_back(s.learner.act_gen);  // handles: they share the learners' states
-      update_gens_.push_back(s.learner.update_gen);
-      obs_before_.push_back(at::empty_like(s.env.obs()));
+      obs_before_.push_back(at::empty_like(run->state().env.obs()));
       any_linear_lr_ = any_linear_lr_ || run->config().sac.learning_rate_linear;
+    }
+    if (groups_.size() > 1 && !members.front().options.quiet) {
+      std::printf("population: %zu groups of agents, one per CPU thread\n", groups_.size());
     }
   }
 
   std::vector<TrainResult> train(bool sync_debug) {
-    const Config& first = runs_.front()->config();
-    if (first.run.threads > 0) at::set_num_threads(static_cast<int>(first.run.threads));
     for (const auto& run : runs_) run->print_header();
-    const bool debug = sync_debug && engine_->device().is_cuda();
+    const bool debug = sync_debug && groups_.front().engine->device().is_cuda();
     while (!runs_.front()->done()) {
       {
         // HOT LOOP BEGIN: no host synchronisation until the log points
         const SyncDebugScope sync_debug_scope(debug);
-        iteration();
+        if (groups_.size() == 1) {
+          iteration(groups_.front());
+        } else {
+          at::parallel_for(0, static_cast<int64_t>(groups_.size()), 1,
+                           [&](int64_t begin, int64_t end) {
+                             for (int64_t g = begin; g < end; ++g) iteration(groups_[g]);
+                           });
+        }
       }
       // HOT LOOP END
       for (const auto& run : runs_) run->after_iteration();
@@ -183,76 +227,53 @@ class Population {
   }
 
  private:
-  // HOT LOOP BEGIN: the population's train_iteration
-  void iteration() {
+  // HOT LOOP BEGIN: the population's train_iteration, for one group of agents
+  void iteration(AgentGroup& group) {
     const Config& first = runs_.front()->config();
     const SacConfig& sac = first.sac;
-    const int64_t k = static_cast<int64_t>(runs_.size()), n = first.env.num_envs;
-    const bool explore = runs_.front()->state().counters.global_step < sac.learning_starts;
+    const int64_t m = group.size, n = first.env.num_envs;
+    const auto run = [&](int64_t j) -> TrainingRun& { return *runs_[group.first + j]; };
+    const bool explore = run(0).state().counters.global_step < sac.learning_starts;
     if (!explore) {
-      for (int64_t i = 0; i < k; ++i) obs_slices_[i].copy_(runs_[i]->state().env.obs());
-      const at::Tensor& all = engine_->act(obs_all_, act_gens_);
+      for (int64_t j = 0; j < m; ++j) group.obs_slices[j].copy_(run(j).state().env.obs());
+      const at::Tensor& all = group.engine->act(group.obs_all, group.act_gens);
       // Views of the engine's action buffer, made again only if it moved: a view costs
       // about what a small op does.
-      if (action_slices_.empty() || action_slices_.front().data_ptr() != all.data_ptr()) {
-        action_slices_.clear();
-        for (int64_t i = 0; i < k; ++i) action_slices_.push_back(all.narrow(0, i * n, n));
+      if (group.action_slices.empty() || group.action_slices.front().data_ptr() != all.data_ptr()) {
+        group.action_slices.clear();
+        for (int64_t j = 0; j < m; ++j) group.action_slices.push_back(all.narrow(0, j * n, n));
       }
     }
-    for_each_agent([&](int64_t i) {
-      TrainingState& s = runs_[i]->state();
-      step_and_insert(s, explore ? exploration_actions(s.env, s.explore_gen) : action_slices_[i],
-                      obs_before_[i]);
-    });
-    if (!updates_due(runs_.front()->state().counters, sac)) return;
+    for (int64_t j = 0; j < m; ++j) {
+      TrainingState& s = run(j).state();
+      step_and_insert(s,
+                      explore ? exploration_actions(s.env, s.explore_gen) : group.action_slices[j],
+                      obs_before_[group.first + j]);
+    }
+    if (!updates_due(run(0).state().counters, sac)) return;
     if (any_linear_lr_) {
-      for (const auto& run : runs_) {
-        if (!run->config().sac.learning_rate_linear) continue;
-        TrainingState& s = run->state();
-        s.learner.set_learning_rate_factor(linear_lr_factor(s.counters, run->config()));
+      for (int64_t j = 0; j < m; ++j) {
+        if (!run(j).config().sac.learning_rate_linear) continue;
+        TrainingState& s = run(j).state();
+        s.learner.set_learning_rate_factor(linear_lr_factor(s.counters, run(j).config()));
       }
     }
     const int64_t b = sac.batch_size;
     for (int64_t g = 0; g < sac.gradient_steps; ++g) {
-      for_each_agent([&](int64_t i) {
-        TrainingState& s = runs_[i]->state();
-        s.replay.sample_into(b, s.replay_gen, slices_[i]);
-      });
       bool update_targets = false;
-      for (const auto& run : runs_) {
-        update_targets = run->state().learner.count_population_update();  // the same for all
+      for (int64_t j = 0; j < m; ++j) {
+        TrainingState& s = run(j).state();
+        s.replay.sample_into(b, s.replay_gen, group.slices[j]);
+        update_targets = s.learner.count_population_update();  // the same for every agent
       }
-      engine_->update(batch_, update_gens_, update_targets);
-    }
-  }
-  // Each agent's own env step and replay draw. On the CPU, with at least as many agents as
-  // threads, they run on the threads, an agent per task (each touches only its own envs,
-  // replay and generators, so every draw is the one the single run makes); the ops inside
-  // run single-threaded there, so with fewer agents each op keeps the threads instead. On a
-  // GPU they are launches, queued in order.
-  template <class F>
-  void for_each_agent(const F& f) {
-    const auto k = static_cast<int64_t>(runs_.size());
-    const int threads = at::get_num_threads();
-    if (engine_->device().is_cpu() && threads > 1 && k >= threads) {
-      at::parallel_for(0, k, 1, [&](int64_t begin, int64_t end) {
-        for (int64_t i = begin; i < end; ++i) f(i);
-      });
-    } else {
-      for (int64_t i = 0; i < k; ++i) f(i);
+      group.engine->update(group.batch, group.update_gens, update_targets);
     }
   }
   // HOT LOOP END
 
-  std::shared_ptr<FusedSacUpdate> engine_;
+  std::vector<AgentGroup> groups_;
   std::vector<std::unique_ptr<TrainingRun>> runs_;
-  std::vector<at::Generator> act_gens_, update_gens_;
   std::vector<at::Tensor> obs_before_;
-  at::Tensor obs_all_;                     // every agent's obs, agent-major, for acting
-  std::vector<at::Tensor> obs_slices_;     // agent k's rows of obs_all_
-  std::vector<at::Tensor> action_slices_;  // agent k's rows of the engine's actions
-  Batch batch_;                            // [K * B, ...], agent-major
-  std::vector<Batch> slices_;              // agent k's rows of batch_
   bool any_linear_lr_ = false;
 };
 

@@ -1,5 +1,6 @@
 /// @brief Population training on the CPU: agent k of a population is the single run with its
 /// config, file for file, through stops and resumes; conflicts and memory are refused.
+#include <ATen/Parallel.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -104,13 +105,22 @@ void train_alone(const std::vector<Config>& configs, const fs::path& dir) {
 TEST_F(PopulationTrainTest, AgentKIsTheSingleRunWithItsConfigFileForFile) {
   const auto configs = agent_configs(1200);
   train_alone(configs, dir_ / "alone");
-  const std::vector<TrainResult> results = train_population(members(configs, dir_ / "population"));
-  ASSERT_EQ(results.size(), configs.size());
-  for (size_t i = 0; i < configs.size(); ++i) {
-    const std::string agent = "agent_" + std::to_string(i);
-    expect_same_run(dir_ / "population" / agent, dir_ / "alone" / agent);
-    EXPECT_EQ(results[i].global_step, 1200);
+  // On 2 threads the three agents train as two groups, one per thread (1 and 2 agents); on
+  // 1 thread as one.
+  const int threads = at::get_num_threads();
+  for (const int t : {2, 1}) {
+    SCOPED_TRACE(std::to_string(t) + " threads");
+    at::set_num_threads(t);
+    const fs::path root = dir_ / ("population_" + std::to_string(t));
+    const std::vector<TrainResult> results = train_population(members(configs, root));
+    ASSERT_EQ(results.size(), configs.size());
+    for (size_t i = 0; i < configs.size(); ++i) {
+      const std::string agent = "agent_" + std::to_string(i);
+      expect_same_run(root / agent, dir_ / "alone" / agent);
+      EXPECT_EQ(results[i].global_step, 1200);
+    }
   }
+  at::set_num_threads(threads);
   // The agents' settings reached them: their results differ from each other.
   EXPECT_NE(read_bytes(dir_ / "alone/agent_0/eval.json"),
             read_bytes(dir_ / "alone/agent_1/eval.json"));
