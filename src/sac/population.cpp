@@ -1,10 +1,11 @@
-/// @brief train_population: K TrainingRuns in lockstep around one engine.
+/// @brief train_population: K TrainingRuns in lockstep around one engine (on a CPU with at
+/// least as many agents as threads, one engine per thread, each for a group of the agents).
 ///
 /// Agent k acts, steps, stores and samples exactly as `train` with its config would (its
 /// own envs, replay and generators, in the same order of draws), and the engine's
 /// population update and acting equal K single engines' (tests/sac/population_update_test),
 /// so agent k's run is the single run. What is batched: every network op (acting and the
-/// gradient step), once for all agents.
+/// gradient step), once for all the agents of an engine.
 #include "vecsac/sac/population.h"
 
 #include <ATen/ATen.h>

@@ -32,12 +32,13 @@ std::string population_conflict(const Config& first, const Config& other);
 int64_t population_capacity(const Config& config);
 
 /// Trains every member to its run.total_timesteps in lockstep: one engine holds all the
-/// agents' networks, and each agent keeps its own envs, replay, generators, logs,
-/// evaluations, policy selection and checkpoints, so that agent k's results are the single
-/// run's with its config. Refuses members that conflict (population_conflict) and a
-/// population whose memory does not fit the device, saying how many agents would. On a
-/// resume every member continues from the newest checkpoint step they all have. A stop
-/// request checkpoints every member, then throws StopRequested.
+/// agents' networks (on a CPU with at least as many agents as threads, one engine per thread
+/// holds a group of them, each group's iteration on its own thread), and each agent keeps its own
+/// envs, replay, generators, logs, evaluations, policy selection and checkpoints, so that agent k's
+/// results are the single run's with its config. Refuses members that conflict
+/// (population_conflict) and a population whose memory does not fit the device, saying how many
+/// agents would. On a resume every member continues from the newest checkpoint step they all have.
+/// A stop request checkpoints every member, then throws StopRequested.
 std::vector<TrainResult> train_population(const std::vector<PopulationMember>& members);
 
 }  // namespace vecsac
