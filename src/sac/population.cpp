@@ -1,5 +1,5 @@
-/// @brief train_population: K TrainingRuns in lockstep around one engine (on a CPU with at
-/// least as many agents as threads, one engine per thread, each for a group of the agents).
+/// @brief train_population: K TrainingRuns around one engine in lockstep (on a CPU with at
+/// least as many agents as threads: an engine per agent, taken in turns by a worker per thread).
 ///
 /// Agent k acts, steps, stores and samples exactly as `train` with its config would (its
 /// own envs, replay and generators, in the same order of draws), and the engine's
@@ -14,7 +14,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <exception>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 
@@ -24,6 +26,7 @@
 #include "vecsac/sac/training_run.h"
 #include "vecsac/util/device.h"
 #include "vecsac/util/format_bytes.h"
+#include "vecsac/util/iteration_scheduler.h"
 #include "vecsac/util/stop_signal.h"
 #include "vecsac/util/sync_debug.h"
 
@@ -92,7 +95,7 @@ int64_t common_resume_step(const std::vector<PopulationMember>& members) {
 }
 
 // A part of the population trained through one engine: on a GPU all the agents; on a CPU
-// with at least as many agents as threads, one group per thread (below).
+// with at least as many agents as threads, one agent (group_count).
 struct AgentGroup {
   std::shared_ptr<FusedSacUpdate> engine;
   int64_t first = 0, size = 0;  // its agents: first, first + 1, ...
@@ -104,19 +107,20 @@ struct AgentGroup {
   std::vector<Batch> slices;              // agent j's rows of batch
 };
 
-// How many engines: on the CPU, with at least as many agents as threads, one per thread,
-// each group's whole iteration on its thread (its ops single-threaded there). Two 1-thread
-// runs side by side took 5.5 s per agent where a population of 5 on 2 threads took 6.3-7.0
-// (docs/benchmarks.md): the fork and join of each of an update's ~40 ops is what the second
-// thread costs otherwise. Fewer agents, or a GPU: one engine, each op on every thread.
+// How many engines. On the CPU, one per agent, their iterations taken in turns by a worker
+// per thread: batching agents through one engine was slower per agent on a CPU (its GEMMs are
+// already near their FLOP rate, and K agents' working set leaves the cache), and agents of
+// their own balance across threads where equal groups cannot (5 on 2 threads). Measured in
+// docs/benchmarks.md ("Populations"). Fewer agents than threads (but more than one thread): one
+// engine, each op on every thread. On a GPU: one engine for all, every op once.
 int64_t group_count(int64_t agents, c10::Device device) {
   const int threads = at::get_num_threads();
-  return device.is_cpu() && threads > 1 && agents >= threads ? threads : 1;
+  return device.is_cpu() && (threads == 1 || agents >= threads) ? agents : 1;
 }
 
 class Population {
  public:
-  explicit Population(const std::vector<PopulationMember>& members) {
+  Population(const std::vector<PopulationMember>& members, int64_t engines) {
     const Config& first = members.front().config;
     if (first.run.threads > 0) at::set_num_threads(static_cast<int>(first.run.threads));
     const c10::Device device = parse_device(first.run.device);
@@ -124,7 +128,7 @@ class Population {
     const EnvParams p = env_params_of(first, 0);
     const auto k = static_cast<int64_t>(members.size());
     const double limit = env_action_limit(p);
-    const int64_t groups = group_count(k, device);
+    const int64_t groups = engines > 0 ? engines : group_count(k, device);
     std::vector<PopulationSeat> seats;
     for (int64_t g = 0; g < groups; ++g) {
       AgentGroup group;
@@ -193,34 +197,62 @@ class Population {
       obs_before_.push_back(at::empty_like(run->state().env.obs()));
       any_linear_lr_ = any_linear_lr_ || run->config().sac.learning_rate_linear;
     }
-    if (groups_.size() > 1 && !members.front().options.quiet) {
-      std::printf("population: %zu groups of agents, one per CPU thread\n", groups_.size());
+    if (groups_.size() > 1 && groups_.size() == members.size() && !members.front().options.quiet) {
+      const int threads = at::get_num_threads();
+      std::printf("population: an engine per agent, taken in turns by %d worker thread%s\n",
+                  threads, threads == 1 ? "" : "s");
     }
   }
 
   std::vector<TrainResult> train(bool sync_debug) {
     for (const auto& run : runs_) run->print_header();
     const bool debug = sync_debug && groups_.front().engine->device().is_cuda();
-    while (!runs_.front()->done()) {
-      {
-        // HOT LOOP BEGIN: no host synchronisation until the log points
-        const SyncDebugScope sync_debug_scope(debug);
-        if (groups_.size() == 1) {
-          iteration(groups_.front());
-        } else {
-          at::parallel_for(0, static_cast<int64_t>(groups_.size()), 1,
-                           [&](int64_t begin, int64_t end) {
-                             for (int64_t g = begin; g < end; ++g) iteration(groups_[g]);
-                           });
+    IterationScheduler schedule(static_cast<int64_t>(groups_.size()),
+                                population_turn(runs_.front()->config().sac));
+    std::mutex failure_mutex;
+    std::exception_ptr failure;
+    // One worker per thread, each taking turns of the group furthest behind: its iterations,
+    // each followed by its agents' log points, evaluations and checkpoints, on that thread.
+    const auto work = [&] {
+      for (IterationScheduler::Turn turn; (turn = schedule.take()).unit >= 0;) {
+        AgentGroup& group = groups_[turn.unit];
+        TrainingRun& lead = *runs_[group.first];
+        int64_t ran = 0;
+        try {
+          while (ran < turn.iterations && !lead.done()) {
+            {
+              // HOT LOOP BEGIN: no host synchronisation until the log points
+              const SyncDebugScope sync_debug_scope(debug);
+              iteration(group);
+            }
+            // HOT LOOP END
+            ++ran;
+            for (int64_t j = 0; j < group.size; ++j) runs_[group.first + j]->after_iteration();
+            if (pending_stop_signal() != 0) break;
+          }
+        } catch (...) {
+          const std::lock_guard lock(failure_mutex);
+          if (!failure) failure = std::current_exception();
+          schedule.fail();
+          return;
         }
+        schedule.release(turn.unit, ran, lead.done());
+        if (pending_stop_signal() != 0) schedule.stop();
       }
-      // HOT LOOP END
-      for (const auto& run : runs_) run->after_iteration();
-      if (const int signal = pending_stop_signal(); signal != 0 && !runs_.front()->done()) {
-        std::string file;
-        for (const auto& run : runs_) file = run->checkpoint_now().string();
-        throw StopRequested(signal, runs_.front()->state().counters.global_step, file);
-      }
+    };
+    if (groups_.size() == 1) {
+      work();
+    } else {
+      at::parallel_for(0, at::get_num_threads(), 1, [&](int64_t begin, int64_t end) {
+        for (int64_t w = begin; w < end; ++w) work();
+      });
+    }
+    if (failure) std::rethrow_exception(failure);
+    if (const int signal = pending_stop_signal(); signal != 0 && !runs_.front()->done()) {
+      // Every agent is at one step: the stop brought the groups behind up to the leader.
+      std::string file;
+      for (const auto& run : runs_) file = run->checkpoint_now().string();
+      throw StopRequested(signal, runs_.front()->state().counters.global_step, file);
     }
     std::vector<TrainResult> results;
     for (const auto& run : runs_) results.push_back(run->finish());
@@ -280,6 +312,13 @@ class Population {
 
 }  // namespace
 
+int64_t population_turn(const SacConfig& sac) {
+  // About 64 updates a turn: on 2 cores a Pendulum grid (one update an iteration) took 13 s
+  // in turns of 64 against 17 s in turns of 1; the point mass (16) did not care.
+  constexpr int64_t kUpdatesPerTurn = 64;
+  return std::max<int64_t>(1, kUpdatesPerTurn * sac.train_freq / sac.gradient_steps);
+}
+
 int64_t population_capacity(const Config& config) {
   const double per_agent = total_bytes(run_memory(config, eval_episode_count(config)));
   const double available = available_memory(parse_device(config.run.device));
@@ -297,8 +336,15 @@ std::string population_conflict(const Config& first, const Config& other) {
   return "";
 }
 
-std::vector<TrainResult> train_population(const std::vector<PopulationMember>& members) {
+std::vector<TrainResult> train_population(const std::vector<PopulationMember>& members,
+                                          int64_t engines) {
   if (members.empty()) throw std::invalid_argument("train_population: no members");
+  if (engines < 0 || engines > static_cast<int64_t>(members.size())) {
+    throw std::invalid_argument("train_population: " + std::to_string(engines) + " engines for " +
+                                std::to_string(members.size()) +
+                                " agents; allowed: 0 (chosen by device and threads) to " +
+                                std::to_string(members.size()));
+  }
   for (size_t i = 1; i < members.size(); ++i) {
     const std::string conflict = population_conflict(members.front().config, members[i].config);
     if (!conflict.empty()) {
@@ -315,7 +361,7 @@ std::vector<TrainResult> train_population(const std::vector<PopulationMember>& m
     }
   }
   if (members.size() == 1) return {train(members.front().config, members.front().options)};
-  Population population(members);
+  Population population(members, engines);
   return population.train(members.front().options.sync_debug);
 }
 

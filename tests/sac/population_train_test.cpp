@@ -105,14 +105,17 @@ void train_alone(const std::vector<Config>& configs, const fs::path& dir) {
 TEST_F(PopulationTrainTest, AgentKIsTheSingleRunWithItsConfigFileForFile) {
   const auto configs = agent_configs(1200);
   train_alone(configs, dir_ / "alone");
-  // On 2 threads the three agents train as two groups, one per thread (1 and 2 agents); on
-  // 1 thread as one.
+  // Every layout: an engine per agent taken in turns by 2 worker threads or 1 (the CPU's
+  // choice), one engine for all with each op on 2 threads or 1 (a GPU's, and the CPU's with
+  // fewer agents than threads), and engines of 1 and 2 agents in turns.
   const int threads = at::get_num_threads();
-  for (const int t : {2, 1}) {
-    SCOPED_TRACE(std::to_string(t) + " threads");
+  for (const auto& [t, engines] : {std::pair{2, 0}, {1, 0}, {2, 1}, {1, 1}, {2, 2}}) {
+    const std::string layout =
+        std::to_string(t) + " threads, " + std::to_string(engines) + " engines";
+    SCOPED_TRACE(layout);
     at::set_num_threads(t);
-    const fs::path root = dir_ / ("population_" + std::to_string(t));
-    const std::vector<TrainResult> results = train_population(members(configs, root));
+    const fs::path root = dir_ / layout;
+    const std::vector<TrainResult> results = train_population(members(configs, root), engines);
     ASSERT_EQ(results.size(), configs.size());
     for (size_t i = 0; i < configs.size(); ++i) {
       const std::string agent = "agent_" + std::to_string(i);
@@ -150,22 +153,33 @@ TEST_F(PopulationTrainTest, AtTheMainJobsShapesFiveAgentsAreFiveSingleRuns) {
 }
 
 // Trains the population until agent `stopper` asks it to stop at step 612 (between log
-// points), then sets every member to resume.
-void stop_at_612(std::vector<PopulationMember>& m, size_t stopper) {
+// points), then sets every member to resume. Returns the step at which all stopped: 612 with
+// one engine; with an engine per agent another agent may be up to two turns ahead (a turn may start
+// one turn ahead of the slowest, IterationScheduler) and the others catch up to it. Every member's
+// newest checkpoint is of that step.
+int64_t stop_at_612(std::vector<PopulationMember>& m, size_t stopper, int64_t engines = 0) {
   m[stopper].options.after_iteration = [](int64_t step) {
     if (step == 612) request_stop(SIGTERM);
   };
+  int64_t stopped_at = -1;
   try {
-    train_population(m);
+    train_population(m, engines);
     ADD_FAILURE() << "the stop request must stop the population";
   } catch (const StopRequested& e) {
-    EXPECT_EQ(e.global_step, 612);
+    stopped_at = e.global_step;
   }
   request_stop(0);
+  EXPECT_GE(stopped_at, 612);
+  const Config& c = m.front().config;
+  EXPECT_LE(stopped_at, 612 + 2 * population_turn(c.sac) * c.env.num_envs)
+      << "at most two turns past the stop";
+  if (engines == 1) EXPECT_EQ(stopped_at, 612) << "one engine trains in lockstep";
   for (auto& member : m) {
+    EXPECT_EQ(checkpoint_step(list_checkpoints(member.options.out_dir).front()), stopped_at);
     member.options.after_iteration = nullptr;
     member.options.resume = true;
   }
+  return stopped_at;
 }
 
 // A stop between log points checkpoints every agent at the same step; resuming the
@@ -174,12 +188,10 @@ TEST_F(PopulationTrainTest, AStoppedPopulationResumesToTheStraightRuns) {
   const auto configs = agent_configs(1200);
   train_alone(configs, dir_ / "alone");
   auto m = members(configs, dir_ / "population");
-  stop_at_612(m, 1);
-  for (const auto& member : m) {
-    EXPECT_EQ(checkpoint_step(list_checkpoints(member.options.out_dir).front()), 612);
-  }
-  // Agent 2 one checkpoint behind (as if killed before writing it): all resume from 400.
-  fs::remove(checkpoint_path(m[2].options.out_dir, 612));
+  const int64_t stopped_at = stop_at_612(m, 1);
+  // Agent 2 one checkpoint behind (as if killed before writing it): all resume from the
+  // checkpoint before (400, or 800 when the stop came after it).
+  fs::remove(checkpoint_path(m[2].options.out_dir, stopped_at));
   train_population(m);
   for (size_t i = 0; i < configs.size(); ++i) {
     const std::string agent = "agent_" + std::to_string(i);
@@ -190,8 +202,8 @@ TEST_F(PopulationTrainTest, AStoppedPopulationResumesToTheStraightRuns) {
 // Agent 1's newest checkpoint is damaged: the population resumes every agent from the newest
 // step at which all their files read back whole, before loading any. A file that passes that
 // check and still fails to load (here one cut back to an older format's shape, no trailer)
-// shows only when it loads, after the others have resumed at 612: all go back to 400 then,
-// in the same command. Either way each run ends as the straight single run.
+// shows only when it loads, after the others have resumed at the stop: all go back to the one
+// before then, in the same command. Either way each run ends as the straight single run.
 TEST_F(PopulationTrainTest, ADamagedNewestCheckpointOfOneAgentResumesAllFromTheOlderOne) {
   const auto configs = agent_configs(1200);
   train_alone(configs, dir_ / "alone");
@@ -199,8 +211,8 @@ TEST_F(PopulationTrainTest, ADamagedNewestCheckpointOfOneAgentResumesAllFromTheO
     SCOPED_TRACE(trailer_cut ? "trailer cut" : "a byte flipped");
     const fs::path root = dir_ / (trailer_cut ? "cut" : "flipped");
     auto m = members(configs, root);
-    stop_at_612(m, 0);
-    const fs::path damaged = checkpoint_path(m[1].options.out_dir, 612);
+    const int64_t stopped_at = stop_at_612(m, 0, /*engines=*/1);
+    const fs::path damaged = checkpoint_path(m[1].options.out_dir, stopped_at);
     std::string bytes = testing::read_bytes(damaged);
     if (trailer_cut) {
       bytes.resize(bytes.size() - 20);  // the trailer: 8-byte magic, 8-byte length, CRC
