@@ -9,7 +9,12 @@ the thread setting with every table: compare only within one run of this script.
 
     bench/population.py [--vecsac build/vecsac] [--configs configs/pointmass.json ...]
                         [--seeds 5] [--curve 1 2 4 8 16] [--no-sequential] [--set KEY=VALUE]
-                        [--out DIR] [--json FILE]
+                        [--grid KEY=V1,V2,...] [--out DIR] [--json FILE]
+
+With --grid, the one-at-a-time and population sweeps train every seed at every value (the
+population holds them all); issue #15's grid goal, for example:
+    bench/population.py --configs configs/pendulum.json --seeds 4 --curve \
+        --grid sac.learning_rate=3e-4,1e-3,3e-3,1e-2 --set run.threads=2
 
 On a GPU (issue #15's goal: 64 seeds in <= 2x one seed's time), for example:
     bench/population.py --configs configs/pointmass_many_envs.json --no-sequential \
@@ -38,6 +43,7 @@ def cpu_model():
 
 
 def sweep(vecsac, config, seeds, k, out, extra):
+    """Wall seconds of one sweep and its runs' scores, in the order of the sweep's files."""
     shutil.rmtree(out, ignore_errors=True)
     cmd = [vecsac, "sweep", "--config", config, "--seeds", f"0-{seeds - 1}",
            "--population-size", str(k), "--out", out, "--bootstrap-reps", "100", *extra]
@@ -46,8 +52,13 @@ def sweep(vecsac, config, seeds, k, out, extra):
     seconds = time.perf_counter() - start
     if r.returncode != 0:
         sys.exit(f"{' '.join(cmd)} failed:\n{r.stdout[-4000:]}")
-    with open(os.path.join(out, "aggregate.json")) as f:
-        scores = [run["mean_return"] for run in json.load(f)["runs"]]
+    scores = []
+    grid = os.path.join(out, "grid.json")
+    points = [os.path.join(out, p["dir"]) for p in json.load(open(grid))["points"]] \
+        if os.path.exists(grid) else [out]
+    for point in points:
+        with open(os.path.join(point, "aggregate.json")) as f:
+            scores += [run["mean_return"] for run in json.load(f)["runs"]]
     return seconds, scores
 
 
@@ -64,6 +75,8 @@ def main():
                         "take too long; the curve's K=1 is the reference)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="--set for every sweep (e.g. run.threads=2)")
+    p.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2,...",
+                   help="--grid for the one-at-a-time and population sweeps (not the curve)")
     p.add_argument("--out", default=None, help="scratch directory (default: a temporary one)")
     p.add_argument("--json", default=None, help="write the results here too")
     a = p.parse_args()
@@ -71,7 +84,12 @@ def main():
         p.error(f"--curve must start at 1 (the reference of its ratios), got {a.curve}")
     extra = [x for kv in a.set for x in ("--set", kv)]
     scratch = a.out or tempfile.mkdtemp(prefix="vecsac_population_")
-    results = {"cpu": cpu_model(), "cores": os.cpu_count(), "set": a.set, "configs": {}}
+    grid = [x for kv in a.grid for x in ("--grid", kv)]
+    points = 1
+    for kv in a.grid:
+        points *= len(kv.split("=", 1)[-1].split(","))
+    results = {"cpu": cpu_model(), "cores": os.cpu_count(), "set": a.set, "grid": a.grid,
+               "configs": {}}
 
     def save():  # after every sweep: a stopped or failed run keeps what was measured
         if a.json:
@@ -80,21 +98,24 @@ def main():
                 json.dump(results, f, indent=2)
             os.replace(tmp, a.json)
 
-    print(f"CPU: {results['cpu']} ({results['cores']} cores); --set {a.set or 'none'}")
+    print(f"CPU: {results['cpu']} ({results['cores']} cores); --set {a.set or 'none'}"
+          f"{'; --grid ' + str(a.grid) if a.grid else ''}")
     for config in a.configs:
         name = os.path.splitext(os.path.basename(config))[0]
         entry = {"seeds": a.seeds, "curve": []}
         results["configs"][name] = entry
         print(f"\n{name}:")
         if not a.no_sequential:
+            runs = a.seeds * points
             seq_s, seq_scores = sweep(a.vecsac, config, a.seeds, 1, os.path.join(scratch, "seq"),
-                                      extra)
-            pop_s, pop_scores = sweep(a.vecsac, config, a.seeds, a.seeds,
-                                      os.path.join(scratch, "pop"), extra)
-            entry.update({"sequential_s": seq_s, "population_s": pop_s, "ratio": pop_s / seq_s,
+                                      extra + grid)
+            pop_s, pop_scores = sweep(a.vecsac, config, a.seeds, runs,
+                                      os.path.join(scratch, "pop"), extra + grid)
+            entry.update({"runs": runs, "sequential_s": seq_s, "population_s": pop_s,
+                          "ratio": pop_s / seq_s,
                           "scores_equal": seq_scores == pop_scores, "scores": pop_scores})
             save()
-            print(f"{a.seeds} seeds one at a time {seq_s:.1f} s, as one population "
+            print(f"{runs} runs one at a time {seq_s:.1f} s, as one population "
                   f"{pop_s:.1f} s: {pop_s / seq_s:.2f}x; per-seed scores "
                   f"{'equal' if entry['scores_equal'] else 'DIFFER'} "
                   f"{[round(s, 4) for s in pop_scores]}")

@@ -557,8 +557,9 @@ Command add_sweep_command(CLI::App& parent) {
                   "configs/eval/pointmass_notebook_starts.json")
       ->check(CLI::ExistingFile);
   app->add_option("--population-size", o->population_size,
-                  "Seeds trained at once as one population (one engine batches their networks; "
-                  "each seed's run and files are as if trained alone). 0: all seeds on a GPU; "
+                  "Seeds trained at once as one population (on a GPU one engine batches their "
+                  "networks; on the CPU the threads take turns of them; each seed's run and files "
+                  "are as if trained alone). 0: all seeds on a GPU; "
                   "on the CPU 8 at a time, or 1 with run.threads=1")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{0}, static_cast<int64_t>(kMaxSeeds)));
