@@ -184,17 +184,30 @@ Batch ReplayBuffer::sample(int64_t batch_size, at::Generator& gen) {
 
 // HOT LOOP END
 
-void ReplayBuffer::restore(const Batch& s, int64_t size, int64_t cursor) {
-  TORCH_CHECK(s.obs.sizes() == obs_.sizes() && s.act.sizes() == act_.sizes(),
-              "ReplayBuffer::restore: checkpoint buffer has shape ", s.obs.sizes(),
-              ", this run's is ", obs_.sizes(), " (sac.buffer_size or env changed?)");
+Batch ReplayBuffer::stored() const {
+  const auto first = [&](const at::Tensor& t) { return t.narrow(0, 0, size_).clone(); };
+  return {first(obs_), first(act_), first(reward_), first(next_obs_), first(terminated_)};
+}
+
+void ReplayBuffer::restore(const Batch& rows, int64_t capacity, int64_t size, int64_t cursor) {
+  TORCH_CHECK(capacity == capacity_, "ReplayBuffer::restore: the checkpoint's buffer holds ",
+              capacity, " transitions, this run's ", capacity_, " (sac.buffer_size changed?)");
   TORCH_CHECK(size >= 0 && size <= capacity_ && cursor >= 0 && cursor < capacity_,
               "ReplayBuffer::restore: bad size ", size, " or cursor ", cursor);
-  obs_.copy_(s.obs);
-  act_.copy_(s.act);
-  reward_.copy_(s.reward);
-  next_obs_.copy_(s.next_obs);
-  terminated_.copy_(s.terminated);
+  const int64_t n = rows.obs.dim() > 0 ? rows.obs.size(0) : -1;
+  TORCH_CHECK(n == size || n == capacity_, "ReplayBuffer::restore: the checkpoint's buffer has ", n,
+              " rows for ", size, " stored transitions and a capacity of ", capacity_);
+  const at::Tensor* from[] = {&rows.obs, &rows.act, &rows.reward, &rows.next_obs, &rows.terminated};
+  at::Tensor* to[] = {&obs_, &act_, &reward_, &next_obs_, &terminated_};
+  for (size_t i = 0; i < 5; ++i) {
+    const at::Tensor head = to[i]->narrow(0, 0, n);
+    TORCH_CHECK(from[i]->sizes() == head.sizes(), "ReplayBuffer::restore: checkpoint buffer has ",
+                "shape ", from[i]->sizes(), ", this run's is ", head.sizes(), " (env changed?)");
+  }
+  for (size_t i = 0; i < 5; ++i) {
+    to[i]->narrow(0, 0, n).copy_(*from[i]);
+    to[i]->narrow(0, n, capacity_ - n).zero_();
+  }
   size_ = size;
   cursor_ = cursor;
 }

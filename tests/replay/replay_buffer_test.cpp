@@ -135,6 +135,44 @@ TEST(ReplayBufferTest, SampleIntoWritesTheSameDrawIntoTheCallersRows) {
               ::testing::ThrowsMessage<c10::Error>(::testing::HasSubstr("of shape [7, 2]")));
 }
 
+// A checkpoint holds the stored rows only; restoring them, or the whole capacity as formats
+// before 4 saved it, gives the same buffer, down to the zeros of the rows never written.
+TEST(ReplayBufferTest, RestoresFromTheStoredRowsOrTheWholeCapacity) {
+  ReplayBuffer rb(10, 2, 1, kCpu);
+  add_range(rb, 1, 6);
+  const Batch stored = rb.stored();
+  EXPECT_EQ(stored.obs.size(0), 6);
+  EXPECT_EQ(stored.obs.storage().nbytes(), 6 * 2 * sizeof(float)) << "not a view of all 10";
+  const Batch want = rb.storage();
+  for (const Batch& rows : {stored, want}) {
+    ReplayBuffer back(10, 2, 1, kCpu);
+    add_range(back, 50, 10);  // full of other transitions: all of them must go
+    back.restore(rows, 10, rb.size(), rb.cursor());
+    EXPECT_EQ(back.size(), 6);
+    EXPECT_EQ(back.cursor(), 6);
+    const Batch got = back.storage();
+    EXPECT_TRUE(at::equal(got.obs, want.obs));
+    EXPECT_TRUE(at::equal(got.act, want.act));
+    EXPECT_TRUE(at::equal(got.reward, want.reward));
+    EXPECT_TRUE(at::equal(got.next_obs, want.next_obs));
+    EXPECT_TRUE(at::equal(got.terminated, want.terminated));
+  }
+}
+
+TEST(ReplayBufferTest, RestoreRefusesAnotherCapacityOrShape) {
+  ReplayBuffer rb(10, 2, 1, kCpu);
+  add_range(rb, 0, 4);
+  ReplayBuffer other(12, 2, 1, kCpu);
+  EXPECT_THAT([&] { other.restore(rb.stored(), 10, 4, 4); },
+              ::testing::ThrowsMessage<c10::Error>(::testing::HasSubstr("sac.buffer_size")));
+  ReplayBuffer same(10, 2, 1, kCpu);
+  EXPECT_THAT([&] { same.restore(rb.stored(), 10, 5, 5); },
+              ::testing::ThrowsMessage<c10::Error>(::testing::HasSubstr("4 rows for 5")));
+  ReplayBuffer wider(10, 3, 1, kCpu);
+  EXPECT_THAT([&] { wider.restore(rb.stored(), 10, 4, 4); },
+              ::testing::ThrowsMessage<c10::Error>(::testing::HasSubstr("env changed")));
+}
+
 // Inputs the fused insert cannot read in place (double, strided, int flags) are converted.
 TEST(ReplayBufferTest, InsertConvertsOtherDtypesAndLayouts) {
   ReplayBuffer rb(8, 2, 1, kCpu);

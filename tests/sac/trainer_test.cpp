@@ -130,6 +130,22 @@ TEST_F(TrainerTest, CheckpointRoundTripRestoresEveryTensorAndCounter) {
   expect_same(a.tensors(), d.tensors());
 }
 
+// A buffer of a million transitions that has stored 400: its checkpoint holds the 400 (and
+// a resume puts zeros in the rest: ResumeIsBitwiseIdenticalToTrainingStraight), not the
+// 28 MB of the capacity, which format 3 wrote at every checkpoint.
+TEST_F(TrainerTest, ACheckpointHoldsTheStoredTransitionsNotTheCapacity) {
+  Config c = tiny_config(400);
+  c.sac.buffer_size = 1'000'000;
+  train(c, quiet_run(dir_));
+  const auto bytes = fs::file_size(checkpoint_path(dir_, 400));
+  EXPECT_LT(bytes, 1'000'000u) << "the capacity: " << ReplayBuffer::footprint_bytes(1'000'000, 2, 1)
+                               << " bytes";
+  OwnedState s(c, 1);
+  TrainingState r = s.ref();
+  load_checkpoint(checkpoint_path(dir_, 400), r, kCpu);
+  EXPECT_EQ(s.replay.size(), 400);
+}
+
 // Periodic evaluations (eval_freq) run in both; they must not perturb training, and the
 // policy selected at them (kept in the checkpoint) must be the same.
 TEST_F(TrainerTest, ResumeIsBitwiseIdenticalToTrainingStraight) {
@@ -507,7 +523,7 @@ TEST_F(TrainerTest, AnOlderFormatServesEvalButNotResume) {
   EXPECT_THAT(
       [&] { load_checkpoint(path, r, kCpu); },
       ::testing::ThrowsMessage<std::runtime_error>(::testing::AllOf(
-          ::testing::HasSubstr("format_version 1"), ::testing::HasSubstr("resumes only 2 to 3"))));
+          ::testing::HasSubstr("format_version 1"), ::testing::HasSubstr("resumes only 2 to 4"))));
 }
 
 TEST_F(TrainerTest, EvalInitStartsEveryEvaluationThereAndLogsItsTimes) {

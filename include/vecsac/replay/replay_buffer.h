@@ -50,10 +50,16 @@ class ReplayBuffer {
   int64_t size() const { return size_; }
   int64_t capacity() const { return capacity_; }
   int64_t cursor() const { return cursor_; }
-  /// The storage, for checkpoints: obs, act, reward, next_obs, terminated.
+  /// The whole storage (obs, act, reward, next_obs, terminated), unwritten rows included.
   Batch storage() const { return {obs_, act_, reward_, next_obs_, terminated_}; }
-  /// Restores contents and cursor written by a checkpoint.
-  void restore(const Batch& storage, int64_t size, int64_t cursor);
+  /// The stored transitions, for checkpoints: the first size() rows of each field, in tensors
+  /// of their own (a view would serialize its whole storage), so a checkpoint of a buffer far
+  /// from full holds what was stored, not the capacity.
+  Batch stored() const;
+  /// Restores a checkpoint's buffer: `rows` are its first rows (size() of them, or the whole
+  /// capacity, as checkpoint formats before 4 saved it); the rest become zeros, as in a new
+  /// buffer. Refuses a different capacity or row shape, naming them.
+  void restore(const Batch& rows, int64_t capacity, int64_t size, int64_t cursor);
 
  private:
   void check_batch_shape(const Batch& out, int64_t batch_size) const;
