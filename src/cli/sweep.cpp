@@ -355,9 +355,9 @@ void train_members(std::vector<PopulationMember> members) {
 
 // --population-size 0: how many agents train at once. On a GPU all of them that fit its
 // memory. On the CPU (docs/benchmarks.md, "Populations"), populations pay through the second
-// thread: with 2 threads 8 agents took 0.70x the time per agent of one, and 16 no less; with
-// 1 thread a population only grows the working set (1.08x for Pendulum's 5 seeds), so one at
-// a time.
+// thread: on 2 cores, 4 to 16 agents took 0.38-0.51x the time per agent of one; with 1
+// thread a population only grows the working set (5-10 % slower for a Pendulum grid), so one
+// at a time.
 size_t population_size(const SweepOptions& o, const std::vector<SweepPoint>& points, size_t runs) {
   if (o.population_size > 0) return static_cast<size_t>(o.population_size);
   int64_t capacity = INT64_MAX;  // the point that needs the most memory decides
