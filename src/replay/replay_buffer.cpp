@@ -185,15 +185,25 @@ Batch ReplayBuffer::sample(int64_t batch_size, at::Generator& gen) {
 // HOT LOOP END
 
 Batch ReplayBuffer::stored() const {
-  const auto first = [&](const at::Tensor& t) { return t.narrow(0, 0, size_).clone(); };
+  if (size_ == capacity_) return storage();
+  // Straight to the host, which is where the serializer copies them anyway: a copy on the
+  // device would need a second buffer's memory there, at every checkpoint.
+  const auto first = [&](const at::Tensor& t) {
+    return t.narrow(0, 0, size_)
+        .to(at::TensorOptions().device(at::kCPU), /*non_blocking=*/false,
+            /*copy=*/true);
+  };
   return {first(obs_), first(act_), first(reward_), first(next_obs_), first(terminated_)};
 }
 
 void ReplayBuffer::restore(const Batch& rows, int64_t capacity, int64_t size, int64_t cursor) {
   TORCH_CHECK(capacity == capacity_, "ReplayBuffer::restore: the checkpoint's buffer holds ",
               capacity, " transitions, this run's ", capacity_, " (sac.buffer_size changed?)");
-  TORCH_CHECK(size >= 0 && size <= capacity_ && cursor >= 0 && cursor < capacity_,
-              "ReplayBuffer::restore: bad size ", size, " or cursor ", cursor);
+  TORCH_CHECK(size >= 0 && size <= capacity_ && cursor >= 0 && cursor < capacity_ &&
+                  (size == capacity_ || cursor == size),
+              "ReplayBuffer::restore: bad size ", size, " or cursor ", cursor,
+              " for a capacity of ", capacity_,
+              " (a buffer not yet full has its cursor at its size)");
   const int64_t n = rows.obs.dim() > 0 ? rows.obs.size(0) : -1;
   TORCH_CHECK(n == size || n == capacity_, "ReplayBuffer::restore: the checkpoint's buffer has ", n,
               " rows for ", size, " stored transitions and a capacity of ", capacity_);

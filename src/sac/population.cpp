@@ -218,8 +218,10 @@ class Population {
         AgentGroup& group = groups_[turn.unit];
         TrainingRun& lead = *runs_[group.first];
         int64_t ran = 0;
+        bool park = false;
         try {
           while (ran < turn.iterations && !lead.done()) {
+            const int64_t checkpoint_before = lead.last_checkpoint_step();
             {
               // HOT LOOP BEGIN: no host synchronisation until the log points
               const SyncDebugScope sync_debug_scope(debug);
@@ -228,7 +230,10 @@ class Population {
             // HOT LOOP END
             ++ran;
             for (int64_t j = 0; j < group.size; ++j) runs_[group.first + j]->after_iteration();
-            if (pending_stop_signal() != 0) break;
+            // Every agent checkpoints at the same iterations: wait there for the others, so
+            // that none deletes the one step that all of them have (runs keep two).
+            park = lead.last_checkpoint_step() != checkpoint_before;
+            if (park || (!turn.catch_up && pending_stop_signal() != 0)) break;
           }
         } catch (...) {
           const std::lock_guard lock(failure_mutex);
@@ -236,7 +241,7 @@ class Population {
           schedule.fail();
           return;
         }
-        schedule.release(turn.unit, ran, lead.done());
+        schedule.release(turn.unit, ran, lead.done(), park);
         if (pending_stop_signal() != 0) schedule.stop();
       }
     };

@@ -4,13 +4,17 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstring>
 
 namespace vecsac {
 namespace {
 
 constexpr int kSignals[] = {SIGINT, SIGTERM, SIGHUP};
-volatile sig_atomic_t g_pending = 0;
+// Set by the handler and by request_stop (from any thread, e.g. a population's workers), read
+// by every worker: an atomic, which is also async-signal-safe when lock-free.
+std::atomic<int> g_pending{0};
+static_assert(std::atomic<int>::is_always_lock_free, "the signal handler needs a lock-free flag");
 struct sigaction g_previous[3];
 
 void write_stderr(const char* s) {

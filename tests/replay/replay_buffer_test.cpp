@@ -157,6 +157,13 @@ TEST(ReplayBufferTest, RestoresFromTheStoredRowsOrTheWholeCapacity) {
     EXPECT_TRUE(at::equal(got.next_obs, want.next_obs));
     EXPECT_TRUE(at::equal(got.terminated, want.terminated));
   }
+  add_range(rb, 7, 7);  // wraps: a full buffer is saved whole, its cursor where it is
+  ReplayBuffer back(10, 2, 1, kCpu);
+  back.restore(rb.stored(), 10, rb.size(), rb.cursor());
+  EXPECT_EQ(back.size(), 10);
+  EXPECT_EQ(back.cursor(), 3);
+  EXPECT_TRUE(at::equal(back.storage().obs, rb.storage().obs));
+  EXPECT_TRUE(at::equal(back.storage().terminated, rb.storage().terminated));
 }
 
 TEST(ReplayBufferTest, RestoreRefusesAnotherCapacityOrShape) {
@@ -168,6 +175,8 @@ TEST(ReplayBufferTest, RestoreRefusesAnotherCapacityOrShape) {
   ReplayBuffer same(10, 2, 1, kCpu);
   EXPECT_THAT([&] { same.restore(rb.stored(), 10, 5, 5); },
               ::testing::ThrowsMessage<c10::Error>(::testing::HasSubstr("4 rows for 5")));
+  EXPECT_THAT([&] { same.restore(rb.stored(), 10, 4, 2); },
+              ::testing::ThrowsMessage<c10::Error>(::testing::HasSubstr("cursor at its size")));
   ReplayBuffer wider(10, 3, 1, kCpu);
   EXPECT_THAT([&] { wider.restore(rb.stored(), 10, 4, 4); },
               ::testing::ThrowsMessage<c10::Error>(::testing::HasSubstr("env changed")));

@@ -233,6 +233,32 @@ TEST_F(PopulationTrainTest, ADamagedNewestCheckpointOfOneAgentResumesAllFromTheO
   }
 }
 
+// A worker's exception (here agent 1's callback at step 700, as a crash would) ends the
+// population without a last checkpoint, like a kill. With a checkpoint every 16 steps, far
+// less than the two turns of 32 iterations (128 steps) an agent may run ahead, the agents
+// still share a checkpoint step (each waits at every checkpoint for the others), and the
+// population resumes from it to the straight single runs.
+TEST_F(PopulationTrainTest, AfterAWorkersExceptionTheAgentsShareACheckpointAndResume) {
+  auto configs = agent_configs(1200);
+  for (Config& c : configs) c.run.checkpoint_interval = 16;
+  train_alone(configs, dir_ / "alone");
+  auto m = members(configs, dir_ / "population");
+  m[1].options.after_iteration = [](int64_t step) {
+    if (step == 700) throw std::runtime_error("agent 1 failed at 700");
+  };
+  EXPECT_THAT([&] { train_population(m); },
+              ::testing::ThrowsMessage<std::runtime_error>(::testing::HasSubstr("failed at 700")));
+  for (auto& member : m) {
+    member.options.after_iteration = nullptr;
+    member.options.resume = true;
+  }
+  train_population(m);
+  for (size_t i = 0; i < configs.size(); ++i) {
+    const std::string agent = "agent_" + std::to_string(i);
+    expect_same_run(dir_ / "population" / agent, dir_ / "alone" / agent);
+  }
+}
+
 TEST_F(PopulationTrainTest, AgentsThatDifferInAShapeOrTheTemperatureKindAreRefused) {
   auto configs = agent_configs(400);
   configs[1].sac.batch_size = 16;

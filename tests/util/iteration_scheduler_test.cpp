@@ -78,6 +78,17 @@ TEST(IterationScheduler, AStopWaitsForTheTurnsInHand) {
   EXPECT_EQ(s.iterations(), (std::vector<int64_t>{1, 1, 1}));
 }
 
+// Waits up to 10 s for `done`; a loaded machine may take a while to run another thread.
+template <typename F>
+bool eventually(F done) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
+
 // Unit 0's holder is slow: unit 1 runs up to one turn ahead of it, then waits for it.
 TEST(IterationScheduler, NoUnitStartsATurnMoreThanATurnAheadOfTheSlowest) {
   IterationScheduler s(2, 3);
@@ -87,11 +98,54 @@ TEST(IterationScheduler, NoUnitStartsATurnMoreThanATurnAheadOfTheSlowest) {
   std::thread other([&] {
     while (run_turn(s, 100) == 1) ++ran;
   });
+  EXPECT_TRUE(eventually([&] { return ran == 2; })) << "unit 1 runs iterations 0-2 and 3-5";
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  EXPECT_EQ(ran, 2) << "unit 1 runs iterations 0-2 and 3-5, then waits for unit 0";
+  EXPECT_EQ(ran, 2) << "then waits for unit 0";
   s.fail();
   other.join();
   s.release(slow.unit, 3, false);
+}
+
+// A unit parked at a barrier gets no turn until every unfinished unit has parked; the units
+// behind still run. Then all continue.
+TEST(IterationScheduler, AParkedUnitWaitsUntilEveryUnitHasParked) {
+  IterationScheduler s(3, 4);
+  Turn t = s.take();
+  ASSERT_EQ(t.unit, 0);
+  s.release(0, 2, false, /*park=*/true);
+  t = s.take();
+  EXPECT_EQ(t.unit, 1);
+  s.release(1, 2, false, true);
+  t = s.take();
+  EXPECT_EQ(t.unit, 2) << "the only unit not parked";
+  s.release(2, 1, false);
+  t = s.take();
+  EXPECT_EQ(t.unit, 2) << "still behind the barrier";
+  s.release(2, 1, false, true);
+  std::vector<int64_t> after;
+  for (int i = 0; i < 3; ++i) after.push_back(run_turn(s, 100));
+  EXPECT_EQ(after, (std::vector<int64_t>{0, 1, 2}));
+  EXPECT_EQ(s.iterations(), (std::vector<int64_t>{6, 6, 6}));
+}
+
+// Catch-up turns after a stop: marked, run concurrently, and they pass parks (no unit goes
+// beyond the furthest one).
+TEST(IterationScheduler, CatchUpTurnsRunSideBySideAndPassParks) {
+  IterationScheduler s(3, 4);
+  run_turn(s, 100);  // unit 0 leads with 4
+  Turn t = s.take();
+  s.release(t.unit, 1, false, /*park=*/true);  // unit 1 parked at 1
+  s.stop();
+  const Turn a = s.take(), b = s.take();  // both handed out at once: no wait between them
+  EXPECT_TRUE(a.catch_up && b.catch_up);
+  EXPECT_EQ(a.unit, 2) << "furthest behind first";
+  EXPECT_EQ(a.iterations, 4);
+  EXPECT_EQ(b.unit, 1) << "parked, but a stop passes parks";
+  EXPECT_EQ(b.iterations, 3);
+  s.release(a.unit, a.iterations, false);
+  s.release(b.unit, b.iterations, false);
+  EXPECT_EQ(s.take().unit, -1);
+  EXPECT_EQ(s.iterations(), (std::vector<int64_t>{4, 4, 4}));
 }
 
 TEST(IterationScheduler, AFailureEndsEveryWorkersWork) {

@@ -52,9 +52,9 @@ class ReplayBuffer {
   int64_t cursor() const { return cursor_; }
   /// The whole storage (obs, act, reward, next_obs, terminated), unwritten rows included.
   Batch storage() const { return {obs_, act_, reward_, next_obs_, terminated_}; }
-  /// The stored transitions, for checkpoints: the first size() rows of each field, in tensors
-  /// of their own (a view would serialize its whole storage), so a checkpoint of a buffer far
-  /// from full holds what was stored, not the capacity.
+  /// The stored transitions, for checkpoints: the first size() rows of each field, copied to
+  /// host tensors of their own (a view would serialize its whole storage), so a checkpoint of
+  /// a buffer far from full holds what was stored, not the capacity; a full buffer's storage.
   Batch stored() const;
   /// Restores a checkpoint's buffer: `rows` are its first rows (size() of them, or the whole
   /// capacity, as checkpoint formats before 4 saved it); the rest become zeros, as in a new

@@ -44,8 +44,10 @@ int64_t population_capacity(const Config& config);
 /// are the single run's with its config. Refuses members that conflict
 /// (population_conflict) and a population whose memory does not fit the device, saying how many
 /// agents would. On a resume every member continues from the newest checkpoint step they all have.
-/// A stop request brings every member to the step of the furthest one (on one thread, or one
-/// engine, the step at which it came), checkpoints each, then throws StopRequested.
+/// A stop request brings every member to the step of the furthest one (with one engine, the
+/// step at which it came), checkpoints each, then throws StopRequested. With an engine per
+/// agent, each waits at every checkpoint until all have written theirs, so whatever ends the
+/// process, the agents' kept checkpoints share a step to resume from.
 /// `engines` (tests and benchmarks): how many engines the agents split into, in order and as
 /// evenly as they go; 0 chooses by device and threads as above.
 std::vector<TrainResult> train_population(const std::vector<PopulationMember>& members,

@@ -17,9 +17,11 @@ struct TrainOptions {
   bool overwrite = false;         ///< replace an earlier run in out_dir (else refused)
   bool sync_debug = false;        ///< CUDA: any host sync in the hot loop throws
   std::string label;              ///< prefixes progress lines (a population's agents)
-  /// Test hook: called after each checkpoint is written, with its step.
+  /// Test hook: called after each checkpoint is written, with its step. In a CPU population
+  /// the agents' hooks run on worker threads, several at once.
   std::function<void(int64_t)> after_checkpoint;
-  /// Test hook: called after each training iteration, with the global step it reached.
+  /// Test hook: called after each training iteration, with the global step it reached (on a
+  /// worker thread in a CPU population, as above).
   std::function<void(int64_t)> after_iteration;
 };
 

@@ -58,6 +58,8 @@ class TrainingRun {
 
   /// After each iteration: the log point, evaluation and checkpoint that are due.
   void after_iteration();
+  /// The step of the newest checkpoint this process wrote; -1 before the first.
+  int64_t last_checkpoint_step() const { return checkpointed_step_; }
   /// Writes a checkpoint of this step unless there is one; returns its path (a stop).
   std::filesystem::path checkpoint_now();
   /// The final evaluation (of the selected actor when there is one), written to eval.json.
