@@ -83,8 +83,8 @@ Fixture& fixture(c10::Device device, const Config& config) {
 
   auto parts = std::make_unique<TrainingParts>(config, device);
   TrainingParts& p = *parts;
-  Fixture f{std::move(parts), p.env.obs_dim(), p.env.act_dim(), &p.replay,
-            &p.learner,       p.replay_gen,    p.explore_gen,   p.env.action_limit()};
+  Fixture f{std::move(parts), p.env.obs_dim(),  p.env.act_dim(),   &p.replay,
+            &p.learner,       &p.replay_stream, &p.explore_stream, p.env.action_limit()};
 
   // Filled as the trainer's learning_starts phase fills it: the loop's own
   // iteration, with every step before learning_starts (random actions, no updates).

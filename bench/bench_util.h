@@ -105,7 +105,7 @@ struct Fixture {
   int64_t obs_dim, act_dim;
   ReplayBuffer* replay;  ///< full: sac.buffer_size transitions from random actions
   SacLearner* learner;
-  at::Generator replay_gen, explore_gen;  ///< handles of the parts' generators
+  RandomStream *replay_stream, *explore_stream;  ///< the parts' streams
   double action_limit;
 };
 Fixture& fixture(c10::Device device, const Config& config);

@@ -32,7 +32,7 @@ void replay_sample(benchmark::State& state, c10::DeviceType type) {
   Fixture& f = fixture(*device, update_config());
   const int64_t batch = state.range(0);
   time_iterations(state, *device, [&] {
-    const Batch& b = f.replay->sample_reused(batch, f.replay_gen);
+    const Batch& b = f.replay->sample_reused(batch, *f.replay_stream);
     benchmark::DoNotOptimize(b.obs.data_ptr());
   });
   state.SetItemsProcessed(state.iterations() * batch);

@@ -146,7 +146,7 @@ int64_t ops_in(const std::function<void()>& fn) {
 // (BM_ReplaySample measures it).
 std::vector<Batch> batches_of(Fixture& f, int64_t batch) {
   std::vector<Batch> batches;
-  for (int i = 0; i < 8; ++i) batches.push_back(f.replay->sample(batch, f.replay_gen));
+  for (int i = 0; i < 8; ++i) batches.push_back(f.replay->sample(batch, *f.replay_stream));
   return batches;
 }
 
@@ -252,7 +252,7 @@ void train_iteration_bench(benchmark::State& state, c10::DeviceType type, const 
   const int64_t n = state.range(0);
   VecEnv env(env_params_of(config, kEnvSeed), n, *device);
   LoopCounters counters{config.sac.learning_starts, 0, 0};
-  TrainingState training{*f.learner, *f.replay, env, f.replay_gen, f.explore_gen, counters};
+  TrainingState training{*f.learner, *f.replay, env, *f.replay_stream, *f.explore_stream, counters};
   const at::Tensor obs_before = at::empty_like(env.obs());
   state.counters["ops_per_iteration"] =
       static_cast<double>(ops_in([&] { train_iteration(training, config, obs_before); }));
@@ -297,7 +297,7 @@ void population_update(benchmark::State& state, c10::DeviceType type, const Conf
   std::vector<Batch> batches;
   for (int i = 0; i < 8; ++i) {
     std::vector<Batch> parts;
-    for (int64_t k = 0; k < agents; ++k) parts.push_back(f.replay->sample(batch, f.replay_gen));
+    for (int64_t k = 0; k < agents; ++k) parts.push_back(f.replay->sample(batch, *f.replay_stream));
     auto cat = [&](at::Tensor Batch::*field) {
       std::vector<at::Tensor> xs;
       for (const Batch& b : parts) xs.push_back(b.*field);
@@ -306,10 +306,11 @@ void population_update(benchmark::State& state, c10::DeviceType type, const Conf
     batches.push_back({cat(&Batch::obs), cat(&Batch::act), cat(&Batch::reward),
                        cat(&Batch::next_obs), cat(&Batch::terminated)});
   }
+  const at::Tensor keys = at::arange(agents, at::TensorOptions().dtype(at::kLong).device(*device));
   size_t next = 0;
   auto update = [&] {
     const size_t i = next++;
-    engine.update(batches[i % batches.size()], gen, i % 2 == 0);
+    engine.update(batches[i % batches.size()], keys, static_cast<int64_t>(i), i % 2 == 0);
   };
   update();
   state.counters["ops_per_update"] = static_cast<double>(ops_in(update));

@@ -23,8 +23,9 @@ void launch_replay_insert(const ReplayStorage& s, const InsertRows& in, CudaStre
 }
 
 void launch_replay_gather(const ReplayStorage& s, const GatherRows& out, CudaStream stream) {
-  if (out.batch == 0) return;
-  gather_kernel<<<detail::grid_blocks(blocks_for(out.batch, kThreadsPerBlock)), kThreadsPerBlock, 0,
+  const int64_t rows = out.batch * out.agents;
+  if (rows == 0) return;
+  gather_kernel<<<detail::grid_blocks(blocks_for(rows, kThreadsPerBlock)), kThreadsPerBlock, 0,
                   stream>>>(s, out);
   VECSAC_CUDA_CHECK(cudaGetLastError());
 }

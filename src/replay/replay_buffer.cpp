@@ -2,19 +2,13 @@
 #include "vecsac/replay/replay_buffer.h"
 
 #include <ATen/ATen.h>
-#include <ATen/Parallel.h>
 
 #include <stdexcept>
 #include <string>
 
-#include "vecsac/nn/launch_count.h"
 #include "vecsac/util/device.h"
+#include "vecsac/util/device_loop.h"
 #include "vecsac/util/format_bytes.h"
-
-#ifdef VECSAC_WITH_CUDA
-#include <c10/cuda/CUDAGuard.h>
-#include <c10/cuda/CUDAStream.h>
-#endif
 
 namespace vecsac {
 
@@ -23,25 +17,55 @@ int64_t ReplayBuffer::footprint_bytes(int64_t capacity, int64_t obs_dim, int64_t
   return capacity * (2 * obs_dim + act_dim + 2) * static_cast<int64_t>(sizeof(float));
 }
 
-ReplayBuffer::ReplayBuffer(int64_t capacity, int64_t obs_dim, int64_t act_dim, c10::Device device)
-    : capacity_(capacity), obs_dim_(obs_dim), act_dim_(act_dim), device_(device) {
+namespace {
+
+// The storage of `rows` transitions, refused with the largest sac.buffer_size that fits (for
+// a population, per agent) when the device lacks the memory. train() checks the whole run
+// first (memory_estimate.h); this guards other users.
+Batch allocate(int64_t agents, int64_t capacity, int64_t obs_dim, int64_t act_dim,
+               c10::Device device) {
   TORCH_CHECK(capacity >= 1, "ReplayBuffer: capacity must be >= 1, got ", capacity);
-  // train() checks the whole run first (memory_estimate.h); this guards other users.
-  const int64_t need = footprint_bytes(capacity, obs_dim, act_dim);
+  TORCH_CHECK(agents >= 1, "ReplayBuffer: agents must be >= 1, got ", agents);
+  const int64_t per_row = ReplayBuffer::footprint_bytes(1, obs_dim, act_dim);
+  const int64_t need = agents * capacity * per_row;
   const double free = available_memory(device);
   if (static_cast<double>(need) > free) {
     throw std::runtime_error(
-        "sac.buffer_size=" + std::to_string(capacity) + " needs " +
+        "sac.buffer_size=" + std::to_string(capacity) +
+        (agents > 1 ? " for " + std::to_string(agents) + " agents" : std::string()) + " needs " +
         format_bytes(static_cast<double>(need)) + " on " + device.str() + ", but only " +
         format_bytes(free) + " is available; at most sac.buffer_size=" +
-        std::to_string(static_cast<int64_t>(free) / (need / capacity)) + " would fit");
+        std::to_string(static_cast<int64_t>(free) / (agents * per_row)) + " would fit");
   }
+  const int64_t rows = agents * capacity;
   const auto f32 = at::TensorOptions().device(device).dtype(at::kFloat);
-  obs_ = at::zeros({capacity, obs_dim}, f32);
-  next_obs_ = at::zeros({capacity, obs_dim}, f32);
-  act_ = at::zeros({capacity, act_dim}, f32);
-  reward_ = at::zeros({capacity}, f32);
-  terminated_ = at::zeros({capacity}, f32);
+  return {at::zeros({rows, obs_dim}, f32), at::zeros({rows, act_dim}, f32), at::zeros({rows}, f32),
+          at::zeros({rows, obs_dim}, f32), at::zeros({rows}, f32)};
+}
+
+}  // namespace
+
+ReplayBuffer::ReplayBuffer(int64_t capacity, int64_t obs_dim, int64_t act_dim, c10::Device device)
+    : ReplayBuffer(allocate(1, capacity, obs_dim, act_dim, device), 0, capacity) {}
+
+Batch ReplayBuffer::allocate_rings(int64_t agents, int64_t capacity, int64_t obs_dim,
+                                   int64_t act_dim, c10::Device device) {
+  return allocate(agents, capacity, obs_dim, act_dim, device);
+}
+
+ReplayBuffer::ReplayBuffer(const Batch& rings, int64_t agent, int64_t capacity)
+    : capacity_(capacity),
+      obs_dim_(rings.obs.size(1)),
+      act_dim_(rings.act.size(1)),
+      device_(rings.obs.device()) {
+  TORCH_CHECK(capacity >= 1 && agent >= 0 && (agent + 1) * capacity <= rings.obs.size(0),
+              "ReplayBuffer: agent ", agent, "'s ring of ", capacity, " rows lies outside ",
+              rings.obs.size(0), " rows of storage");
+  obs_ = rings.obs.narrow(0, agent * capacity, capacity);
+  act_ = rings.act.narrow(0, agent * capacity, capacity);
+  reward_ = rings.reward.narrow(0, agent * capacity, capacity);
+  next_obs_ = rings.next_obs.narrow(0, agent * capacity, capacity);
+  terminated_ = rings.terminated.narrow(0, agent * capacity, capacity);
 }
 
 namespace {
@@ -56,26 +80,6 @@ const float* floats(const at::Tensor& t) { return t.const_data_ptr<float>(); }
 at::Tensor as_float(const at::Tensor& t, c10::Device device) {
   if (t.scalar_type() == at::kFloat && t.is_contiguous() && t.device() == device) return t;
   return t.to(device, at::kFloat).contiguous();
-}
-
-// One fused launch over n rows: `row(i)` in a CPU loop, or `launch(stream)` on the GPU.
-template <class Row, class Launch>
-void run_rows(c10::Device device, int64_t n, const Row& row, const Launch& launch) {
-  count_launch();
-  if (device.is_cpu()) {
-    at::parallel_for(0, n, kCpuRowGrain, [&](int64_t begin, int64_t end) {
-      for (int64_t i = begin; i < end; ++i) row(i);
-    });
-    return;
-  }
-#ifdef VECSAC_WITH_CUDA
-  const c10::cuda::CUDAGuard guard(device);
-  launch(c10::cuda::getCurrentCUDAStream(device.index()).stream());
-#else
-  (void)launch;
-  TORCH_CHECK(false, "ReplayBuffer: device ", device,
-              " needs CUDA, but this vecsac was built with VECSAC_CUDA=OFF");
-#endif
 }
 
 }  // namespace
@@ -117,47 +121,74 @@ void ReplayBuffer::add(const at::Tensor& obs, const at::Tensor& act, const at::T
                       n,
                       cursor_};
   const ReplayStorage s = rows();
-  run_rows(
-      device_, n, [&](int64_t i) { insert_row(s, in, i); },
-      [&](CudaStream stream) { launch_replay_insert(s, in, stream); });
+  run_elements(
+      device_, n, kCpuRowGrain, [&](int64_t i) { insert_row(s, in, i); },
+      [&](CudaStream stream) { launch_replay_insert(s, in, stream); }, "ReplayBuffer");
   cursor_ = (cursor_ + n) % capacity_;
   size_ = std::min(size_ + n, capacity_);
 }
 
-const Batch& ReplayBuffer::sample_reused(int64_t batch_size, at::Generator& gen) {
+const Batch& ReplayBuffer::sample_reused(int64_t batch_size, RandomStream& stream) {
   if (!sampled_.obs.defined() || sampled_.obs.size(0) != batch_size) {
     const auto f32 = obs_.options();
     sampled_ = {at::empty({batch_size, obs_dim_}, f32), at::empty({batch_size, act_dim_}, f32),
                 at::empty({batch_size}, f32), at::empty({batch_size, obs_dim_}, f32),
                 at::empty({batch_size}, f32)};
   }
-  sample_into(batch_size, gen, sampled_);
+  sample_into(batch_size, stream, sampled_);
   return sampled_;
 }
 
-void ReplayBuffer::sample_into(int64_t batch_size, at::Generator& gen, const Batch& out) {
+void ReplayBuffer::sample_into(int64_t batch_size, RandomStream& stream, const Batch& out) {
+  gather(1, batch_size, stream.keys(), stream.next(), out);
+}
+
+void ReplayBuffer::sample_lockstep(const std::vector<ReplayBuffer*>& buffers, int64_t batch_size,
+                                   LockstepStreams& streams, const Batch& out) {
+  TORCH_CHECK(!buffers.empty(), "ReplayBuffer::sample_lockstep: no buffers");
+  const ReplayBuffer& first = *buffers.front();
+  for (size_t a = 0; a < buffers.size(); ++a) {
+    const ReplayBuffer& b = *buffers[a];
+    const int64_t offset = static_cast<int64_t>(a) * first.capacity_;
+    TORCH_CHECK(
+        b.capacity_ == first.capacity_ &&
+            b.obs_.data_ptr<float>() == first.obs_.data_ptr<float>() + offset * first.obs_dim_ &&
+            b.terminated_.data_ptr<float>() == first.terminated_.data_ptr<float>() + offset,
+        "ReplayBuffer::sample_lockstep: buffer ", a, " is not agent ", a,
+        " of the first buffer's rings (ReplayBuffer::allocate_rings)");
+    TORCH_CHECK(b.size_ == first.size_, "ReplayBuffer::sample_lockstep: buffer ", a, " holds ",
+                b.size_, " transitions against ", first.size_, "; agents draw in lockstep");
+  }
+  first.gather(static_cast<int64_t>(buffers.size()), batch_size, streams.keys(), streams.next(),
+               out);
+}
+
+void ReplayBuffer::gather(int64_t agents, int64_t batch_size, const at::Tensor& keys, int64_t draw,
+                          const Batch& out) const {
   TORCH_CHECK(size_ >= 1, "ReplayBuffer::sample: the buffer is empty");
   TORCH_CHECK(batch_size >= 1, "ReplayBuffer::sample: batch_size must be >= 1, got ", batch_size);
-  check_batch_shape(out, batch_size);
-  if (!index_.defined() || index_.size(0) != batch_size) {
-    index_ = at::empty({batch_size}, obs_.options().dtype(at::kLong));
-  }
-  // random_ on [0, size) draws what at::randint(0, size, {B}, gen) would: the same stream.
-  index_.random_(0, size_, gen);
-  const GatherRows rows_out{index_.const_data_ptr<int64_t>(),
+  TORCH_CHECK(keys.numel() == agents && keys.device() == obs_.device(),
+              "ReplayBuffer::sample: ", agents, " agents need as many stream keys on ",
+              obs_.device(), ", got ", keys.numel(), " on ", keys.device());
+  check_batch_shape(out, agents * batch_size);
+  const GatherRows rows_out{keys.const_data_ptr<int64_t>(),
+                            static_cast<uint64_t>(draw),
+                            size_,
                             out.obs.data_ptr<float>(),
                             out.act.data_ptr<float>(),
                             out.reward.data_ptr<float>(),
                             out.next_obs.data_ptr<float>(),
                             out.terminated.data_ptr<float>(),
-                            batch_size};
+                            batch_size,
+                            agents};
   const ReplayStorage s = rows();
-  run_rows(
-      device_, batch_size, [&](int64_t i) { gather_row(s, rows_out, i); },
-      [&](CudaStream stream) { launch_replay_gather(s, rows_out, stream); });
+  run_elements(
+      device_, agents * batch_size, kCpuRowGrain, [&](int64_t i) { gather_row(s, rows_out, i); },
+      [&](CudaStream stream) { launch_replay_gather(s, rows_out, stream); }, "ReplayBuffer");
 }
 
 void ReplayBuffer::check_batch_shape(const Batch& out, int64_t batch_size) const {
+  // batch_size: every row of out, all agents' for a population's draw.
   const std::pair<const at::Tensor*, std::vector<int64_t>> want[] = {
       {&out.obs, {batch_size, obs_dim_}},
       {&out.act, {batch_size, act_dim_}},
@@ -177,15 +208,18 @@ void ReplayBuffer::check_batch_shape(const Batch& out, int64_t batch_size) const
   }
 }
 
-Batch ReplayBuffer::sample(int64_t batch_size, at::Generator& gen) {
-  const Batch& b = sample_reused(batch_size, gen);
+Batch ReplayBuffer::sample(int64_t batch_size, RandomStream& stream) {
+  const Batch& b = sample_reused(batch_size, stream);
   return {b.obs.clone(), b.act.clone(), b.reward.clone(), b.next_obs.clone(), b.terminated.clone()};
 }
 
 // HOT LOOP END
 
 Batch ReplayBuffer::stored() const {
-  if (size_ == capacity_) return storage();
+  // A full buffer of its own storage serializes as it is; a population agent's ring is a
+  // view, which would serialize every agent's rows.
+  const bool own_storage = obs_.storage().nbytes() == static_cast<size_t>(obs_.nbytes());
+  if (size_ == capacity_ && own_storage) return storage();
   // Straight to the host, which is where the serializer copies them anyway: a copy on the
   // device would need a second buffer's memory there, at every checkpoint.
   const auto first = [&](const at::Tensor& t) {

@@ -25,8 +25,10 @@ namespace {
 // 3: the same archive, followed by the checksum trailer below.
 // 4: the replay buffer's stored rows only, and its capacity (3 saved every row of the
 //    capacity: 36 MB for a Pendulum run that had stored 10,000 transitions). Reads 2 and 3.
+// 5: the random streams as draw counts of counter-based streams (random/random_stream.h)
+//    instead of generator states. Resuming 2 to 4 starts the streams afresh, with a warning.
 // The actor's layout is the same in all, so eval reads any.
-constexpr int64_t kFormatVersion = 4;
+constexpr int64_t kFormatVersion = 5;
 constexpr int64_t kOldestResumeFormat = 2;
 constexpr int64_t kOldestActorFormat = 1;
 constexpr int64_t kFirstChecksummedFormat = 3;
@@ -196,8 +198,8 @@ void save_checkpoint(const std::filesystem::path& path, const TrainingState& s) 
     for (size_t i = 0; i < fields.size(); ++i) env.write(kEnvKeys[i], *fields[i]);
     root.write("env", env);
   }
-  root.write("replay_gen", s.replay_gen.get_state());
-  root.write("explore_gen", s.explore_gen.get_state());
+  write_int(root, "replay_draws", s.replay_stream.draws());
+  write_int(root, "explore_draws", s.explore_stream.draws());
   write_int(root, "global_step", s.counters.global_step);
   write_int(root, "iteration", s.counters.iteration);
   write_int(root, "next_log", s.counters.next_log);
@@ -244,8 +246,17 @@ void load_checkpoint(const std::filesystem::path& path, TrainingState& s, c10::D
     for (size_t i = 0; i < env_f.size(); ++i) *env_f[i] = read_tensor(env, kEnvKeys[i]);
     s.env.restore(snap);
 
-    restore_generator(s.replay_gen, read_tensor(root, "replay_gen").cpu(), "replay_gen");
-    restore_generator(s.explore_gen, read_tensor(root, "explore_gen").cpu(), "explore_gen");
+    c10::IValue draws;
+    if (!root.try_read("replay_draws", draws)) {
+      std::fprintf(stderr,
+                   "warning: checkpoint '%s' predates format 5: its random streams were "
+                   "generator states, which this build's counter-based streams cannot continue; "
+                   "the run resumes with fresh streams (the same distributions, other draws "
+                   "than the build that wrote it would make)\n",
+                   path.string().c_str());
+    }
+    s.replay_stream.set_draws(root.try_read("replay_draws", draws) ? draws.toInt() : 0);
+    s.explore_stream.set_draws(root.try_read("explore_draws", draws) ? draws.toInt() : 0);
     s.counters.global_step = read_int(root, "global_step");
     s.counters.iteration = read_int(root, "iteration");
     s.counters.next_log = read_int(root, "next_log");

@@ -10,6 +10,7 @@
 
 #include "vecsac/nn/launch_count.h"
 #include "vecsac/nn/layer_sizes.h"
+#include "vecsac/random/random_stream.h"
 #include "vecsac/sac/fused_update_launch.h"
 
 #ifdef VECSAC_WITH_CUDA
@@ -316,35 +317,24 @@ void FusedSacUpdate::set_learning_rate_factor(double factor) {
 }
 
 // HOT LOOP BEGIN
-void FusedSacUpdate::update(const Batch& b, at::Generator& gen, bool update_targets) {
+void FusedSacUpdate::update(const Batch& b, const at::Tensor& keys, int64_t draw,
+                            bool update_targets) {
+  check_keys(keys);
   prepare(b);
-  eps_.normal_(0.0, 1.0, gen);
+  fill_normal(eps_, keys, draw);
   run_update(b, update_targets);
 }
 
-void FusedSacUpdate::update(const Batch& b, std::vector<at::Generator>& gens, bool update_targets) {
-  check_generators(gens);
-  prepare(b);
-  for (int64_t k = 0; k < agents_; ++k) eps_.select(0, k).normal_(0.0, 1.0, gens[k]);
-  run_update(b, update_targets);
-}
-
-const at::Tensor& FusedSacUpdate::act(const at::Tensor& obs, at::Generator& gen) {
+const at::Tensor& FusedSacUpdate::act(const at::Tensor& obs, const at::Tensor& keys, int64_t draw) {
+  check_keys(keys);
   stage_act(obs);
-  act_eps_.normal_(0.0, 1.0, gen);
+  fill_normal(act_eps_, keys, draw);
   return sample_act();
 }
 
-const at::Tensor& FusedSacUpdate::act(const at::Tensor& obs, std::vector<at::Generator>& gens) {
-  check_generators(gens);
-  stage_act(obs);
-  for (int64_t k = 0; k < agents_; ++k) act_eps_.select(0, k).normal_(0.0, 1.0, gens[k]);
-  return sample_act();
-}
-
-void FusedSacUpdate::check_generators(const std::vector<at::Generator>& gens) const {
-  TORCH_CHECK(static_cast<int64_t>(gens.size()) == agents_, "FusedSacUpdate: ", agents_,
-              " agents need as many generators, got ", gens.size());
+void FusedSacUpdate::check_keys(const at::Tensor& keys) const {
+  TORCH_CHECK(keys.defined() && keys.numel() == agents_, "FusedSacUpdate: ", agents_,
+              " agents need as many noise stream keys, got ", keys.defined() ? keys.numel() : 0);
 }
 
 void FusedSacUpdate::stage_act(const at::Tensor& obs) {

@@ -99,8 +99,8 @@ void SacLearner::init_modules(int64_t obs_dim, int64_t act_dim, double action_li
     for (size_t i = 0; i < dst.size(); ++i) dst[i].copy_(src[i]);
   }
   for (auto& p : critic_target->parameters()) p.set_requires_grad(false);
-  update_gen = make_generator(device, derive_seed(seed, kUpdateSeed));
-  act_gen = make_generator(device, derive_seed(seed, kActSeed));
+  update_stream = RandomStream(derive_seed(seed, kUpdateSeed), device);
+  act_stream = RandomStream(derive_seed(seed, kActSeed), device);
 }
 
 at::Tensor SacLearner::scalar(SacScalar slot) const { return scalars_.select(0, slot); }
@@ -140,7 +140,8 @@ void SacLearner::update(const Batch& b) {
   if (engine) {
     TORCH_CHECK(engine->agents() == 1,
                 "SacLearner::update: a population member is updated by its population");
-    engine->update(b, update_gen, count_population_update());
+    const int64_t draw = update_stream.next();
+    engine->update(b, update_stream.keys(), draw, count_population_update());
     return;
   }
   update_autograd(b);
@@ -153,8 +154,8 @@ bool SacLearner::count_population_update() {
 
 void SacLearner::update_autograd(const Batch& b) {
   // The policy noise for obs and next_obs in one draw, as the fused engine takes it.
-  const at::Tensor eps =
-      at::randn({2, b.obs.size(0), actor->act_dim()}, update_gen, b.obs.options());
+  const at::Tensor eps = at::empty({2, b.obs.size(0), actor->act_dim()}, b.obs.options());
+  fill_normal(eps, update_stream.keys(), update_stream.next());
   // 1. Temperature, from a fresh policy sample on the batch's observations.
   const SquashedSample pi = actor->sample_from(b.obs, eps[0]);
   // SB3 reads the temperature before stepping it; this step's losses use that value.
@@ -232,10 +233,12 @@ at::Tensor SacLearner::act(const at::Tensor& obs) {
   if (engine) {
     TORCH_CHECK(engine->agents() == 1,
                 "SacLearner::act: a population member acts through its population");
-    return engine->act(obs, act_gen);
+    return engine->act(obs, act_stream.keys(), act_stream.next());
   }
   const c10::NoGradGuard no_grad;
-  return actor->sample(obs, act_gen).action;
+  const at::Tensor eps = at::empty({obs.size(0), actor->act_dim()}, obs.options());
+  fill_normal(eps, act_stream.keys(), act_stream.next());
+  return actor->sample_from(obs, eps).action;
 }
 
 // HOT LOOP END
@@ -380,8 +383,8 @@ void SacLearner::save(OutputArchive& a) const {
     if (alpha_opt) save_child(a, "alpha_opt", *alpha_opt);
   }
   a.write("log_alpha", log_alpha.detach().clone());
-  a.write("update_gen", update_gen.get_state());
-  a.write("act_gen", act_gen.get_state());
+  a.write("update_draws", c10::IValue(update_stream.draws()));
+  a.write("act_draws", c10::IValue(act_stream.draws()));
   a.write("gradient_steps", c10::IValue(gradient_steps));
   a.write("stats_sum", stats_sum_.clone());
   a.write("stats_count", c10::IValue(stats_count_));
@@ -415,8 +418,11 @@ void SacLearner::load(InputArchive& a) {
     return v.toInt();
   };
   copy_into(log_alpha, read_tensor(a, "log_alpha"), "log_alpha");
-  restore_generator(update_gen, read_tensor(a, "update_gen").cpu(), "update_gen");
-  restore_generator(act_gen, read_tensor(a, "act_gen").cpu(), "act_gen");
+  // Formats before 5 saved generator states, which counter streams cannot continue
+  // (load_checkpoint warns): their streams start afresh.
+  c10::IValue draws;
+  update_stream.set_draws(a.try_read("update_draws", draws) ? draws.toInt() : 0);
+  act_stream.set_draws(a.try_read("act_draws", draws) ? draws.toInt() : 0);
   gradient_steps = integer("gradient_steps");
   copy_into(stats_sum_, read_tensor(a, "stats_sum"), "stats_sum");
   stats_count_ = integer("stats_count");

@@ -2,10 +2,12 @@
 /// least as many agents as threads: an engine per agent, taken in turns by a worker per thread).
 ///
 /// Agent k acts, steps, stores and samples exactly as `train` with its config would (its
-/// own envs, replay and generators, in the same order of draws), and the engine's
-/// population update and acting equal K single engines' (tests/sac/population_update_test),
-/// so agent k's run is the single run. What is batched: every network op (acting and the
-/// gradient step), once for all the agents of an engine.
+/// own envs, replay ring and random streams, each draw the one its single run makes), and the
+/// engine's population update and acting equal K single engines'
+/// (tests/sac/population_update_test), so agent k's run is the single run. What is batched,
+/// once for all the agents of an engine: every network op (acting and the gradient step),
+/// the noise draws, the exploration actions and the replay draws (one gather over the
+/// agents' rings of one storage). Not yet: env steps and replay inserts, one per agent.
 #include "vecsac/sac/population.h"
 
 #include <ATen/ATen.h>
@@ -98,13 +100,16 @@ int64_t common_resume_step(const std::vector<PopulationMember>& members) {
 // with at least as many agents as threads, one agent (group_count).
 struct AgentGroup {
   std::shared_ptr<FusedSacUpdate> engine;
-  int64_t first = 0, size = 0;  // its agents: first, first + 1, ...
-  std::vector<at::Generator> act_gens, update_gens;
-  at::Tensor obs_all;                     // the group's obs, agent-major, for acting
-  std::vector<at::Tensor> obs_slices;     // agent j's rows of obs_all
-  std::vector<at::Tensor> action_slices;  // agent j's rows of the engine's actions
-  Batch batch;                            // [size * B, ...], agent-major
-  std::vector<Batch> slices;              // agent j's rows of batch
+  int64_t first = 0, size = 0;                   // its agents: first, first + 1, ...
+  Batch replay_rings;                            // the agents' replay buffers, one storage
+  std::vector<ReplayBuffer*> replays;            // agent j's buffer: ring j of replay_rings
+  LockstepStreams act, update, explore, replay;  // the agents' streams of each purpose
+  at::Tensor obs_all;                            // the group's obs, agent-major, for acting
+  std::vector<at::Tensor> obs_slices;            // agent j's rows of obs_all
+  std::vector<at::Tensor> action_slices;         // agent j's rows of the engine's actions
+  at::Tensor explore_all;                        // exploration actions, agent-major
+  std::vector<at::Tensor> explore_slices;        // agent j's rows of explore_all
+  Batch batch;                                   // [size * B, ...], agent-major
 };
 
 // How many engines. On the CPU, one per agent, their iterations taken in turns by a worker
@@ -128,6 +133,7 @@ class Population {
     const EnvParams p = env_params_of(first, 0);
     const auto k = static_cast<int64_t>(members.size());
     const double limit = env_action_limit(p);
+    action_limit_ = static_cast<float>(limit);
     const int64_t groups = engines > 0 ? engines : group_count(k, device);
     std::vector<PopulationSeat> seats;
     for (int64_t g = 0; g < groups; ++g) {
@@ -138,7 +144,11 @@ class Population {
           env_obs_dim(p), env_act_dim(p), first.sac.pi_arch, first.sac.qf_arch,
           engine_constants(first.sac, env_act_dim(p), limit), static_cast<float>(first.sac.tau),
           device, group.size);
-      for (int64_t j = 0; j < group.size; ++j) seats.push_back(PopulationSeat{group.engine, j});
+      group.replay_rings = ReplayBuffer::allocate_rings(group.size, first.sac.buffer_size,
+                                                        env_obs_dim(p), env_act_dim(p), device);
+      for (int64_t j = 0; j < group.size; ++j) {
+        seats.push_back(PopulationSeat{group.engine, j, group.replay_rings});
+      }
       groups_.push_back(std::move(group));
     }
     // A member whose newest checkpoint turns out unreadable falls back to an older one; the
@@ -178,20 +188,25 @@ class Population {
     for (AgentGroup& group : groups_) {
       const int64_t m = group.size;
       group.obs_all = at::zeros({m * n, obs_dim}, f32);
+      group.explore_all = at::zeros({m * n, act_dim}, f32);
       group.batch =
           Batch{at::zeros({m * b, obs_dim}, f32), at::zeros({m * b, act_dim}, f32),
                 at::zeros({m * b}, f32), at::zeros({m * b, obs_dim}, f32), at::zeros({m * b}, f32)};
+      std::vector<RandomStream*> act, update, explore, replay;
       for (int64_t j = 0; j < m; ++j) {
         group.obs_slices.push_back(group.obs_all.narrow(0, j * n, n));
-        const Batch& all = group.batch;
-        group.slices.push_back(Batch{all.obs.narrow(0, j * b, b), all.act.narrow(0, j * b, b),
-                                     all.reward.narrow(0, j * b, b),
-                                     all.next_obs.narrow(0, j * b, b),
-                                     all.terminated.narrow(0, j * b, b)});
+        group.explore_slices.push_back(group.explore_all.narrow(0, j * n, n));
         TrainingState& s = runs_[group.first + j]->state();
-        group.act_gens.push_back(s.learner.act_gen);  // handles: they share the learners' states
-        group.update_gens.push_back(s.learner.update_gen);
+        group.replays.push_back(&s.replay);
+        act.push_back(&s.learner.act_stream);
+        update.push_back(&s.learner.update_stream);
+        explore.push_back(&s.explore_stream);
+        replay.push_back(&s.replay_stream);
       }
+      group.act = LockstepStreams(act);
+      group.update = LockstepStreams(update);
+      group.explore = LockstepStreams(explore);
+      group.replay = LockstepStreams(replay);
     }
     for (const auto& run : runs_) {
       obs_before_.push_back(at::empty_like(run->state().env.obs()));
@@ -274,7 +289,8 @@ class Population {
     const bool explore = run(0).state().counters.global_step < sac.learning_starts;
     if (!explore) {
       for (int64_t j = 0; j < m; ++j) group.obs_slices[j].copy_(run(j).state().env.obs());
-      const at::Tensor& all = group.engine->act(group.obs_all, group.act_gens);
+      const int64_t draw = group.act.next();
+      const at::Tensor& all = group.engine->act(group.obs_all, group.act.keys(), draw);
       // Views of the engine's action buffer, made again only if it moved: a view costs
       // about what a small op does.
       if (group.action_slices.empty() || group.action_slices.front().data_ptr() != all.data_ptr()) {
@@ -282,10 +298,12 @@ class Population {
         for (int64_t j = 0; j < m; ++j) group.action_slices.push_back(all.narrow(0, j * n, n));
       }
     }
+    if (explore) {
+      const int64_t draw = group.explore.next();
+      fill_uniform(group.explore_all, group.explore.keys(), draw, -action_limit_, action_limit_);
+    }
     for (int64_t j = 0; j < m; ++j) {
-      TrainingState& s = run(j).state();
-      step_and_insert(s,
-                      explore ? exploration_actions(s.env, s.explore_gen) : group.action_slices[j],
+      step_and_insert(run(j).state(), explore ? group.explore_slices[j] : group.action_slices[j],
                       obs_before_[group.first + j]);
     }
     if (!updates_due(run(0).state().counters, sac)) return;
@@ -298,13 +316,13 @@ class Population {
     }
     const int64_t b = sac.batch_size;
     for (int64_t g = 0; g < sac.gradient_steps; ++g) {
+      ReplayBuffer::sample_lockstep(group.replays, b, group.replay, group.batch);
       bool update_targets = false;
       for (int64_t j = 0; j < m; ++j) {
-        TrainingState& s = run(j).state();
-        s.replay.sample_into(b, s.replay_gen, group.slices[j]);
-        update_targets = s.learner.count_population_update();  // the same for every agent
+        update_targets = run(j).state().learner.count_population_update();  // the same for all
       }
-      group.engine->update(group.batch, group.update_gens, update_targets);
+      const int64_t draw = group.update.next();
+      group.engine->update(group.batch, group.update.keys(), draw, update_targets);
     }
   }
   // HOT LOOP END
@@ -312,6 +330,7 @@ class Population {
   std::vector<AgentGroup> groups_;
   std::vector<std::unique_ptr<TrainingRun>> runs_;
   std::vector<at::Tensor> obs_before_;
+  float action_limit_ = 0;
   bool any_linear_lr_ = false;
 };
 

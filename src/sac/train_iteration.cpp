@@ -8,9 +8,11 @@
 
 namespace vecsac {
 
-at::Tensor exploration_actions(VecEnv& env, at::Generator& gen) {
-  return (at::rand({env.num_envs(), env.act_dim()}, gen, env.obs().options()) * 2.0 - 1.0) *
-         env.action_limit();
+at::Tensor exploration_actions(VecEnv& env, RandomStream& stream) {
+  const at::Tensor actions = at::empty({env.num_envs(), env.act_dim()}, env.obs().options());
+  const auto limit = static_cast<float>(env.action_limit());
+  fill_uniform(actions, stream.keys(), stream.next(), -limit, limit);
+  return actions;
 }
 
 void step_and_insert(TrainingState& state, const at::Tensor& actions,
@@ -37,14 +39,14 @@ void train_iteration(TrainingState& state, const Config& config, const at::Tenso
   const SacConfig& sac = config.sac;
   const LoopCounters& c = state.counters;
   const at::Tensor actions = c.global_step < sac.learning_starts
-                                 ? exploration_actions(state.env, state.explore_gen)
+                                 ? exploration_actions(state.env, state.explore_stream)
                                  : state.learner.act(state.env.obs());
   step_and_insert(state, actions, obs_before);
   if (updates_due(c, sac)) {
     if (sac.learning_rate_linear)
       state.learner.set_learning_rate_factor(linear_lr_factor(c, config));
     for (int64_t g = 0; g < sac.gradient_steps; ++g) {
-      state.learner.update(state.replay.sample_reused(sac.batch_size, state.replay_gen));
+      state.learner.update(state.replay.sample_reused(sac.batch_size, state.replay_stream));
     }
   }
 }

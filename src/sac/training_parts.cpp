@@ -26,12 +26,12 @@ SacLearner make_learner(const Config& config, const VecEnv& env, c10::Device dev
 
 TrainingParts::TrainingParts(const Config& config, c10::Device device, const PopulationSeat* seat)
     : env(env_params_of(config, kEnvSeed), config.env.num_envs, device_of(device, seat)),
-      replay(config.sac.buffer_size, env.obs_dim(), env.act_dim(), device_of(device, seat)),
+      replay(seat != nullptr ? ReplayBuffer(seat->replay_rings, seat->agent, config.sac.buffer_size)
+                             : ReplayBuffer(config.sac.buffer_size, env.obs_dim(), env.act_dim(),
+                                            device_of(device, seat))),
       learner(make_learner(config, env, device_of(device, seat), seat)),
-      replay_gen(
-          make_generator(device_of(device, seat), derive_seed(config.run.seed, kReplaySeed))),
-      explore_gen(
-          make_generator(device_of(device, seat), derive_seed(config.run.seed, kExploreSeed))),
+      replay_stream(derive_seed(config.run.seed, kReplaySeed), device_of(device, seat)),
+      explore_stream(derive_seed(config.run.seed, kExploreSeed), device_of(device, seat)),
       counters{0, 0, config.run.log_interval} {
   // Before a resume's restore, which keeps it: only the clocks come from the checkpoint.
   if (config.env.stagger_time_limits) env.stagger_time_limits();

@@ -29,15 +29,4 @@ uint64_t derive_seed(uint64_t run_seed, uint64_t purpose) {
   return z ^ (z >> 31);
 }
 
-void restore_generator(at::Generator& gen, const at::Tensor& state, const std::string& key) {
-  const int64_t want = gen.get_state().numel();
-  TORCH_CHECK(state.defined() && state.scalar_type() == at::kByte && state.dim() == 1 &&
-                  state.numel() == want && state.is_contiguous() && state.device().is_cpu(),
-              "'", key, "' is not a generator state of ", want, " bytes");
-  TORCH_CHECK(state.storage().nbytes() >= static_cast<size_t>(state.storage_offset() + want), "'",
-              key, "' claims ", want, " bytes from offset ", state.storage_offset(),
-              " of a storage of ", state.storage().nbytes());
-  gen.set_state(state.clone());
-}
-
 }  // namespace vecsac

@@ -8,7 +8,8 @@
 #include <algorithm>
 #include <vector>
 
-#include "vecsac/util/generator.h"
+#include "vecsac/nn/launch_count.h"
+#include "vecsac/random/counter_draws.h"
 
 namespace vecsac {
 namespace {
@@ -47,9 +48,9 @@ TEST(ReplayBufferTest, WrapsAroundKeepingTheNewestTransitions) {
 TEST(ReplayBufferTest, SamplesUniformlyFromTheFilledPartOnly) {
   ReplayBuffer rb(100, 2, 1, kCpu);
   add_range(rb, 0, 40);
-  at::Generator gen = make_generator(kCpu, 9);
+  RandomStream stream(9, kCpu);
   constexpr int kDraws = 200000;
-  const Batch b = rb.sample(kDraws, gen);
+  const Batch b = rb.sample(kDraws, stream);
   EXPECT_EQ(b.obs.sizes(), (at::IntArrayRef{kDraws, 2}));
   // Rows stay consistent across fields.
   EXPECT_TRUE(at::equal(b.reward, b.act.squeeze(1)));
@@ -78,60 +79,103 @@ TEST(ReplayBufferTest, RefusesABufferLargerThanFreeMemoryNamingTheKey) {
 namespace vecsac {
 namespace {
 
-// The fused gather draws its indices as at::randint did and gathers what index_select did:
-// the trainer's batches (and so every trajectory) are those of the per-field ops before it.
-TEST(ReplayBufferTest, AFusedDrawEqualsRandintAndIndexSelectOnTheSameStream) {
+// The fused gather draws row j's index as counter_index(key, draw, j, size) and gathers
+// what index_select would: a draw is a pure function of the stream's key and draw count.
+TEST(ReplayBufferTest, AFusedDrawGathersTheStreamsCounterIndices) {
   ReplayBuffer rb(50, 3, 2, kCpu);
   const at::Tensor k = at::arange(37, at::kFloat);
   rb.add(at::rand({37, 3}), at::rand({37, 2}), k, at::rand({37, 3}), k.fmod(3) == 0);
-  at::Generator a = make_generator(kCpu, 4), b = make_generator(kCpu, 4);
+  RandomStream stream(4, kCpu);
+  at::Tensor previous;
   for (int64_t batch : {1, 64, 64, 7}) {
-    const Batch& got = rb.sample_reused(batch, a);
-    const at::Tensor idx = at::randint(0, 37, {batch}, b, at::TensorOptions().dtype(at::kLong));
+    const int64_t draw = stream.draws();
+    const Batch& got = rb.sample_reused(batch, stream);
+    EXPECT_EQ(stream.draws(), draw + 1);
+    std::vector<int64_t> index(batch);
+    for (int64_t j = 0; j < batch; ++j) index[j] = counter_index(4, draw, j, 37);
+    const at::Tensor idx = at::tensor(index, at::kLong);
     const Batch s = rb.storage();
     EXPECT_TRUE(at::equal(got.obs, s.obs.index_select(0, idx))) << batch;
     EXPECT_TRUE(at::equal(got.act, s.act.index_select(0, idx))) << batch;
     EXPECT_TRUE(at::equal(got.reward, s.reward.index_select(0, idx))) << batch;
     EXPECT_TRUE(at::equal(got.next_obs, s.next_obs.index_select(0, idx))) << batch;
     EXPECT_TRUE(at::equal(got.terminated, s.terminated.index_select(0, idx))) << batch;
+    if (batch == 64 && previous.defined()) {
+      EXPECT_FALSE(at::equal(got.reward, previous)) << "two draws gave one batch";
+    }
+    if (batch == 64) previous = got.reward.clone();
   }
   // The reused batch is the same storage from draw to draw; sample() copies it out.
-  const float* before = rb.sample_reused(7, a).obs.const_data_ptr<float>();
-  EXPECT_EQ(rb.sample_reused(7, a).obs.const_data_ptr<float>(), before);
-  EXPECT_NE(rb.sample(7, a).obs.const_data_ptr<float>(), before);
+  const float* before = rb.sample_reused(7, stream).obs.const_data_ptr<float>();
+  EXPECT_EQ(rb.sample_reused(7, stream).obs.const_data_ptr<float>(), before);
+  EXPECT_NE(rb.sample(7, stream).obs.const_data_ptr<float>(), before);
 }
 
-// A population samples each agent's draw straight into its rows of one batch: the rows hold
-// what sample_reused gives from the same stream, the rest is untouched; wrong outputs are
-// refused, naming what is expected.
-TEST(ReplayBufferTest, SampleIntoWritesTheSameDrawIntoTheCallersRows) {
-  ReplayBuffer rb(50, 2, 1, kCpu);
-  add_range(rb, 0, 23);
-  at::Generator a = make_generator(kCpu, 9), b = make_generator(kCpu, 9);
-  const at::Tensor all = at::full({3 * 8, 2}, -1.0f);
-  Batch whole{all, at::full({3 * 8, 1}, -1.0f), at::full({3 * 8}, -1.0f),
-              at::full({3 * 8, 2}, -1.0f), at::full({3 * 8}, -1.0f)};
-  auto rows = [&](int64_t agent) {
-    return Batch{whole.obs.narrow(0, agent * 8, 8), whole.act.narrow(0, agent * 8, 8),
-                 whole.reward.narrow(0, agent * 8, 8), whole.next_obs.narrow(0, agent * 8, 8),
-                 whole.terminated.narrow(0, agent * 8, 8)};
+// A population's agents' buffers are rings of one storage, and one gather draws every
+// agent's batch: agent a's rows are what a buffer of its own with the same transitions gives
+// with its stream. Buffers that are not consecutive rings, or hold different counts, and
+// wrong outputs are refused, naming what is expected.
+TEST(ReplayBufferTest, ALockstepDrawGivesEachAgentItsOwnBuffersDraw) {
+  constexpr int64_t kAgents = 3, kCapacity = 50, kBatch = 8;
+  const Batch rings = ReplayBuffer::allocate_rings(kAgents, kCapacity, 2, 1, kCpu);
+  EXPECT_EQ(rings.obs.sizes(), (at::IntArrayRef{kAgents * kCapacity, 2}));
+  std::vector<ReplayBuffer> pop, alone;
+  std::vector<RandomStream> pop_streams, alone_streams;
+  for (int64_t a = 0; a < kAgents; ++a) {
+    pop.emplace_back(rings, a, kCapacity);
+    alone.emplace_back(kCapacity, 2, 1, kCpu);
+    add_range(pop.back(), 100 * a, 23);
+    add_range(alone.back(), 100 * a, 23);
+    pop_streams.emplace_back(static_cast<uint64_t>(7 + a), kCpu);
+    alone_streams.emplace_back(static_cast<uint64_t>(7 + a), kCpu);
+  }
+  std::vector<ReplayBuffer*> buffers;
+  std::vector<RandomStream*> streams;
+  for (int64_t a = 0; a < kAgents; ++a) {
+    buffers.push_back(&pop[a]);
+    streams.push_back(&pop_streams[a]);
+  }
+  LockstepStreams lockstep(streams);
+  auto whole = [] {
+    const int64_t rows = kAgents * kBatch;
+    return Batch{at::full({rows, 2}, -1.0f), at::full({rows, 1}, -1.0f), at::full({rows}, -1.0f),
+                 at::full({rows, 2}, -1.0f), at::full({rows}, -1.0f)};
   };
-  rb.sample_into(8, a, rows(1));
-  const Batch& want = rb.sample_reused(8, b);
-  const Batch got = rows(1);
-  EXPECT_TRUE(at::equal(got.obs, want.obs));
-  EXPECT_TRUE(at::equal(got.act, want.act));
-  EXPECT_TRUE(at::equal(got.reward, want.reward));
-  EXPECT_TRUE(at::equal(got.next_obs, want.next_obs));
-  EXPECT_TRUE(at::equal(got.terminated, want.terminated));
-  EXPECT_TRUE(at::equal(rows(0).obs, at::full({8, 2}, -1.0f)));
-  EXPECT_TRUE(at::equal(rows(2).reward, at::full({8}, -1.0f)));
+  const Batch got = whole();
+  for (int round = 0; round < 2; ++round) {
+    ReplayBuffer::sample_lockstep(buffers, kBatch, lockstep, got);
+    for (int64_t a = 0; a < kAgents; ++a) {
+      const Batch& want = alone[a].sample_reused(kBatch, alone_streams[a]);
+      EXPECT_EQ(pop_streams[a].draws(), alone_streams[a].draws());
+      const auto rows = [&](const at::Tensor& t) { return t.narrow(0, a * kBatch, kBatch); };
+      EXPECT_TRUE(at::equal(rows(got.obs), want.obs)) << a;
+      EXPECT_TRUE(at::equal(rows(got.act), want.act)) << a;
+      EXPECT_TRUE(at::equal(rows(got.reward), want.reward)) << a;
+      EXPECT_TRUE(at::equal(rows(got.next_obs), want.next_obs)) << a;
+      EXPECT_TRUE(at::equal(rows(got.terminated), want.terminated)) << a;
+      EXPECT_GE(rows(got.reward).min().item<float>(), 100.0f * a) << "another agent's ring";
+    }
+  }
+  // One launch for every agent's draw.
+  const int64_t before = launch_count().load();
+  ReplayBuffer::sample_lockstep(buffers, kBatch, lockstep, got);
+  EXPECT_EQ(launch_count().load() - before, 1);
+  // Each agent's checkpoint holds its own ring, not the whole storage.
+  EXPECT_EQ(pop[1].stored().obs.sizes(), (at::IntArrayRef{23, 2}));
+  EXPECT_TRUE(at::equal(pop[1].stored().reward, alone[1].stored().reward));
 
-  Batch strided = rows(0);
-  strided.obs = at::zeros({2, 8}).t();
-  EXPECT_THAT([&] { rb.sample_into(8, a, strided); },
+  const std::vector<ReplayBuffer*> swapped = {&pop[1], &pop[0], &pop[2]};
+  EXPECT_THAT([&] { ReplayBuffer::sample_lockstep(swapped, kBatch, lockstep, got); },
+              ::testing::ThrowsMessage<c10::Error>(
+                  ::testing::HasSubstr("buffer 1 is not agent 1 of the first buffer's rings")));
+  add_range(pop[2], 0, 1);
+  EXPECT_THAT([&] { ReplayBuffer::sample_lockstep(buffers, kBatch, lockstep, got); },
+              ::testing::ThrowsMessage<c10::Error>(::testing::HasSubstr("holds 24 transitions")));
+  Batch strided = whole();
+  strided.obs = at::zeros({2, kAgents * kBatch}).t();
+  EXPECT_THAT([&] { alone[0].sample_into(kAgents * kBatch, alone_streams[0], strided); },
               ::testing::ThrowsMessage<c10::Error>(::testing::HasSubstr("contiguous float32")));
-  EXPECT_THAT([&] { rb.sample_into(7, a, rows(0)); },
+  EXPECT_THAT([&] { alone[0].sample_into(7, alone_streams[0], got); },
               ::testing::ThrowsMessage<c10::Error>(::testing::HasSubstr("of shape [7, 2]")));
 }
 
@@ -229,18 +273,32 @@ TEST(ReplayBufferTest, EmulatedInsertAndGatherGridsHandleEachRowOnce) {
     }
     EXPECT_EQ(std::count(reward.begin(), reward.end(), -1.0f), capacity - n) << "n=" << n;
 
-    std::vector<int64_t> index(n);
-    for (int64_t i = 0; i < n; ++i) index[i] = (cursor + n - 1 - i) % capacity;  // reversed
-    std::vector<float> g_obs(n * 2 + 2, -1), g_act(n + 1, -1), g_reward(n + 1, -1),
-        g_next(n * 2 + 2, -1), g_term(n + 1, -1);
-    const GatherRows out{
-        index.data(), g_obs.data(), g_act.data(), g_reward.data(), g_next.data(), g_term.data(), n};
-    for (int64_t b = 0; b < blocks_for(n, t); ++b) {
-      for (int64_t th = 0; th < t; ++th) gather_thread(s, out, b, t, th);
+    // A gather of two agents' rings (slot r of ring a holds 1000 a + r), n rows each.
+    const int64_t stored = std::min<int64_t>(capacity, n + 3);
+    std::vector<float> r_obs(2 * capacity * 2), r_act(2 * capacity), r_reward(2 * capacity),
+        r_next(2 * capacity * 2), r_term(2 * capacity);
+    for (int64_t r = 0; r < 2 * capacity; ++r) {
+      r_reward[r] = static_cast<float>(1000 * (r / capacity) + r % capacity);
     }
-    for (int64_t i = 0; i < n; ++i) ASSERT_EQ(g_reward[i], static_cast<float>(n - 1 - i));
-    EXPECT_EQ(g_reward[n], -1.0f) << "a thread past n=" << n << " wrote";
-    EXPECT_EQ(g_obs[2 * n], -1.0f);
+    const ReplayStorage rings{
+        r_obs.data(), r_act.data(), r_reward.data(), r_next.data(), r_term.data(), capacity, 2, 1};
+    const std::vector<int64_t> keys = {5, 6};
+    std::vector<float> g_obs(2 * n * 2 + 2, -1), g_act(2 * n + 1, -1), g_reward(2 * n + 1, -1),
+        g_next(2 * n * 2 + 2, -1), g_term(2 * n + 1, -1);
+    const GatherRows out{
+        keys.data(),   3, stored, g_obs.data(), g_act.data(), g_reward.data(), g_next.data(),
+        g_term.data(), n, 2};
+    for (int64_t b = 0; b < blocks_for(2 * n, t); ++b) {
+      for (int64_t th = 0; th < t; ++th) gather_thread(rings, out, b, t, th);
+    }
+    for (int64_t a = 0; a < 2; ++a) {
+      for (int64_t i = 0; i < n; ++i) {
+        ASSERT_EQ(g_reward[a * n + i], 1000.0f * a + counter_index(keys[a], 3, i, stored))
+            << "n=" << n << " agent " << a << " row " << i;
+      }
+    }
+    EXPECT_EQ(g_reward[2 * n], -1.0f) << "a thread past the rows wrote, n=" << n;
+    EXPECT_EQ(g_obs[4 * n], -1.0f);
   }
 }
 

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <sstream>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -125,10 +126,13 @@ class FusedUpdateOracle : public ::testing::TestWithParam<Case> {};
 // further wherever round-off moves a hidden unit's pre-activation across the ReLU's kink
 // for one row (seen here at step 7 of the default shapes: that row's share of a critic
 // gradient, 1e-3 of it), and Adam, which divides each gradient by its own running
-// magnitude, carries such differences on. So after 50 steps the check is coarser: the
-// mean losses over the 50 steps to 1e-3, the parameters to 5 % of each tensor's size,
-// still far below what a wrong formula gives (a missing target update, a wrong bias
-// correction or temperature step moves them by tens of percent in 50 steps).
+// magnitude, carries such differences on: after 50 steps the parameters of the 256-wide
+// case are 5-12 % of each tensor's size apart, depending on the noise draws. So the
+// 50-step checks are the mean losses over the 50 steps to 1e-3 and a coarse parameter
+// drift, and the formulas are checked again from step 50's state: the oracle's weights,
+// targets, temperature and Adam state go into the engine (a checkpoint round trip), and one
+// more step on both agrees as the first did, now with Adam's moments and bias corrections
+// and the targets far from their start.
 TEST_P(FusedUpdateOracle, MatchesAutogradAfterOneAndFiftySteps) {
   const Case& c = GetParam();
   const SacConfig config = config_of(c);
@@ -183,9 +187,11 @@ TEST_P(FusedUpdateOracle, MatchesAutogradAfterOneAndFiftySteps) {
     fused.update(b);
     oracle.update(b);
   }
-  const auto a = params(fused), b = params(oracle);
-  for (size_t i = 0; i < a.size(); ++i) {
-    EXPECT_LT(rel_err(a[i], b[i]), 5e-2) << "param " << i << " after 50 steps";
+  {
+    const auto a = params(fused), b = params(oracle);
+    for (size_t i = 0; i < a.size(); ++i) {
+      EXPECT_LT(rel_err(a[i], b[i]), 0.25) << "param " << i << " after 50 steps";
+    }
   }
   const UpdateStats f50 = fused.take_stats(), o50 = oracle.take_stats();
   EXPECT_EQ(f50.updates, 49);
@@ -195,6 +201,37 @@ TEST_P(FusedUpdateOracle, MatchesAutogradAfterOneAndFiftySteps) {
                       {f50.entropy, o50.entropy},
                       {f50.q_mean, o50.q_mean}}) {
     EXPECT_NEAR(x, y, 1e-3 * std::max(1.0, std::abs(y)));
+  }
+
+  {
+    torch::serialize::OutputArchive out;
+    oracle.save(out);
+    std::ostringstream bytes;
+    out.save_to(bytes);
+    torch::serialize::InputArchive in;
+    const std::string archive = bytes.str();
+    in.load_from(archive.data(), archive.size());
+    fused.load(in);
+  }
+  const auto before = params(oracle);
+  ASSERT_EQ(params(fused).size(), before.size());
+  for (size_t i = 0; i < before.size(); ++i) {
+    ASSERT_TRUE(at::equal(params(fused)[i], before[i])) << "resynchronised " << i;
+  }
+  const Batch last = random_batch(c, data);
+  fused.update(last);
+  oracle.update(last);
+  const auto fl = engine_grads(fused), ol = oracle_grads(oracle);
+  for (size_t i = 0; i < fl.size(); ++i) {
+    EXPECT_LT(rel_err(fl[i], ol[i]), 2e-5) << "gradient " << i << " at step 51";
+  }
+  const auto a = params(fused), b = params(oracle);
+  for (size_t i = 0; i < ol.size(); ++i) {
+    expect_same_adam_step(a[i], b[i], before[i], ol[i], config.learning_rate,
+                          "param " + std::to_string(i) + " at step 51");
+  }
+  for (size_t i = ol.size(); i < a.size(); ++i) {
+    EXPECT_LE((a[i] - b[i]).abs().max().item<double>(), 1.01 * config.learning_rate) << i;
   }
 }
 
@@ -271,7 +308,7 @@ TEST(FusedUpdateTest, AllocatesNothingPerUpdateAfterTheFirst) {
 }
 
 // Acting through the engine (stage, the actor's GEMMs, one noise draw, sample) gives the
-// autograd actor's actions from the same generator state, to float round-off (the engine's
+// autograd actor's actions from the same stream draw, to float round-off (the engine's
 // GEMMs sum in another order), for 1 env and for many; its buffers are reused, so acting
 // allocates nothing after the first call for a number of envs.
 TEST(FusedUpdateTest, ActingMatchesTheAutogradActorAndAllocatesNothing) {
@@ -280,21 +317,23 @@ TEST(FusedUpdateTest, ActingMatchesTheAutogradActorAndAllocatesNothing) {
   ASSERT_NE(learner.engine, nullptr);
   for (int64_t n : {1, 7, 300}) {
     const at::Tensor obs = at::randn({n, c.obs});
-    at::Generator a = make_generator(kCpu, 11), b = make_generator(kCpu, 11);
-    const at::Tensor fused = learner.engine->act(obs, a).clone();
-    const at::Tensor oracle = learner.actor->sample(obs, b).action;
+    const RandomStream stream(11, kCpu);
+    const at::Tensor fused = learner.engine->act(obs, stream.keys(), 3).clone();
+    const at::Tensor eps = at::empty({n, c.act});
+    fill_normal(eps, stream.keys(), 3);
+    const at::Tensor oracle = learner.actor->sample_from(obs, eps).action;
     EXPECT_EQ(fused.sizes(), oracle.sizes());
     EXPECT_LT((fused - oracle).abs().max().item<double>(), 1e-5 * kActionLimit) << n;
     EXPECT_GT(fused.abs().max().item<double>(), 0.01) << "actions must not be all zero";
   }
   const at::Tensor obs = at::randn({7, c.obs});
-  at::Generator gen = make_generator(kCpu, 12);
+  const RandomStream stream(12, kCpu);
   learner.act(obs);  // buffers for 7 envs (the loop above left them sized for 300)
   int64_t during = 0;
   {
     testing::CountingCpuAllocator counting;
     for (int i = 0; i < 20; ++i) learner.act(obs);
-    for (int i = 0; i < 20; ++i) learner.engine->act(obs, gen);
+    for (int i = 0; i < 20; ++i) learner.engine->act(obs, stream.keys(), i);
     during = counting.count.load();
   }
   EXPECT_EQ(during, 0) << "allocations in 40 acts";
@@ -315,9 +354,9 @@ int64_t aten_ops(const std::function<void()>& fn) {
   return ops;
 }
 
-// The launch count is a formula of the depths (4 L_actor + 8 L_critic + 2 wrapper calls
-// plus the noise draw: the forward ReLUs ride in their GEMMs), so an op added to the update
-// fails here first.
+// The launch count is a formula of the depths (4 L_actor + 8 L_critic + 3 wrapper calls,
+// the noise fill one of them: the forward ReLUs ride in their GEMMs), and no ATen op is left,
+// so an op added to the update fails here first.
 TEST(FusedUpdateTest, LaunchCountFollowsTheLayerCounts) {
   for (const auto& [pi, qf] : std::vector<std::pair<std::vector<int64_t>, std::vector<int64_t>>>{
            {{96, 96}, {64, 64}}, {{32}, {32, 32, 32}}}) {
@@ -331,8 +370,8 @@ TEST(FusedUpdateTest, LaunchCountFollowsTheLayerCounts) {
     const int64_t launches = launch_count().load() - before;
     const int64_t la = static_cast<int64_t>(pi.size()) + 1,
                   lc = static_cast<int64_t>(qf.size()) + 1;
-    EXPECT_EQ(launches, 4 * la + 8 * lc + 2);
-    EXPECT_LE(aten, 2) << "ATen ops in one fused update (the noise draw)";
+    EXPECT_EQ(launches, 4 * la + 8 * lc + 3);
+    EXPECT_EQ(aten, 0) << "ATen ops in one fused update";
   }
 }
 
@@ -613,7 +652,8 @@ TEST(FusedUpdateCudaTest, MatchesTheCpuEngine) {
     const double x = sc[s].item<double>(), y = sg[s].item<double>();
     EXPECT_NEAR(y, x, 1e-3 * std::max(1.0, std::abs(x))) << "scalar slot " << s;
   }
-  // The generator path too: a CUDA update from update_gen runs and stays finite.
+  // The stream path too: a CUDA update drawing its noise from update_stream runs and stays
+  // finite.
   gpu.update(random_batch(c, data, cuda));
   EXPECT_TRUE(at::isfinite(gpu.engine->actor_params).all().item<bool>());
 }

@@ -12,6 +12,7 @@
 
 #include "support/cuda_gpu.h"
 #include "vecsac/nn/launch_count.h"
+#include "vecsac/random/random_stream.h"
 #include "vecsac/sac/fused_update.h"
 #include "vecsac/util/generator.h"
 
@@ -65,6 +66,12 @@ at::Tensor flat_of(const FlatMlp& mlp, const at::Tensor& flat) {
   return at::cat(parts);
 }
 
+std::vector<RandomStream*> pointers(std::vector<RandomStream>& streams) {
+  std::vector<RandomStream*> out;
+  for (RandomStream& s : streams) out.push_back(&s);
+  return out;
+}
+
 Batch random_batch(at::Generator& gen) {
   Batch b;
   b.obs = at::randn({kBatch, kObs}, gen);
@@ -110,7 +117,8 @@ TEST_P(PopulationUpdateTest, AgentKOfAPopulationIsAgentKAlone) {
   const bool relative = GetParam();
   std::vector<std::unique_ptr<FusedSacUpdate>> singles;
   auto pop = engine(kAgents, relative);
-  std::vector<at::Generator> single_gens, pop_gens, data_gens;
+  std::vector<RandomStream> single_noise, pop_noise;
+  std::vector<at::Generator> data_gens;
   for (int64_t k = 0; k < kAgents; ++k) {
     singles.push_back(engine(1, relative));
     init_single(*singles[k], k);
@@ -121,16 +129,19 @@ TEST_P(PopulationUpdateTest, AgentKOfAPopulationIsAgentKAlone) {
       copy_into(pop->critic_mlp(), *to, singles[k]->critic_mlp(), *from, k, 2);
     }
     pop->scalars.narrow(0, k * kNumSacScalars, kNumSacScalars).copy_(singles[k]->scalars);
-    single_gens.push_back(make_generator(kCpu, 7 + k));
-    pop_gens.push_back(make_generator(kCpu, 7 + k));
+    single_noise.emplace_back(7 + k, kCpu);
+    pop_noise.emplace_back(7 + k, kCpu);
     data_gens.push_back(make_generator(kCpu, 50 + k));
   }
+  LockstepStreams pop_streams(pointers(pop_noise));
   for (int step = 1; step <= 30; ++step) {
     std::vector<Batch> batches;
     for (int64_t k = 0; k < kAgents; ++k) batches.push_back(random_batch(data_gens[k]));
     const bool targets = step % 2 == 0;
-    for (int64_t k = 0; k < kAgents; ++k) singles[k]->update(batches[k], single_gens[k], targets);
-    pop->update(concat(batches), pop_gens, targets);
+    for (int64_t k = 0; k < kAgents; ++k) {
+      singles[k]->update(batches[k], single_noise[k].keys(), single_noise[k].next(), targets);
+    }
+    pop->update(concat(batches), pop_streams.keys(), pop_streams.next(), targets);
     if (step == 1 || step == 30) {
       for (int64_t k = 0; k < kAgents; ++k) {
         expect_agent_equals_single(*pop, *singles[k], k, step == 1 ? "step 1" : "step 30");
@@ -143,15 +154,17 @@ TEST_P(PopulationUpdateTest, AgentKOfAPopulationIsAgentKAlone) {
 
   // Acting: agent k's actions for its envs are its single engine's, from the same stream.
   const at::Tensor obs = at::randn({kAgents * 5, kObs});
-  std::vector<at::Generator> act_single, act_pop;
+  std::vector<RandomStream> act_single, act_pop;
   for (int64_t k = 0; k < kAgents; ++k) {
-    act_single.push_back(make_generator(kCpu, 90 + k));
-    act_pop.push_back(make_generator(kCpu, 90 + k));
+    act_single.emplace_back(90 + k, kCpu);
+    act_pop.emplace_back(90 + k, kCpu);
   }
-  const at::Tensor actions = pop->act(obs, act_pop).clone();
+  LockstepStreams act_streams(pointers(act_pop));
+  const at::Tensor actions = pop->act(obs, act_streams.keys(), act_streams.next()).clone();
   ASSERT_EQ(actions.sizes(), (std::vector<int64_t>{kAgents * 5, kAct}));
   for (int64_t k = 0; k < kAgents; ++k) {
-    const at::Tensor own = singles[k]->act(obs.narrow(0, k * 5, 5).contiguous(), act_single[k]);
+    const at::Tensor own = singles[k]->act(obs.narrow(0, k * 5, 5).contiguous(),
+                                           act_single[k].keys(), act_single[k].next());
     EXPECT_TRUE(at::equal(actions.narrow(0, k * 5, 5), own)) << "agent " << k;
   }
 }
@@ -170,7 +183,8 @@ TEST(PopulationUpdateTest, AgentsWithTheirOwnHyperparametersAreEachTheirSingleRu
                                                {5e-4, 0.2, 0.9, -4.0, 1.5, 0.02}};
   auto pop = engine(kAgents, false);
   std::vector<std::unique_ptr<FusedSacUpdate>> singles;
-  std::vector<at::Generator> single_gens, pop_gens, data_gens;
+  std::vector<RandomStream> single_noise, pop_noise;
+  std::vector<at::Generator> data_gens;
   for (int64_t k = 0; k < kAgents; ++k) {
     const AgentHyperparameters& h = hyper[k];
     SacConstants c = constants(h.weight_offset > 0);
@@ -189,10 +203,11 @@ TEST(PopulationUpdateTest, AgentsWithTheirOwnHyperparametersAreEachTheirSingleRu
       copy_into(pop->critic_mlp(), *to, singles[k]->critic_mlp(), *from, k, 2);
     }
     pop->set_agent_hyperparameters(k, h);
-    single_gens.push_back(make_generator(kCpu, 7 + k));
-    pop_gens.push_back(make_generator(kCpu, 7 + k));
+    single_noise.emplace_back(7 + k, kCpu);
+    pop_noise.emplace_back(7 + k, kCpu);
     data_gens.push_back(make_generator(kCpu, 50 + k));
   }
+  LockstepStreams pop_streams(pointers(pop_noise));
   for (int step = 1; step <= 20; ++step) {
     const double factor = 1.0 - step / 40.0;  // a linear schedule, as lin_<lr>
     pop->set_learning_rate_factor(factor);
@@ -204,9 +219,9 @@ TEST(PopulationUpdateTest, AgentsWithTheirOwnHyperparametersAreEachTheirSingleRu
       singles[k]->set_learning_rate(
           static_cast<double>(static_cast<float>(hyper[k].learning_rate)) *
           static_cast<double>(static_cast<float>(factor)));
-      singles[k]->update(batches[k], single_gens[k], true);
+      singles[k]->update(batches[k], single_noise[k].keys(), single_noise[k].next(), true);
     }
-    pop->update(concat(batches), pop_gens, true);
+    pop->update(concat(batches), pop_streams.keys(), pop_streams.next(), true);
   }
   for (int64_t k = 0; k < kAgents; ++k) {
     const FlatMlp &pa = pop->actor_mlp(), &pc = pop->critic_mlp();
@@ -253,13 +268,17 @@ TEST(PopulationUpdateTest, LaunchCountDoesNotGrowWithTheAgents) {
   std::vector<int64_t> launches;
   for (const int64_t agents : {int64_t{1}, int64_t{4}}) {
     auto e = engine(agents, true);
-    at::Generator gen = make_generator(kCpu, 4);
+    std::vector<RandomStream> noise;
     std::vector<Batch> batches;
-    for (int64_t k = 0; k < agents; ++k) batches.push_back(random_batch(data));
+    for (int64_t k = 0; k < agents; ++k) {
+      noise.emplace_back(4 + k, kCpu);
+      batches.push_back(random_batch(data));
+    }
+    LockstepStreams streams(pointers(noise));
     const Batch b = concat(batches);
-    e->update(b, gen, true);
+    e->update(b, streams.keys(), streams.next(), true);
     const int64_t before = launch_count().load();
-    e->update(b, gen, true);
+    e->update(b, streams.keys(), streams.next(), true);
     launches.push_back(launch_count().load() - before);
   }
   EXPECT_EQ(launches[0], launches[1]);
@@ -267,16 +286,23 @@ TEST(PopulationUpdateTest, LaunchCountDoesNotGrowWithTheAgents) {
 
 TEST(PopulationUpdateTest, RefusesABatchNotSplitIntoItsAgents) {
   auto e = engine(kAgents, false);
-  at::Generator data = make_generator(kCpu, 5), gen = make_generator(kCpu, 6);
+  at::Generator data = make_generator(kCpu, 5);
+  const at::Tensor three = at::arange(kAgents, at::kLong), two = at::arange(2, at::kLong);
   const Batch odd = random_batch(data);  // 70 rows: not a multiple of 3
   try {
-    e->update(odd, gen, false);
+    e->update(odd, three, 0, false);
     FAIL() << "a batch of 70 rows was taken for 3 agents";
   } catch (const c10::Error& err) {
     EXPECT_NE(std::string(err.what()).find("multiple of 3 rows"), std::string::npos) << err.what();
   }
-  std::vector<at::Generator> two = {make_generator(kCpu, 1), make_generator(kCpu, 2)};
-  EXPECT_THROW(e->update(concat({odd, odd, odd}), two, false), c10::Error);
+  try {
+    e->update(concat({odd, odd, odd}), two, 0, false);
+    FAIL() << "2 noise keys were taken for 3 agents";
+  } catch (const c10::Error& err) {
+    EXPECT_NE(std::string(err.what()).find("3 agents need as many noise stream keys, got 2"),
+              std::string::npos)
+        << err.what();
+  }
 }
 
 // Where a GPU is: a population of three agents with their own hyperparameters on CUDA
@@ -328,8 +354,8 @@ TEST(PopulationUpdateCudaTest, MatchesTheCpuPopulation) {
         << "agent " << s / kNumSacScalars << ", slot " << s % kNumSacScalars;
   }
   // Acting on CUDA: K agents' actions in their bounds, one row per env of each agent.
-  at::Generator act_gen = make_generator(cuda, 3);
-  const at::Tensor actions = gpu.act(at::randn({kAgents * 7, kObs}).to(cuda), act_gen).cpu();
+  const at::Tensor keys = at::arange(kAgents, at::kLong).to(cuda);
+  const at::Tensor actions = gpu.act(at::randn({kAgents * 7, kObs}).to(cuda), keys, 0).cpu();
   EXPECT_EQ(actions.sizes(), (std::vector<int64_t>{kAgents * 7, kAct}));
   EXPECT_TRUE(at::all(actions.abs() <= 2.0).item<bool>());
 }

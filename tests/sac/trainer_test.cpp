@@ -69,8 +69,10 @@ struct OwnedState : TrainingParts {
     t.insert(t.end(), {s.obs, s.act, s.reward, s.next_obs, s.terminated});
     const VecEnvSnapshot e = env.snapshot();
     t.insert(t.end(), {e.state, e.elapsed, e.episode, e.episode_return});
-    t.push_back(replay_gen.get_state());
-    t.push_back(learner.update_gen.get_state());
+    for (const RandomStream* r :
+         {&replay_stream, &explore_stream, &learner.update_stream, &learner.act_stream}) {
+      t.push_back(at::tensor(r->draws()));
+    }
     return t;
   }
 };
@@ -523,7 +525,7 @@ TEST_F(TrainerTest, AnOlderFormatServesEvalButNotResume) {
   EXPECT_THAT(
       [&] { load_checkpoint(path, r, kCpu); },
       ::testing::ThrowsMessage<std::runtime_error>(::testing::AllOf(
-          ::testing::HasSubstr("format_version 1"), ::testing::HasSubstr("resumes only 2 to 4"))));
+          ::testing::HasSubstr("format_version 1"), ::testing::HasSubstr("resumes only 2 to 5"))));
 }
 
 TEST_F(TrainerTest, EvalInitStartsEveryEvaluationThereAndLogsItsTimes) {

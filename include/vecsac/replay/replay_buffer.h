@@ -1,12 +1,13 @@
 /// @brief A ring buffer of transitions preallocated on the training device.
 #pragma once
 
-#include <ATen/core/Generator.h>
 #include <ATen/core/Tensor.h>
 #include <c10/core/Device.h>
 
 #include <cstdint>
+#include <vector>
 
+#include "vecsac/random/random_stream.h"
 #include "vecsac/replay/replay_rows.h"
 
 namespace vecsac {
@@ -29,6 +30,14 @@ class ReplayBuffer {
   /// footprint exceeds the device's free memory.
   ReplayBuffer(int64_t capacity, int64_t obs_dim, int64_t act_dim, c10::Device device);
 
+  /// One storage for a population's `agents` buffers of `capacity` transitions each
+  /// ([agents * capacity, ...] per field, agent-major), so that sample_lockstep gathers all
+  /// their batches in one launch. Throws as the constructor does when it does not fit.
+  static Batch allocate_rings(int64_t agents, int64_t capacity, int64_t obs_dim, int64_t act_dim,
+                              c10::Device device);
+  /// Agent `agent`'s buffer in `rings` (allocate_rings with this capacity): views of its rows.
+  ReplayBuffer(const Batch& rings, int64_t agent, int64_t capacity);
+
   /// Inserts one vector step's N transitions at the cursor, wrapping around, in one fused
   /// launch (replay_rows.h). Float32 contiguous inputs and a bool or float `terminated` are
   /// read in place; anything else is converted first.
@@ -37,15 +46,21 @@ class ReplayBuffer {
   void add(const at::Tensor& obs, const at::Tensor& act, const at::Tensor& reward,
            const at::Tensor& next_obs, const at::Tensor& terminated);
 
-  /// B transitions drawn uniformly, with replacement, from the stored ones: one index draw
-  /// and one fused gather (replay_rows.h) into the buffer's own batch tensors, which the
-  /// next draw overwrites (no allocation after the first of a batch size).
-  const Batch& sample_reused(int64_t batch_size, at::Generator& gen);
+  /// B transitions drawn uniformly, with replacement, from the stored ones, the indices
+  /// from the next draw of `stream` (random/counter_draws.h) inside one fused gather
+  /// (replay_rows.h), into the buffer's own batch tensors, which the next draw overwrites
+  /// (no allocation after the first of a batch size).
+  const Batch& sample_reused(int64_t batch_size, RandomStream& stream);
   /// The same draw, in tensors of the caller's own.
-  Batch sample(int64_t batch_size, at::Generator& gen);
+  Batch sample(int64_t batch_size, RandomStream& stream);
   /// The same draw, written into `out` (contiguous float32 [batch_size, ...] on the buffer's
-  /// device, e.g. one agent's rows of a population's batch): no copy after the gather.
-  void sample_into(int64_t batch_size, at::Generator& gen, const Batch& out);
+  /// device): no copy after the gather.
+  void sample_into(int64_t batch_size, RandomStream& stream, const Batch& out);
+  /// A population's draw: agent a's batch_size rows of `out` ([K * batch_size, ...]) are what
+  /// buffers[a]->sample_into would draw with its member of `streams`, all in one gather.
+  /// The buffers are agents 0, 1, ... of one allocate_rings storage, holding equally many.
+  static void sample_lockstep(const std::vector<ReplayBuffer*>& buffers, int64_t batch_size,
+                              LockstepStreams& streams, const Batch& out);
 
   int64_t size() const { return size_; }
   int64_t capacity() const { return capacity_; }
@@ -62,15 +77,16 @@ class ReplayBuffer {
   void restore(const Batch& rows, int64_t capacity, int64_t size, int64_t cursor);
 
  private:
-  void check_batch_shape(const Batch& out, int64_t batch_size) const;
+  void check_batch_shape(const Batch& out, int64_t rows) const;
+  void gather(int64_t agents, int64_t batch_size, const at::Tensor& keys, int64_t draw,
+              const Batch& out) const;
   int64_t capacity_, obs_dim_, act_dim_;
   c10::Device device_;
   ReplayStorage rows() const;
 
   int64_t size_ = 0, cursor_ = 0;
   at::Tensor obs_, act_, reward_, next_obs_, terminated_;
-  at::Tensor index_;  // the last draw's indices
-  Batch sampled_;     // the last draw
+  Batch sampled_;  // the last draw
 };
 
 }  // namespace vecsac

@@ -8,10 +8,12 @@
 #include "vecsac/detail/hd.h"
 #include "vecsac/detail/launch_geometry.h"
 #include "vecsac/detail/stream.h"
+#include "vecsac/random/counter_draws.h"
 
 namespace vecsac {
 
-/// The buffer's storage: [capacity, dims] row-major float32 per field.
+/// The buffer's storage: [capacity, dims] row-major float32 per field. A population's agents'
+/// buffers are consecutive rings of one storage: agent a's row r is row a * capacity + r.
 struct ReplayStorage {
   float* obs;
   float* act;
@@ -45,24 +47,31 @@ VECSAC_HD inline void insert_row(const ReplayStorage& s, const InsertRows& in, i
                                                      : in.terminated_float[i];
 }
 
-/// A sampled batch: row i is transition index[i] of the storage.
+/// A sampled batch of `agents` x `batch` rows, agent-major: row j of agent a is its ring's
+/// transition counter_index(keys[a], draw, j, size), drawn in the gather itself (no index
+/// tensor), so agent a's rows are those its buffer alone would give with its stream.
 struct GatherRows {
-  const int64_t* index;
+  const int64_t* keys;  ///< [agents]: each agent's replay stream key
+  uint64_t draw;
+  int64_t size;  ///< transitions stored in each ring (the same in every agent's)
   float* obs;
   float* act;
   float* reward;
   float* next_obs;
   float* terminated;
-  int64_t batch;
+  int64_t batch, agents;
 };
 
 VECSAC_HD inline void gather_row(const ReplayStorage& s, const GatherRows& out, int64_t i) {
-  const int64_t k = out.index[i];
-  for (int64_t j = 0; j < s.obs_dim; ++j) {
-    out.obs[i * s.obs_dim + j] = s.obs[k * s.obs_dim + j];
-    out.next_obs[i * s.obs_dim + j] = s.next_obs[k * s.obs_dim + j];
+  const int64_t agent = i / out.batch, j = i - agent * out.batch;
+  const int64_t k =
+      agent * s.capacity + counter_index(static_cast<uint64_t>(out.keys[agent]), out.draw,
+                                         static_cast<uint64_t>(j), out.size);
+  for (int64_t c = 0; c < s.obs_dim; ++c) {
+    out.obs[i * s.obs_dim + c] = s.obs[k * s.obs_dim + c];
+    out.next_obs[i * s.obs_dim + c] = s.next_obs[k * s.obs_dim + c];
   }
-  for (int64_t j = 0; j < s.act_dim; ++j) out.act[i * s.act_dim + j] = s.act[k * s.act_dim + j];
+  for (int64_t c = 0; c < s.act_dim; ++c) out.act[i * s.act_dim + c] = s.act[k * s.act_dim + c];
   out.reward[i] = s.reward[k];
   out.terminated[i] = s.terminated[k];
 }
@@ -76,7 +85,7 @@ VECSAC_HD inline void insert_thread(const ReplayStorage& s, const InsertRows& in
 VECSAC_HD inline void gather_thread(const ReplayStorage& s, const GatherRows& out, int64_t block,
                                     int64_t threads, int64_t thread) {
   const int64_t i = linear_index(block, threads, thread);
-  if (i < out.batch) gather_row(s, out, i);
+  if (i < out.batch * out.agents) gather_row(s, out, i);
 }
 
 /// Device pointers; one kernel each on `stream`.

@@ -1,7 +1,6 @@
 /// @brief Checkpoints: the whole training state in one file, written atomically, verified on load.
 #pragma once
 
-#include <ATen/core/Generator.h>
 #include <c10/core/Device.h>
 
 #include <cstdint>
@@ -12,6 +11,7 @@
 
 #include "vecsac/config/config.h"
 #include "vecsac/env/vec_env.h"
+#include "vecsac/random/random_stream.h"
 #include "vecsac/replay/replay_buffer.h"
 #include "vecsac/sac/learner.h"
 #include "vecsac/sac/policy_selection.h"
@@ -30,8 +30,8 @@ struct TrainingState {
   SacLearner& learner;
   ReplayBuffer& replay;
   VecEnv& env;
-  at::Generator& replay_gen;
-  at::Generator& explore_gen;
+  RandomStream& replay_stream;
+  RandomStream& explore_stream;
   LoopCounters& counters;
   SelectedPolicy* selected = nullptr;  ///< with run.select_episodes > 0
 };

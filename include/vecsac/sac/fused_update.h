@@ -3,7 +3,6 @@
 /// update after the first.
 #pragma once
 
-#include <ATen/core/Generator.h>
 #include <ATen/core/Tensor.h>
 #include <c10/core/Device.h>
 
@@ -43,25 +42,22 @@ class FusedSacUpdate {
                  const std::vector<int64_t>& qf_arch, const SacConstants& constants, float tau,
                  c10::Device device, int64_t agents = 1);
 
-  /// One gradient step on `batch` ([B, obs], [B, act], [B], [B, obs], [B] float32 on the
-  /// engine's device, contiguous). The policy noise of pi(obs) and pi(next_obs) is one
-  /// draw of [2, B, act] standard normals from `gen`. update_targets: Polyak this step.
-  void update(const Batch& batch, at::Generator& gen, bool update_targets);
-  /// A population's step with one generator per agent: agent k's noise is the draw its
-  /// generator would give a single run's update (one ATen op per agent, for now).
-  void update(const Batch& batch, std::vector<at::Generator>& gens, bool update_targets);
+  /// One gradient step on `batch` ([K * B, obs], [K * B, act], [K * B], [K * B, obs], [K * B]
+  /// float32 on the engine's device, contiguous, agent-major). Agent k's policy noise of
+  /// pi(obs) and pi(next_obs) is draw `draw` of the stream keys[k] ([K] int64 on the device;
+  /// random/random_stream.h), [2, B, act] standard normals, made by one fill for all agents.
+  /// update_targets: Polyak this step.
+  void update(const Batch& batch, const at::Tensor& keys, int64_t draw, bool update_targets);
   /// The same with the noise given ([2, B, act] or [2B, act]): the CUDA tests feed both
   /// devices one draw, since their generators differ.
   void update_with_noise(const Batch& batch, const at::Tensor& eps, bool update_targets);
 
-  /// Actions for `obs` ([n, obs] float32 on the engine's device, contiguous) sampled from the
-  /// squashed Gaussian, the noise one draw of [n, act] standard normals from `gen`: a staging
-  /// kernel, the actor's GEMMs and ReLUs, the draw and a sampling kernel, into buffers of the
-  /// engine's that the next act() overwrites (allocated on the first act of each n).
-  /// A population's obs are [K * n, obs] (agent-major) and so are its actions.
-  const at::Tensor& act(const at::Tensor& obs, at::Generator& gen);
-  /// The same with one generator per agent, as update().
-  const at::Tensor& act(const at::Tensor& obs, std::vector<at::Generator>& gens);
+  /// Actions for `obs` ([K * n, obs] float32 on the engine's device, contiguous, agent-major)
+  /// sampled from the squashed Gaussian, agent k's noise draw `draw` of stream keys[k]
+  /// ([n, act] standard normals): a staging kernel, the actor's GEMMs and ReLUs, the fill and
+  /// a sampling kernel, into buffers of the engine's that the next act() overwrites
+  /// (allocated on the first act of each n). The actions are [K * n, act], agent-major.
+  const at::Tensor& act(const at::Tensor& obs, const at::Tensor& keys, int64_t draw);
 
   /// Every agent's Adam step size, and the base rate of set_learning_rate_factor (one device
   /// write each).
@@ -85,7 +81,7 @@ class FusedSacUpdate {
 
  private:
   void prepare(const Batch& batch);
-  void check_generators(const std::vector<at::Generator>& gens) const;
+  void check_keys(const at::Tensor& keys) const;
   void stage_act(const at::Tensor& obs);  // acting up to the noise draw
   const at::Tensor& sample_act();
   void run_update(const Batch& batch, bool update_targets);

@@ -1,7 +1,6 @@
 /// @brief SacLearner: networks, targets, temperature, optimizers and one gradient step.
 #pragma once
 
-#include <ATen/core/Generator.h>
 #include <ATen/core/Tensor.h>
 #include <c10/core/Device.h>
 #include <torch/serialize/input-archive.h>
@@ -13,6 +12,7 @@
 
 #include "vecsac/config/config.h"
 #include "vecsac/nn/fused_adam.h"
+#include "vecsac/random/random_stream.h"
 #include "vecsac/replay/replay_buffer.h"
 #include "vecsac/sac/fused_update.h"
 #include "vecsac/sac/networks.h"
@@ -52,8 +52,8 @@ class SacLearner {
   /// One gradient step on `batch`, in SB3's order: temperature, critics, actor,
   /// then the Polyak target update every target_update_interval steps.
   /// Diagnostics accumulate on the device; nothing is read back. Both paths draw the
-  /// policy noise of pi(obs) and pi(next_obs) as one [2, B, act] normal draw, so they
-  /// consume update_gen identically.
+  /// policy noise of pi(obs) and pi(next_obs) as one [2, B, act] normal draw of
+  /// update_stream, so they take identical noise.
   void update(const Batch& batch);
 
   /// Sets the step size of all three optimizers, and the base rate of
@@ -73,14 +73,14 @@ class SacLearner {
   /// The agent's index in its population's engine; 0 for a single learner.
   int64_t agent() const { return agent_; }
 
-  /// Stochastic actions for acting (no autograd), from the acting generator. On the fused
+  /// Stochastic actions for acting (no autograd), the noise one draw of act_stream. On the fused
   /// path they are the engine's buffer (FusedSacUpdate::act), valid until the next act().
   at::Tensor act(const at::Tensor& obs);
 
   /// Returns and clears the accumulated diagnostics (one device-to-host copy).
   UpdateStats take_stats();
 
-  /// Networks, targets, log alpha, Adam states, generators, counters and the
+  /// Networks, targets, log alpha, Adam states, the streams' draw counts, counters and the
   /// pending diagnostics: everything an exact resume needs.
   void save(torch::serialize::OutputArchive& archive) const;
   void load(torch::serialize::InputArchive& archive);
@@ -102,7 +102,8 @@ class SacLearner {
   /// The autograd path's optimizers (alpha_opt only with a learned temperature); null on
   /// the fused path.
   std::unique_ptr<FusedAdam> actor_opt, critic_opt, alpha_opt;
-  at::Generator update_gen, act_gen;
+  /// Policy noise in gradient steps and when acting (seed purposes kUpdateSeed, kActSeed).
+  RandomStream update_stream, act_stream;
   int64_t gradient_steps = 0;  ///< total, for target_update_interval
 
  private:

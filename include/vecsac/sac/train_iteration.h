@@ -17,9 +17,9 @@ namespace vecsac {
 /// only enqueued.
 void train_iteration(TrainingState& state, const Config& config, const at::Tensor& obs_before);
 
-/// Uniform actions in [-limit, limit] for every env, from `gen`: SB3's exploration before
-/// sac.learning_starts.
-at::Tensor exploration_actions(VecEnv& env, at::Generator& gen);
+/// Uniform actions in [-limit, limit) for every env, one draw of `stream` ([N, act], one
+/// fill): SB3's exploration before sac.learning_starts.
+at::Tensor exploration_actions(VecEnv& env, RandomStream& stream);
 
 /// Steps the env with `actions` and inserts the transitions (obs_before: scratch as in
 /// train_iteration); advances the counters.

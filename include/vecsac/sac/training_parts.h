@@ -3,7 +3,6 @@
 /// the trainer, a population's agents, the benchmarks, the tests and the fuzzers.
 #pragma once
 
-#include <ATen/core/Generator.h>
 #include <c10/core/Device.h>
 
 #include <cstdint>
@@ -19,10 +18,12 @@
 
 namespace vecsac {
 
-/// A population member's place: the shared engine and the agent's index in it.
+/// A population member's place: the shared engine, the agent's index in it, and the replay
+/// storage of the engine's agents (ReplayBuffer::allocate_rings), whose ring `agent` it takes.
 struct PopulationSeat {
   std::shared_ptr<FusedSacUpdate> engine;
   int64_t agent = 0;
+  Batch replay_rings;
 };
 
 struct TrainingParts {
@@ -34,14 +35,19 @@ struct TrainingParts {
 
   /// References to every part, the unit of checkpointing.
   TrainingState ref() {
-    return {
-        learner, replay, env, replay_gen, explore_gen, counters, selected ? &*selected : nullptr};
+    return {learner,
+            replay,
+            env,
+            replay_stream,
+            explore_stream,
+            counters,
+            selected ? &*selected : nullptr};
   }
 
   VecEnv env;
   ReplayBuffer replay;
   SacLearner learner;
-  at::Generator replay_gen, explore_gen;
+  RandomStream replay_stream, explore_stream;
   LoopCounters counters;
   std::optional<SelectedPolicy> selected;  ///< with run.select_episodes > 0
 };

@@ -19,10 +19,4 @@ at::Generator make_generator(c10::Device device, uint64_t seed);
 /// purposes' streams are unrelated even for neighbouring run seeds.
 uint64_t derive_seed(uint64_t run_seed, uint64_t purpose);
 
-/// Restores `gen` from a saved state (`key` names it in errors), after checking that the
-/// tensor is a byte vector of the generator's own state size whose storage holds it:
-/// LibTorch's set_state reads a damaged one out of bounds (the checkpoint fuzzer found a
-/// mutated file that crashed it). c10::Error otherwise, which checkpoint loading reports.
-void restore_generator(at::Generator& gen, const at::Tensor& state, const std::string& key);
-
 }  // namespace vecsac
