@@ -61,7 +61,11 @@ LockstepStreams::LockstepStreams(std::vector<RandomStream*> members)
     : members_(std::move(members)) {
   TORCH_CHECK(!members_.empty(), "LockstepStreams: no streams");
   std::vector<uint64_t> keys;
-  for (const RandomStream* s : members_) {
+  for (size_t a = 0; a < members_.size(); ++a) {
+    const RandomStream* s = members_[a];
+    TORCH_CHECK(s->draws() == members_.front()->draws(), "LockstepStreams: agent ", a,
+                "'s stream has made ", s->draws(), " draws, agent 0's ", members_.front()->draws(),
+                "; agents draw together only from one count");
     TORCH_CHECK(s->keys().device() == members_.front()->keys().device(),
                 "LockstepStreams: streams on ", members_.front()->keys().device(), " and ",
                 s->keys().device());
@@ -73,11 +77,11 @@ LockstepStreams::LockstepStreams(std::vector<RandomStream*> members)
 // HOT LOOP BEGIN
 int64_t LockstepStreams::next() {
   const int64_t draw = members_.front()->draws();
-  for (RandomStream* s : members_) {
+  for (const RandomStream* s : members_) {  // all checked before any counts the draw
     TORCH_CHECK(s->draws() == draw, "LockstepStreams: agents at draws ", draw, " and ", s->draws(),
                 " cannot draw together");
-    s->next();
   }
+  for (RandomStream* s : members_) s->next();
   return draw;
 }
 

@@ -140,6 +140,7 @@ const Batch& ReplayBuffer::sample_reused(int64_t batch_size, RandomStream& strea
 }
 
 void ReplayBuffer::sample_into(int64_t batch_size, RandomStream& stream, const Batch& out) {
+  check_sample(1, batch_size, stream.keys(), out);  // before the draw: a refusal draws nothing
   gather(1, batch_size, stream.keys(), stream.next(), out);
 }
 
@@ -150,27 +151,37 @@ void ReplayBuffer::sample_lockstep(const std::vector<ReplayBuffer*>& buffers, in
   for (size_t a = 0; a < buffers.size(); ++a) {
     const ReplayBuffer& b = *buffers[a];
     const int64_t offset = static_cast<int64_t>(a) * first.capacity_;
-    TORCH_CHECK(
-        b.capacity_ == first.capacity_ &&
-            b.obs_.data_ptr<float>() == first.obs_.data_ptr<float>() + offset * first.obs_dim_ &&
-            b.terminated_.data_ptr<float>() == first.terminated_.data_ptr<float>() + offset,
-        "ReplayBuffer::sample_lockstep: buffer ", a, " is not agent ", a,
-        " of the first buffer's rings (ReplayBuffer::allocate_rings)");
+    const auto at_offset = [&](at::Tensor ReplayBuffer::*field, int64_t row_size) {
+      return (b.*field).const_data_ptr<float>() ==
+             (first.*field).const_data_ptr<float>() + offset * row_size;
+    };
+    TORCH_CHECK(b.capacity_ == first.capacity_ && at_offset(&ReplayBuffer::obs_, first.obs_dim_) &&
+                    at_offset(&ReplayBuffer::act_, first.act_dim_) &&
+                    at_offset(&ReplayBuffer::reward_, 1) &&
+                    at_offset(&ReplayBuffer::next_obs_, first.obs_dim_) &&
+                    at_offset(&ReplayBuffer::terminated_, 1),
+                "ReplayBuffer::sample_lockstep: buffer ", a, " is not agent ", a,
+                " of the first buffer's rings (ReplayBuffer::allocate_rings)");
     TORCH_CHECK(b.size_ == first.size_, "ReplayBuffer::sample_lockstep: buffer ", a, " holds ",
                 b.size_, " transitions against ", first.size_, "; agents draw in lockstep");
   }
-  first.gather(static_cast<int64_t>(buffers.size()), batch_size, streams.keys(), streams.next(),
-               out);
+  const auto agents = static_cast<int64_t>(buffers.size());
+  first.check_sample(agents, batch_size, streams.keys(), out);
+  first.gather(agents, batch_size, streams.keys(), streams.next(), out);
 }
 
-void ReplayBuffer::gather(int64_t agents, int64_t batch_size, const at::Tensor& keys, int64_t draw,
-                          const Batch& out) const {
+void ReplayBuffer::check_sample(int64_t agents, int64_t batch_size, const at::Tensor& keys,
+                                const Batch& out) const {
   TORCH_CHECK(size_ >= 1, "ReplayBuffer::sample: the buffer is empty");
   TORCH_CHECK(batch_size >= 1, "ReplayBuffer::sample: batch_size must be >= 1, got ", batch_size);
   TORCH_CHECK(keys.numel() == agents && keys.device() == obs_.device(),
               "ReplayBuffer::sample: ", agents, " agents need as many stream keys on ",
               obs_.device(), ", got ", keys.numel(), " on ", keys.device());
   check_batch_shape(out, agents * batch_size);
+}
+
+void ReplayBuffer::gather(int64_t agents, int64_t batch_size, const at::Tensor& keys, int64_t draw,
+                          const Batch& out) const {
   const GatherRows rows_out{keys.const_data_ptr<int64_t>(),
                             static_cast<uint64_t>(draw),
                             size_,

@@ -246,17 +246,19 @@ void load_checkpoint(const std::filesystem::path& path, TrainingState& s, c10::D
     for (size_t i = 0; i < env_f.size(); ++i) *env_f[i] = read_tensor(env, kEnvKeys[i]);
     s.env.restore(snap);
 
-    c10::IValue draws;
-    if (!root.try_read("replay_draws", draws)) {
+    if (read_int(root, "format_version") >= 5) {
+      s.replay_stream.set_draws(read_int(root, "replay_draws"));
+      s.explore_stream.set_draws(read_int(root, "explore_draws"));
+    } else {
       std::fprintf(stderr,
                    "warning: checkpoint '%s' predates format 5: its random streams were "
                    "generator states, which this build's counter-based streams cannot continue; "
                    "the run resumes with fresh streams (the same distributions, other draws "
                    "than the build that wrote it would make)\n",
                    path.string().c_str());
+      s.replay_stream.set_draws(0);
+      s.explore_stream.set_draws(0);
     }
-    s.replay_stream.set_draws(root.try_read("replay_draws", draws) ? draws.toInt() : 0);
-    s.explore_stream.set_draws(root.try_read("explore_draws", draws) ? draws.toInt() : 0);
     s.counters.global_step = read_int(root, "global_step");
     s.counters.iteration = read_int(root, "iteration");
     s.counters.next_log = read_int(root, "next_log");

@@ -421,8 +421,9 @@ void SacLearner::load(InputArchive& a) {
   // Formats before 5 saved generator states, which counter streams cannot continue
   // (load_checkpoint warns): their streams start afresh.
   c10::IValue draws;
-  update_stream.set_draws(a.try_read("update_draws", draws) ? draws.toInt() : 0);
-  act_stream.set_draws(a.try_read("act_draws", draws) ? draws.toInt() : 0);
+  const bool counted = a.try_read("update_draws", draws);
+  update_stream.set_draws(counted ? draws.toInt() : 0);
+  act_stream.set_draws(counted ? integer("act_draws") : 0);
   gradient_steps = integer("gradient_steps");
   copy_into(stats_sum_, read_tensor(a, "stats_sum"), "stats_sum");
   stats_count_ = integer("stats_count");

@@ -73,6 +73,13 @@ TEST(RandomStreamTest, AnAgentsDrawIsTheSameAloneAndInAPopulation) {
   members[1].next();
   EXPECT_THAT([&] { lockstep.next(); }, ::testing::ThrowsMessage<c10::Error>(
                                             ::testing::HasSubstr("agents at draws 2 and 3")));
+  EXPECT_EQ(members[0].draws(), 2) << "a refused lockstep draw counted in agent 0";
+  EXPECT_THAT(
+      [&] {
+        LockstepStreams({&members[0], &members[1]});
+      },
+      ::testing::ThrowsMessage<c10::Error>(
+          ::testing::HasSubstr("agent 1's stream has made 3 draws, agent 0's 2")));
 }
 
 // The CUDA kernel's grid, replayed through its thread body: every element once, as the CPU

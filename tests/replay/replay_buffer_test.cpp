@@ -175,8 +175,10 @@ TEST(ReplayBufferTest, ALockstepDrawGivesEachAgentItsOwnBuffersDraw) {
   strided.obs = at::zeros({2, kAgents * kBatch}).t();
   EXPECT_THAT([&] { alone[0].sample_into(kAgents * kBatch, alone_streams[0], strided); },
               ::testing::ThrowsMessage<c10::Error>(::testing::HasSubstr("contiguous float32")));
+  const int64_t draws = alone_streams[0].draws();
   EXPECT_THAT([&] { alone[0].sample_into(7, alone_streams[0], got); },
               ::testing::ThrowsMessage<c10::Error>(::testing::HasSubstr("of shape [7, 2]")));
+  EXPECT_EQ(alone_streams[0].draws(), draws) << "a refused draw was counted";
 }
 
 // A checkpoint holds the stored rows only; restoring them, or the whole capacity as formats

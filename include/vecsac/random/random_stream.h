@@ -37,7 +37,7 @@ class RandomStream {
 class LockstepStreams {
  public:
   LockstepStreams() = default;
-  /// Streams on one device (not owned; they must outlive this).
+  /// Streams on one device at one draw count (not owned; they must outlive this).
   explicit LockstepStreams(std::vector<RandomStream*> members);
   /// The members' common draw, counted in each. Throws naming the counts if they differ.
   int64_t next();

@@ -78,6 +78,9 @@ class ReplayBuffer {
 
  private:
   void check_batch_shape(const Batch& out, int64_t rows) const;
+  void check_sample(int64_t agents, int64_t batch_size, const at::Tensor& keys,
+                    const Batch& out) const;
+  // The draw itself, after check_sample.
   void gather(int64_t agents, int64_t batch_size, const at::Tensor& keys, int64_t draw,
               const Batch& out) const;
   int64_t capacity_, obs_dim_, act_dim_;
