@@ -9,7 +9,9 @@
 #include <cmath>
 #include <vector>
 
+#include "support/cuda_gpu.h"
 #include "vecsac/random/counter_draws.h"
+#include "vecsac/replay/replay_buffer.h"
 
 namespace vecsac {
 namespace {
@@ -115,6 +117,40 @@ TEST(RandomStreamTest, RefusesOutputsAndKeysItCannotFill) {
       ::testing::ThrowsMessage<c10::Error>(::testing::HasSubstr("keys must be [K >= 1] int64")));
   RandomStream r(1, kCpu);
   EXPECT_THROW(r.set_draws(-1), c10::Error);
+}
+
+// Where a GPU is: the CUDA kernels draw the CPU loop's numbers. Uniforms and replay indices
+// are exact integer and IEEE double work (the kernels are built with --fmad=false), so they
+// are equal; normals go through CUDA's double log and cos, within an ulp or two of glibc's,
+// so after rounding to float they may differ in the last bit only.
+TEST(RandomStreamCudaTest, TheGpuDrawsTheCpusNumbers) {
+  VECSAC_REQUIRE_CUDA_GPU();
+  const c10::Device cuda(c10::kCUDA, 0);
+  const at::Tensor cpu_keys = at::tensor({int64_t{21}, int64_t{-5}, int64_t{1} << 40});
+  const at::Tensor gpu_keys = cpu_keys.to(cuda);
+  const at::Tensor u_cpu = at::empty({3, 1000}), u_gpu = at::empty({3, 1000}, cuda);
+  fill_uniform(u_cpu, cpu_keys, 7, -2.0f, 2.0f);
+  fill_uniform(u_gpu, gpu_keys, 7, -2.0f, 2.0f);
+  EXPECT_TRUE(at::equal(u_gpu.cpu(), u_cpu));
+  const at::Tensor n_cpu = at::empty({3, 1000}), n_gpu = at::empty({3, 1000}, cuda);
+  fill_normal(n_cpu, cpu_keys, 7);
+  fill_normal(n_gpu, gpu_keys, 7);
+  EXPECT_LE((n_gpu.cpu() - n_cpu).abs().max().item<float>(),
+            2e-7f * n_cpu.abs().max().item<float>());
+
+  ReplayBuffer on_cpu(100, 2, 1, kCpu), on_gpu(100, 2, 1, cuda);
+  const at::Tensor k = at::arange(60, at::kFloat);
+  const at::Tensor obs = at::stack({k, -k}, 1), act = k.unsqueeze(1);
+  on_cpu.add(obs, act, k, obs + 0.5, k.fmod(2) == 0);
+  on_gpu.add(obs.to(cuda), act.to(cuda), k.to(cuda), (obs + 0.5).to(cuda),
+             (k.fmod(2) == 0).to(cuda));
+  RandomStream a(3, kCpu), b(3, cuda);
+  for (int draw = 0; draw < 3; ++draw) {
+    const Batch& x = on_cpu.sample_reused(256, a);
+    const Batch& y = on_gpu.sample_reused(256, b);
+    EXPECT_TRUE(at::equal(y.reward.cpu(), x.reward)) << "draw " << draw;
+    EXPECT_TRUE(at::equal(y.obs.cpu(), x.obs)) << "draw " << draw;
+  }
 }
 
 }  // namespace
