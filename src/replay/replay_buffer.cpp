@@ -198,14 +198,13 @@ void ReplayBuffer::gather(int64_t agents, int64_t batch_size, const at::Tensor& 
       [&](CudaStream stream) { launch_replay_gather(s, rows_out, stream); }, "ReplayBuffer");
 }
 
-void ReplayBuffer::check_batch_shape(const Batch& out, int64_t batch_size) const {
-  // batch_size: every row of out, all agents' for a population's draw.
+void ReplayBuffer::check_batch_shape(const Batch& out, int64_t rows) const {
   const std::pair<const at::Tensor*, std::vector<int64_t>> want[] = {
-      {&out.obs, {batch_size, obs_dim_}},
-      {&out.act, {batch_size, act_dim_}},
-      {&out.reward, {batch_size}},
-      {&out.next_obs, {batch_size, obs_dim_}},
-      {&out.terminated, {batch_size}}};
+      {&out.obs, {rows, obs_dim_}},
+      {&out.act, {rows, act_dim_}},
+      {&out.reward, {rows}},
+      {&out.next_obs, {rows, obs_dim_}},
+      {&out.terminated, {rows}}};
   // The storage's own device: a buffer built for "cuda" holds its tensors on cuda:0.
   const c10::Device device = obs_.device();
   for (const auto& [t, shape] : want) {

@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "vecsac/detail/hd.h"
+#include "vecsac/random/counter_draws.h"
 
 namespace vecsac {
 
@@ -32,10 +33,8 @@ class ResetStream {
       block_ = r123::Philox4x32()(ctr_, key_);
       ++ctr_.v[0];
     }
-    const uint32_t a = block_.v[used_] >> 5;      // 27 bits
-    const uint32_t b = block_.v[used_ + 1] >> 6;  // 26 bits
+    const double u = counter_unit(block_.v[used_], block_.v[used_ + 1]);
     used_ = (used_ + 2) & 3;
-    const double u = (a * 67108864.0 + b) * (1.0 / 9007199254740992.0);
     return lo + (hi - lo) * u;
   }
 
