@@ -16,8 +16,9 @@ __global__ void gather_kernel(const ReplayStorage s, const GatherRows out) {
 }  // namespace
 
 void launch_replay_insert(const ReplayStorage& s, const InsertRows& in, CudaStream stream) {
-  if (in.n == 0) return;
-  insert_kernel<<<detail::grid_blocks(blocks_for(in.n, kThreadsPerBlock)), kThreadsPerBlock, 0,
+  const int64_t rows = in.n * in.agents;
+  if (rows == 0) return;
+  insert_kernel<<<detail::grid_blocks(blocks_for(rows, kThreadsPerBlock)), kThreadsPerBlock, 0,
                   stream>>>(s, in);
   VECSAC_CUDA_CHECK(cudaGetLastError());
 }

@@ -13,7 +13,7 @@ WHOLE_FILES=(src/sac/train_iteration.cpp src/sac/losses.cpp src/sac/networks.cpp
              src/nn/ensemble_mlp.cpp)
 MARKED_FILES=(src/sac/trainer.cpp src/sac/learner.cpp src/nn/fused_adam.cpp src/replay/replay_buffer.cpp
               src/env/vec_env.cpp src/nn/gemm.cpp src/nn/flat_mlp.cpp src/sac/fused_update.cpp
-              src/sac/population.cpp)
+              src/sac/population.cpp src/sac/agent_group.cpp)
 PATTERN='\.item[<(]|\.cpu\(|kCPU|\.tolist|nonzero|masked_select|unique\(|[sS]ynchronize|is_nonzero|at::equal|allclose|\.all\(\)\.item|cudaMemcpy[^A]|std::cout|printf'
 
 status=0

@@ -5,9 +5,15 @@
 #include <ATen/ops/arange.h>
 #include <ATen/ops/empty.h>
 #include <ATen/ops/isfinite.h>
+#include <ATen/ops/tensor.h>
 #include <ATen/ops/zeros.h>
 
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "vecsac/env/vec_env_launch.h"
+#include "vecsac/nn/launch_count.h"
 
 #ifdef VECSAC_WITH_CUDA
 #include <c10/cuda/CUDAGuard.h>
@@ -74,6 +80,7 @@ void cpu_loop(const StepOp& shared_op, int64_t begin, int64_t end) {
 
 template <class Op>
 void run_on(const Op& op, c10::Device device) {
+  count_launch();
   if (device.is_cpu()) {
     visit_env(op.params.id, [&](auto env) {
       at::parallel_for(0, op.n, kCpuGrain, [&](int64_t begin, int64_t end) {
@@ -94,23 +101,53 @@ void run_on(const Op& op, c10::Device device) {
 // HOT LOOP END
 }  // namespace
 
+namespace {
+
+// The first field in which `other` differs from `first`, seeds aside; "" when none does.
+std::string params_difference(const EnvParams& first, const EnvParams& other) {
+  const std::pair<const char*, bool> fields[] = {
+      {"env", first.id != other.id},
+      {"dim", first.dim != other.dim},
+      {"max_episode_steps", first.max_episode_steps != other.max_episode_steps},
+      {"action_repeat", first.action_repeat != other.action_repeat}};
+  for (const auto& [name, differs] : fields) {
+    if (differs) return name;
+  }
+  return "";
+}
+
+}  // namespace
+
 VecEnv::VecEnv(const EnvParams& params, int64_t num_envs, c10::Device device)
-    : params_(params),
-      n_(num_envs),
+    : VecEnv(std::vector<EnvParams>{params}, num_envs, device) {}
+
+VecEnv::VecEnv(const std::vector<EnvParams>& agents, int64_t envs_per_agent, c10::Device device)
+    : params_(agents.empty() ? EnvParams{} : agents.front()),
+      n_(static_cast<int64_t>(agents.size()) * envs_per_agent),
+      block_(envs_per_agent),
+      stride_(n_),
       device_(device),
-      obs_dim_(env_obs_dim(params)),
-      act_dim_(env_act_dim(params)),
-      state_dim_(env_state_dim(params)) {
-  TORCH_CHECK(num_envs >= 1, "VecEnv: num_envs must be >= 1, got ", num_envs);
-  TORCH_CHECK(params.dim >= 1, "VecEnv: dim must be >= 1, got ", params.dim);
-  TORCH_CHECK(params.dim <= env_max_dim(params.id), "VecEnv: ", env_dim_rule(params.id),
-              ", got dim ", params.dim);
-  TORCH_CHECK(params.max_episode_steps >= 1, "VecEnv: max_episode_steps must be >= 1, got ",
-              params.max_episode_steps);
-  TORCH_CHECK(params.action_repeat >= 1, "VecEnv: action_repeat must be >= 1, got ",
-              params.action_repeat);
+      obs_dim_(env_obs_dim(params_)),
+      act_dim_(env_act_dim(params_)),
+      state_dim_(env_state_dim(params_)) {
+  TORCH_CHECK(!agents.empty(), "VecEnv: no agents");
+  TORCH_CHECK(envs_per_agent >= 1, "VecEnv: num_envs must be >= 1, got ", envs_per_agent);
+  TORCH_CHECK(params_.dim >= 1, "VecEnv: dim must be >= 1, got ", params_.dim);
+  TORCH_CHECK(params_.dim <= env_max_dim(params_.id), "VecEnv: ", env_dim_rule(params_.id),
+              ", got dim ", params_.dim);
+  TORCH_CHECK(params_.max_episode_steps >= 1, "VecEnv: max_episode_steps must be >= 1, got ",
+              params_.max_episode_steps);
+  TORCH_CHECK(params_.action_repeat >= 1, "VecEnv: action_repeat must be >= 1, got ",
+              params_.action_repeat);
   TORCH_CHECK(device.is_cpu() || device.is_cuda(), "VecEnv: device must be cpu or cuda, got ",
               device);
+  std::vector<int64_t> seeds;
+  for (size_t k = 0; k < agents.size(); ++k) {
+    const std::string field = params_difference(params_, agents[k]);
+    TORCH_CHECK(field.empty(), "VecEnv: agent ", k, "'s ", field, " differs from agent 0's; ",
+                "the agents of one VecEnv may differ in their seeds only");
+    seeds.push_back(static_cast<int64_t>(agents[k].seed));
+  }
   const auto f32 = at::TensorOptions().device(device).dtype(at::kFloat);
   const auto i64 = f32.dtype(at::kLong);
   state_ = at::empty({state_dim_, n_}, f32);
@@ -125,10 +162,32 @@ VecEnv::VecEnv(const EnvParams& params, int64_t num_envs, c10::Device device)
   reward_ = at::empty({n_}, f32);
   terminated_ = at::empty({n_}, f32.dtype(at::kBool));
   truncated_ = at::empty({n_}, f32.dtype(at::kBool));
+  seeds_ = at::tensor(seeds, at::kLong).to(device);
+  first_recorded_episode_ = at::zeros({static_cast<int64_t>(agents.size())}, i64);
   // "cuda" without an index means the current device; keep the concrete one so
   // that device checks compare equal to the tensors' own device.
   device_ = obs_.device();
   run_on(ResetOp{params_, buffers(), n_, obs_.data_ptr<float>()}, device_);
+}
+
+VecEnv VecEnv::agent(int64_t k) const {
+  TORCH_CHECK(n_ == stride_, "VecEnv::agent: this is already one agent's view");
+  TORCH_CHECK(k >= 0 && k < agents(), "VecEnv::agent: agent ", k, " of ", agents(),
+              "; allowed: 0 to ", agents() - 1);
+  VecEnv view = *this;
+  view.params_.seed = static_cast<uint64_t>(seeds_[k].item<int64_t>());
+  view.n_ = block_;
+  const int64_t first = k * block_;
+  view.state_ = state_.narrow(1, first, block_);
+  for (at::Tensor VecEnv::*rows :
+       {&VecEnv::elapsed_, &VecEnv::episode_, &VecEnv::episode_return_, &VecEnv::finished_count_,
+        &VecEnv::finished_return_sum_, &VecEnv::finished_length_sum_, &VecEnv::obs_,
+        &VecEnv::next_obs_, &VecEnv::reward_, &VecEnv::terminated_, &VecEnv::truncated_}) {
+    view.*rows = (this->*rows).narrow(0, first, block_);
+  }
+  view.seeds_ = seeds_.narrow(0, k, 1);
+  view.first_recorded_episode_ = first_recorded_episode_.narrow(0, k, 1);
+  return view;
 }
 
 VecEnvBuffers VecEnv::buffers() {
@@ -139,16 +198,25 @@ VecEnvBuffers VecEnv::buffers() {
                        finished_count_.data_ptr<int64_t>(),
                        finished_return_sum_.data_ptr<double>(),
                        finished_length_sum_.data_ptr<int64_t>(),
-                       first_recorded_episode_};
+                       first_recorded_episode_.const_data_ptr<int64_t>(),
+                       seeds_.const_data_ptr<int64_t>(),
+                       block_,
+                       stride_};
+}
+
+void VecEnv::observe() {
+  run_on(ObserveOp{params_, state_.data_ptr<float>(), n_, stride_, obs_.data_ptr<float>()},
+         device_);
 }
 
 void VecEnv::stagger_time_limits() {
   const int64_t limit = params_.max_episode_steps;
   elapsed_.copy_(at::arange(n_, at::TensorOptions().dtype(at::kLong))
+                     .remainder_(block_)
                      .mul_(limit)
-                     .div_(n_, "floor")
+                     .div_(block_, "floor")
                      .to(at::kInt));
-  first_recorded_episode_ = 1;
+  first_recorded_episode_.fill_(1);
 }
 
 // HOT LOOP BEGIN
@@ -181,24 +249,28 @@ void VecEnv::set_state(const at::Tensor& states) {
   TORCH_CHECK(at::isfinite(f32).all().item<bool>(),
               "VecEnv::set_state: states must be finite in float32 (no NaN, Inf or |x| > 3.4e38)");
   state_.copy_(f32.t());
-  first_recorded_episode_ = 0;
+  first_recorded_episode_.zero_();
   elapsed_.zero_();
   episode_.zero_();
   episode_return_.zero_();
   finished_count_.zero_();
   finished_return_sum_.zero_();
   finished_length_sum_.zero_();
-  run_on(ObserveOp{params_, state_.data_ptr<float>(), n_, obs_.data_ptr<float>()}, device_);
+  observe();
 }
 
 VecEnvSnapshot VecEnv::snapshot() const {
-  return {state_,
-          elapsed_,
-          episode_,
-          episode_return_,
-          finished_count_,
-          finished_return_sum_,
-          finished_length_sum_};
+  // Copies always: an agent's view must not serialise every agent's envs, and a single env's
+  // checkpoint then pickles exactly as its agent's in a population does (the pickler
+  // memoizes a tensor by whether something else holds it too).
+  const auto own = [](const at::Tensor& t) { return t.clone(at::MemoryFormat::Contiguous); };
+  return {own(state_),
+          own(elapsed_),
+          own(episode_),
+          own(episode_return_),
+          own(finished_count_),
+          own(finished_return_sum_),
+          own(finished_length_sum_)};
 }
 
 void VecEnv::restore(const VecEnvSnapshot& s) {
@@ -218,7 +290,7 @@ void VecEnv::restore(const VecEnvSnapshot& s) {
         " (was the checkpoint made with another env, num_envs or dim?)");
   }
   for (const auto& [from, to] : pairs) to->copy_(*from);
-  run_on(ObserveOp{params_, state_.data_ptr<float>(), n_, obs_.data_ptr<float>()}, device_);
+  observe();
 }
 
 at::Tensor VecEnv::state() const { return state_.t().contiguous(); }

@@ -98,14 +98,31 @@ ReplayStorage ReplayBuffer::rows() const {
 // HOT LOOP BEGIN
 void ReplayBuffer::add(const at::Tensor& obs, const at::Tensor& act, const at::Tensor& reward,
                        const at::Tensor& next_obs, const at::Tensor& terminated) {
-  const int64_t n = obs.size(0);
-  TORCH_CHECK(obs.dim() == 2 && obs.size(1) == obs_dim_ && next_obs.sizes() == obs.sizes(),
-              "ReplayBuffer::add: obs and next_obs must be [N, ", obs_dim_, "], got ", obs.sizes(),
-              " and ", next_obs.sizes());
-  TORCH_CHECK(act.dim() == 2 && act.size(0) == n && act.size(1) == act_dim_,
-              "ReplayBuffer::add: act must be [", n, ", ", act_dim_, "], got ", act.sizes());
-  TORCH_CHECK(reward.numel() == n && terminated.numel() == n,
-              "ReplayBuffer::add: reward and terminated must have ", n, " entries");
+  advance(insert(1, obs, act, reward, next_obs, terminated));
+}
+
+void ReplayBuffer::add_lockstep(const std::vector<ReplayBuffer*>& buffers, const at::Tensor& obs,
+                                const at::Tensor& act, const at::Tensor& reward,
+                                const at::Tensor& next_obs, const at::Tensor& terminated) {
+  check_rings(buffers, "add_lockstep");
+  const int64_t n = buffers.front()->insert(static_cast<int64_t>(buffers.size()), obs, act, reward,
+                                            next_obs, terminated);
+  for (ReplayBuffer* b : buffers) b->advance(n);
+}
+
+int64_t ReplayBuffer::insert(int64_t agents, const at::Tensor& obs, const at::Tensor& act,
+                             const at::Tensor& reward, const at::Tensor& next_obs,
+                             const at::Tensor& terminated) const {
+  const int64_t total = obs.dim() == 2 ? obs.size(0) : -1, n = total / agents;
+  TORCH_CHECK(obs.dim() == 2 && obs.size(1) == obs_dim_ && next_obs.sizes() == obs.sizes() &&
+                  total % agents == 0,
+              "ReplayBuffer::add: obs and next_obs must be [N, ", obs_dim_, "]",
+              agents > 1 ? " with N a multiple of the " + std::to_string(agents) + " agents" : "",
+              ", got ", obs.sizes(), " and ", next_obs.sizes());
+  TORCH_CHECK(act.dim() == 2 && act.size(0) == total && act.size(1) == act_dim_,
+              "ReplayBuffer::add: act must be [", total, ", ", act_dim_, "], got ", act.sizes());
+  TORCH_CHECK(reward.numel() == total && terminated.numel() == total,
+              "ReplayBuffer::add: reward and terminated must have ", total, " entries");
   TORCH_CHECK(n <= capacity_, "ReplayBuffer::add: ", n, " transitions exceed capacity ", capacity_);
   const at::Tensor o = as_float(obs, device_), a = as_float(act, device_),
                    r = as_float(reward, device_), no = as_float(next_obs, device_);
@@ -119,11 +136,16 @@ void ReplayBuffer::add(const at::Tensor& obs, const at::Tensor& act, const at::T
                       flags ? t.const_data_ptr<bool>() : nullptr,
                       flags ? nullptr : floats(t),
                       n,
-                      cursor_};
+                      cursor_,
+                      agents};
   const ReplayStorage s = rows();
   run_elements(
-      device_, n, kCpuRowGrain, [&](int64_t i) { insert_row(s, in, i); },
+      device_, total, kCpuRowGrain, [&](int64_t i) { insert_row(s, in, i); },
       [&](CudaStream stream) { launch_replay_insert(s, in, stream); }, "ReplayBuffer");
+  return n;
+}
+
+void ReplayBuffer::advance(int64_t n) {
   cursor_ = (cursor_ + n) % capacity_;
   size_ = std::min(size_ + n, capacity_);
 }
@@ -146,7 +168,15 @@ void ReplayBuffer::sample_into(int64_t batch_size, RandomStream& stream, const B
 
 void ReplayBuffer::sample_lockstep(const std::vector<ReplayBuffer*>& buffers, int64_t batch_size,
                                    LockstepStreams& streams, const Batch& out) {
-  TORCH_CHECK(!buffers.empty(), "ReplayBuffer::sample_lockstep: no buffers");
+  check_rings(buffers, "sample_lockstep");
+  const ReplayBuffer& first = *buffers.front();
+  const auto agents = static_cast<int64_t>(buffers.size());
+  first.check_sample(agents, batch_size, streams.keys(), out);
+  first.gather(agents, batch_size, streams.keys(), streams.next(), out);
+}
+
+void ReplayBuffer::check_rings(const std::vector<ReplayBuffer*>& buffers, const char* what) {
+  TORCH_CHECK(!buffers.empty(), "ReplayBuffer::", what, ": no buffers");
   const ReplayBuffer& first = *buffers.front();
   for (size_t a = 0; a < buffers.size(); ++a) {
     const ReplayBuffer& b = *buffers[a];
@@ -160,14 +190,13 @@ void ReplayBuffer::sample_lockstep(const std::vector<ReplayBuffer*>& buffers, in
                     at_offset(&ReplayBuffer::reward_, 1) &&
                     at_offset(&ReplayBuffer::next_obs_, first.obs_dim_) &&
                     at_offset(&ReplayBuffer::terminated_, 1),
-                "ReplayBuffer::sample_lockstep: buffer ", a, " is not agent ", a,
+                "ReplayBuffer::", what, ": buffer ", a, " is not agent ", a,
                 " of the first buffer's rings (ReplayBuffer::allocate_rings)");
-    TORCH_CHECK(b.size_ == first.size_, "ReplayBuffer::sample_lockstep: buffer ", a, " holds ",
-                b.size_, " transitions against ", first.size_, "; agents draw in lockstep");
+    TORCH_CHECK(b.size_ == first.size_ && b.cursor_ == first.cursor_, "ReplayBuffer::", what,
+                ": buffer ", a, " holds ", b.size_, " transitions (cursor ", b.cursor_,
+                ") against ", first.size_, " (cursor ", first.cursor_,
+                "); agents insert and draw in lockstep");
   }
-  const auto agents = static_cast<int64_t>(buffers.size());
-  first.check_sample(agents, batch_size, streams.keys(), out);
-  first.gather(agents, batch_size, streams.keys(), streams.next(), out);
 }
 
 void ReplayBuffer::check_sample(int64_t agents, int64_t batch_size, const at::Tensor& keys,

@@ -316,6 +316,17 @@ void FusedSacUpdate::set_learning_rate_factor(double factor) {
   at::mul_out(rate, slots.select(1, kBaseLearningRate), factor);
 }
 
+void FusedSacUpdate::set_learning_rate_factors(const at::Tensor& factors) {
+  TORCH_CHECK(factors.dim() == 1 && factors.size(0) == agents_ &&
+                  factors.scalar_type() == at::kFloat && factors.device() == device_,
+              "FusedSacUpdate::set_learning_rate_factors: factors must be [", agents_,
+              "] float32 on ", device_, ", got ", factors.toString(), " ", factors.sizes(), " on ",
+              factors.device());
+  const at::Tensor slots = scalars.view({agents_, kNumSacScalars});
+  at::Tensor rate = slots.select(1, kLearningRate);
+  at::mul_out(rate, slots.select(1, kBaseLearningRate), factors);
+}
+
 // HOT LOOP BEGIN
 void FusedSacUpdate::update(const Batch& b, const at::Tensor& keys, int64_t draw,
                             bool update_targets) {

@@ -4,10 +4,11 @@
 /// Agent k acts, steps, stores and samples exactly as `train` with its config would (its
 /// own envs, replay ring and random streams, each draw the one its single run makes), and the
 /// engine's population update and acting equal K single engines'
-/// (tests/sac/population_update_test), so agent k's run is the single run. What is batched,
-/// once for all the agents of an engine: every network op (acting and the gradient step),
-/// the noise draws, the exploration actions and the replay draws (one gather over the
-/// agents' rings of one storage). Not yet: env steps and replay inserts, one per agent.
+/// (tests/sac/population_update_test), so agent k's run is the single run. Everything in an
+/// iteration is one op for all the agents of an engine, so the op count does not grow with
+/// them: every network op (acting and the gradient step), the noise draws, the exploration
+/// actions, the env step (a VecEnv of the agents' env blocks), the replay insert and the
+/// replay draw (over the agents' rings of one storage).
 #include "vecsac/sac/population.h"
 
 #include <ATen/ATen.h>
@@ -22,9 +23,8 @@
 #include <stdexcept>
 #include <string>
 
-#include "vecsac/sac/learner.h"
+#include "vecsac/sac/agent_group.h"
 #include "vecsac/sac/memory_estimate.h"
-#include "vecsac/sac/train_iteration.h"
 #include "vecsac/sac/training_run.h"
 #include "vecsac/util/device.h"
 #include "vecsac/util/format_bytes.h"
@@ -96,20 +96,11 @@ int64_t common_resume_step(const std::vector<PopulationMember>& members) {
   return newest_common;
 }
 
-// A part of the population trained through one engine: on a GPU all the agents; on a CPU
-// with at least as many agents as threads, one agent (group_count).
-struct AgentGroup {
-  std::shared_ptr<FusedSacUpdate> engine;
-  int64_t first = 0, size = 0;                   // its agents: first, first + 1, ...
-  Batch replay_rings;                            // the agents' replay buffers, one storage
-  std::vector<ReplayBuffer*> replays;            // agent j's buffer: ring j of replay_rings
-  LockstepStreams act, update, explore, replay;  // the agents' streams of each purpose
-  at::Tensor obs_all;                            // the group's obs, agent-major, for acting
-  std::vector<at::Tensor> obs_slices;            // agent j's rows of obs_all
-  std::vector<at::Tensor> action_slices;         // agent j's rows of the engine's actions
-  at::Tensor explore_all;                        // exploration actions, agent-major
-  std::vector<at::Tensor> explore_slices;        // agent j's rows of explore_all
-  Batch batch;                                   // [size * B, ...], agent-major
+// A part of the population trained through one engine (on a GPU all the agents; on a CPU
+// with at least as many agents as threads, one agent: group_count): agents first, first + 1...
+struct Group {
+  std::unique_ptr<AgentGroup> agents;
+  int64_t first = 0;
 };
 
 // How many engines. On the CPU, one per agent, their iterations taken in turns by a worker
@@ -130,25 +121,18 @@ class Population {
     if (first.run.threads > 0) at::set_num_threads(static_cast<int>(first.run.threads));
     const c10::Device device = parse_device(first.run.device);
     check_population_memory(members, device);
-    const EnvParams p = env_params_of(first, 0);
     const auto k = static_cast<int64_t>(members.size());
-    const double limit = env_action_limit(p);
-    action_limit_ = static_cast<float>(limit);
     const int64_t groups = engines > 0 ? engines : group_count(k, device);
-    std::vector<PopulationSeat> seats;
+    std::vector<const PopulationSeat*> seats;
     for (int64_t g = 0; g < groups; ++g) {
-      AgentGroup group;
+      Group group;
       group.first = g * k / groups;
-      group.size = (g + 1) * k / groups - group.first;
-      group.engine = std::make_shared<FusedSacUpdate>(
-          env_obs_dim(p), env_act_dim(p), first.sac.pi_arch, first.sac.qf_arch,
-          engine_constants(first.sac, env_act_dim(p), limit), static_cast<float>(first.sac.tau),
-          device, group.size);
-      group.replay_rings = ReplayBuffer::allocate_rings(group.size, first.sac.buffer_size,
-                                                        env_obs_dim(p), env_act_dim(p), device);
-      for (int64_t j = 0; j < group.size; ++j) {
-        seats.push_back(PopulationSeat{group.engine, j, group.replay_rings});
+      std::vector<Config> configs;
+      for (int64_t i = group.first; i < (g + 1) * k / groups; ++i) {
+        configs.push_back(members[i].config);
       }
+      group.agents = std::make_unique<AgentGroup>(configs, device);
+      for (int64_t j = 0; j < group.agents->size(); ++j) seats.push_back(&group.agents->seat(j));
       groups_.push_back(std::move(group));
     }
     // A member whose newest checkpoint turns out unreadable falls back to an older one; the
@@ -161,7 +145,7 @@ class Population {
       runs_.clear();  // their directory locks go before the next attempt takes them
       for (int64_t i = 0; i < k; ++i) {
         runs_.push_back(std::make_unique<TrainingRun>(members[i].config, members[i].options,
-                                                      &seats[i], resume_at));
+                                                      seats[i], resume_at));
       }
       int64_t lowest = INT64_MAX, highest = 0;
       for (const auto& run : runs_) {
@@ -182,35 +166,12 @@ class Population {
       }
       resume_at = lowest;
     }
-    const int64_t n = first.env.num_envs, b = first.sac.batch_size;
-    const int64_t obs_dim = env_obs_dim(p), act_dim = env_act_dim(p);
-    const auto f32 = at::TensorOptions().device(device).dtype(at::kFloat);
-    for (AgentGroup& group : groups_) {
-      const int64_t m = group.size;
-      group.obs_all = at::zeros({m * n, obs_dim}, f32);
-      group.explore_all = at::zeros({m * n, act_dim}, f32);
-      group.batch =
-          Batch{at::zeros({m * b, obs_dim}, f32), at::zeros({m * b, act_dim}, f32),
-                at::zeros({m * b}, f32), at::zeros({m * b, obs_dim}, f32), at::zeros({m * b}, f32)};
-      std::vector<RandomStream*> act, update, explore, replay;
-      for (int64_t j = 0; j < m; ++j) {
-        group.obs_slices.push_back(group.obs_all.narrow(0, j * n, n));
-        group.explore_slices.push_back(group.explore_all.narrow(0, j * n, n));
-        TrainingState& s = runs_[group.first + j]->state();
-        group.replays.push_back(&s.replay);
-        act.push_back(&s.learner.act_stream);
-        update.push_back(&s.learner.update_stream);
-        explore.push_back(&s.explore_stream);
-        replay.push_back(&s.replay_stream);
+    for (Group& group : groups_) {
+      std::vector<TrainingState*> states;
+      for (int64_t j = 0; j < group.agents->size(); ++j) {
+        states.push_back(&runs_[group.first + j]->state());
       }
-      group.act = LockstepStreams(act);
-      group.update = LockstepStreams(update);
-      group.explore = LockstepStreams(explore);
-      group.replay = LockstepStreams(replay);
-    }
-    for (const auto& run : runs_) {
-      obs_before_.push_back(at::empty_like(run->state().env.obs()));
-      any_linear_lr_ = any_linear_lr_ || run->config().sac.learning_rate_linear;
+      group.agents->bind(states);
     }
     if (groups_.size() > 1 && groups_.size() == members.size() && !members.front().options.quiet) {
       const int threads = at::get_num_threads();
@@ -221,7 +182,7 @@ class Population {
 
   std::vector<TrainResult> train(bool sync_debug) {
     for (const auto& run : runs_) run->print_header();
-    const bool debug = sync_debug && groups_.front().engine->device().is_cuda();
+    const bool debug = sync_debug && groups_.front().agents->engine().device().is_cuda();
     IterationScheduler schedule(static_cast<int64_t>(groups_.size()),
                                 population_turn(runs_.front()->config().sac));
     std::mutex failure_mutex;
@@ -230,7 +191,7 @@ class Population {
     // each followed by its agents' log points, evaluations and checkpoints, on that thread.
     const auto work = [&] {
       for (IterationScheduler::Turn turn; (turn = schedule.take()).unit >= 0;) {
-        AgentGroup& group = groups_[turn.unit];
+        Group& group = groups_[turn.unit];
         TrainingRun& lead = *runs_[group.first];
         int64_t ran = 0;
         bool park = false;
@@ -240,11 +201,13 @@ class Population {
             {
               // HOT LOOP BEGIN: no host synchronisation until the log points
               const SyncDebugScope sync_debug_scope(debug);
-              iteration(group);
+              group.agents->iteration();
             }
             // HOT LOOP END
             ++ran;
-            for (int64_t j = 0; j < group.size; ++j) runs_[group.first + j]->after_iteration();
+            for (int64_t j = 0; j < group.agents->size(); ++j) {
+              runs_[group.first + j]->after_iteration();
+            }
             // Every agent checkpoints at the same iterations: wait there for the others, so
             // that none deletes the one step that all of them have (runs keep two).
             park = lead.last_checkpoint_step() != checkpoint_before;
@@ -280,58 +243,8 @@ class Population {
   }
 
  private:
-  // HOT LOOP BEGIN: the population's train_iteration, for one group of agents
-  void iteration(AgentGroup& group) {
-    const Config& first = runs_.front()->config();
-    const SacConfig& sac = first.sac;
-    const int64_t m = group.size, n = first.env.num_envs;
-    const auto run = [&](int64_t j) -> TrainingRun& { return *runs_[group.first + j]; };
-    const bool explore = run(0).state().counters.global_step < sac.learning_starts;
-    if (!explore) {
-      for (int64_t j = 0; j < m; ++j) group.obs_slices[j].copy_(run(j).state().env.obs());
-      const int64_t draw = group.act.next();
-      const at::Tensor& all = group.engine->act(group.obs_all, group.act.keys(), draw);
-      // Views of the engine's action buffer, made again only if it moved: a view costs
-      // about what a small op does.
-      if (group.action_slices.empty() || group.action_slices.front().data_ptr() != all.data_ptr()) {
-        group.action_slices.clear();
-        for (int64_t j = 0; j < m; ++j) group.action_slices.push_back(all.narrow(0, j * n, n));
-      }
-    }
-    if (explore) {
-      const int64_t draw = group.explore.next();
-      fill_uniform(group.explore_all, group.explore.keys(), draw, -action_limit_, action_limit_);
-    }
-    for (int64_t j = 0; j < m; ++j) {
-      step_and_insert(run(j).state(), explore ? group.explore_slices[j] : group.action_slices[j],
-                      obs_before_[group.first + j]);
-    }
-    if (!updates_due(run(0).state().counters, sac)) return;
-    if (any_linear_lr_) {
-      for (int64_t j = 0; j < m; ++j) {
-        if (!run(j).config().sac.learning_rate_linear) continue;
-        TrainingState& s = run(j).state();
-        s.learner.set_learning_rate_factor(linear_lr_factor(s.counters, run(j).config()));
-      }
-    }
-    const int64_t b = sac.batch_size;
-    for (int64_t g = 0; g < sac.gradient_steps; ++g) {
-      ReplayBuffer::sample_lockstep(group.replays, b, group.replay, group.batch);
-      bool update_targets = false;
-      for (int64_t j = 0; j < m; ++j) {
-        update_targets = run(j).state().learner.count_population_update();  // the same for all
-      }
-      const int64_t draw = group.update.next();
-      group.engine->update(group.batch, group.update.keys(), draw, update_targets);
-    }
-  }
-  // HOT LOOP END
-
-  std::vector<AgentGroup> groups_;
+  std::vector<Group> groups_;
   std::vector<std::unique_ptr<TrainingRun>> runs_;
-  std::vector<at::Tensor> obs_before_;
-  float action_limit_ = 0;
-  bool any_linear_lr_ = false;
 };
 
 }  // namespace

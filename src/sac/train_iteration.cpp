@@ -21,8 +21,12 @@ void step_and_insert(TrainingState& state, const at::Tensor& actions,
   obs_before.copy_(env.obs());
   const StepResult step = env.step(actions);
   state.replay.add(obs_before, actions, step.reward, step.next_obs, step.terminated);
-  state.counters.global_step += env.num_envs();
-  ++state.counters.iteration;
+  count_vector_step(state.counters, env.num_envs());
+}
+
+void count_vector_step(LoopCounters& c, int64_t num_envs) {
+  c.global_step += num_envs;
+  ++c.iteration;
 }
 
 bool updates_due(const LoopCounters& c, const SacConfig& sac) {

@@ -22,10 +22,19 @@ SacLearner make_learner(const Config& config, const VecEnv& env, c10::Device dev
                     config.run.seed);
 }
 
+VecEnv make_env(const Config& config, c10::Device device, const PopulationSeat* seat) {
+  const EnvParams params = env_params_of(config, kEnvSeed);
+  if (seat == nullptr) return VecEnv(params, config.env.num_envs, device);
+  VecEnv block = seat->envs->agent(seat->agent);
+  TORCH_CHECK(block.num_envs() == config.env.num_envs && block.params().seed == params.seed,
+              "TrainingParts: agent ", seat->agent, "'s env block was not made from its config");
+  return block;
+}
+
 }  // namespace
 
 TrainingParts::TrainingParts(const Config& config, c10::Device device, const PopulationSeat* seat)
-    : env(env_params_of(config, kEnvSeed), config.env.num_envs, device_of(device, seat)),
+    : env(make_env(config, device_of(device, seat), seat)),
       replay(seat != nullptr ? ReplayBuffer(seat->replay_rings, seat->agent, config.sac.buffer_size)
                              : ReplayBuffer(config.sac.buffer_size, env.obs_dim(), env.act_dim(),
                                             device_of(device, seat))),

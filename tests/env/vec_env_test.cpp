@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <numeric>
 #include <vector>
 
@@ -192,11 +193,13 @@ TEST(VecEnvTest, EmulatedCudaGridMatchesCpuLoop) {
     at::Tensor ret_sum = at::zeros({n}, at::kDouble), len_sum = at::zeros({n}, at::kLong);
     at::Tensor next_obs = at::empty({n, 4}), obs = at::empty({n, 4}), reward = at::empty({n});
     at::Tensor term = at::empty({n}, at::kBool), trunc = at::empty({n}, at::kBool);
+    const int64_t first_recorded = 0, seed = 5;
     const StepOp op{point_mass(2, 5),
                     VecEnvBuffers{state.data_ptr<float>(), elapsed.data_ptr<int32_t>(),
                                   episode.data_ptr<int64_t>(), ret.data_ptr<double>(),
                                   count.data_ptr<int64_t>(), ret_sum.data_ptr<double>(),
-                                  len_sum.data_ptr<int64_t>(), /*first_recorded_episode=*/0},
+                                  len_sum.data_ptr<int64_t>(), &first_recorded, &seed,
+                                  /*block=*/n, /*stride=*/n},
                     n,
                     actions.data_ptr<float>(),
                     next_obs.data_ptr<float>(),
@@ -295,6 +298,112 @@ TEST(VecEnvTest, ActionRepeatEqualsHeldSingleStepsAndStopsAtEpisodeEnd) {
     EXPECT_TRUE(at::equal(a.return_sum, b.return_sum));
     EXPECT_EQ(a.length_sum.item<int64_t>(), 4 * kN * held.max_episode_steps);
   }
+}
+
+// A population's VecEnv: agent k's block starts, steps, resets and counts exactly as agent
+// k's own VecEnv, through staggered first episodes and two resets, so that stepping all the
+// agents at once is stepping each alone.
+TEST(VecEnvTest, APopulationsBlocksAreItsAgentsOwnEnvs) {
+  constexpr int64_t kN = 7;
+  for (EnvParams base : {point_mass(1), point_mass(3), pendulum()}) {
+    base.max_episode_steps = 20;
+    std::vector<EnvParams> agents;
+    std::vector<std::unique_ptr<VecEnv>> alone;
+    for (const uint64_t seed : {3u, 8u, 11u}) {
+      base.seed = seed;
+      agents.push_back(base);
+      alone.push_back(std::make_unique<VecEnv>(base, kN, kCpu));
+      alone.back()->stagger_time_limits();
+    }
+    VecEnv all(agents, kN, kCpu);
+    ASSERT_EQ(all.num_envs(), 3 * kN);
+    ASSERT_EQ(all.agents(), 3);
+    all.stagger_time_limits();
+    at::Generator gen = at::detail::createCPUGenerator(7);
+    const auto block = [&](const at::Tensor& t, int64_t k) { return t.narrow(0, k * kN, kN); };
+    for (int t = 0; t < 45; ++t) {
+      const at::Tensor a = random_actions(3 * kN, all.act_dim(), gen);
+      const StepResult r = all.step(a);
+      for (int64_t k = 0; k < 3; ++k) {
+        const StepResult want = alone[k]->step(block(a, k));
+        ASSERT_TRUE(at::equal(block(r.next_obs, k), want.next_obs)) << "agent " << k << " t " << t;
+        ASSERT_TRUE(at::equal(block(r.reward, k), want.reward)) << "agent " << k << " t " << t;
+        ASSERT_TRUE(at::equal(block(r.truncated, k), want.truncated)) << "agent " << k;
+        ASSERT_TRUE(at::equal(block(all.obs(), k), alone[k]->obs())) << "agent " << k;
+      }
+    }
+    for (int64_t k = 0; k < 3; ++k) {
+      VecEnv view = all.agent(k);
+      EXPECT_EQ(view.params().seed, agents[k].seed);
+      const EpisodeStats got = view.take_episode_stats(), want = alone[k]->take_episode_stats();
+      EXPECT_EQ(got.count.item<int64_t>(), want.count.item<int64_t>()) << "agent " << k;
+      EXPECT_GE(got.count.item<int64_t>(), kN) << "the staggered first episodes ended, then one";
+      EXPECT_TRUE(at::equal(got.return_sum, want.return_sum)) << "agent " << k;
+    }
+  }
+}
+
+// Agent k's view is its VecEnv: stepping it alone (the vectorized one-axis loop over a block
+// of a wider storage) moves only its block; its snapshot is its own, restorable into a
+// single VecEnv; set_state and restore touch its block only.
+TEST(VecEnvTest, AnAgentsViewStepsSnapshotsAndRestoresItsBlockOnly) {
+  constexpr int64_t kN = 5;
+  const std::vector<EnvParams> agents = {point_mass(1, 4), point_mass(1, 9)};
+  VecEnv all(agents, kN, kCpu), single(agents[1], kN, kCpu);
+  VecEnv view = all.agent(1);
+  const at::Tensor agent0_before = all.obs().narrow(0, 0, kN).clone();
+  for (int t = 0; t < 230; ++t) {  // through a reset
+    const at::Tensor a = at::full({kN, 1}, 0.1f * static_cast<float>(t % 7) - 0.3f);
+    ASSERT_TRUE(at::equal(view.step(a).next_obs, single.step(a).next_obs)) << "t " << t;
+  }
+  EXPECT_TRUE(at::equal(view.obs(), single.obs()));
+  EXPECT_TRUE(at::equal(all.obs().narrow(0, kN, kN), single.obs()));
+  EXPECT_TRUE(at::equal(all.obs().narrow(0, 0, kN), agent0_before)) << "agent 0 did not move";
+
+  const VecEnvSnapshot snap = view.snapshot(), want = single.snapshot();
+  EXPECT_TRUE(at::equal(snap.state, want.state));
+  EXPECT_TRUE(at::equal(snap.episode, want.episode));
+  EXPECT_EQ(snap.state.storage().nbytes(), static_cast<size_t>(snap.state.nbytes()))
+      << "a checkpoint of one agent holds its own envs, not every agent's";
+  VecEnv restored(agents[1], kN, kCpu);
+  restored.restore(snap);
+  EXPECT_TRUE(at::equal(restored.obs(), single.obs()));
+
+  VecEnv other = all.agent(0);
+  other.restore(VecEnv(agents[0], kN, kCpu).snapshot());
+  EXPECT_TRUE(at::equal(all.obs().narrow(0, 0, kN), agent0_before));
+  EXPECT_TRUE(at::equal(view.obs(), single.obs())) << "restoring agent 0 left agent 1";
+  other.set_state(at::zeros({kN, other.state_dim()}));
+  EXPECT_TRUE(at::equal(all.state().narrow(0, kN, kN), single.state()));
+}
+
+TEST(VecEnvTest, APopulationsAgentsDifferInTheirSeedsOnly) {
+  auto message = [](auto&& fn) {
+    try {
+      fn();
+    } catch (const c10::Error& e) {
+      return std::string(e.what_without_backtrace());
+    }
+    return std::string("no error");
+  };
+  EnvParams longer = point_mass(2, 1);
+  longer.max_episode_steps = 300;
+  EXPECT_THAT(message([&] {
+                VecEnv({point_mass(2, 0), longer}, 4, kCpu);
+              }),
+              ::testing::HasSubstr("agent 1's max_episode_steps differs from agent 0's"));
+  EXPECT_THAT(message([&] {
+                VecEnv({point_mass(2, 0), point_mass(1, 0)}, 4, kCpu);
+              }),
+              ::testing::HasSubstr("agent 1's dim differs"));
+  EXPECT_THAT(message([&] {
+                VecEnv({point_mass(2, 0), pendulum(0)}, 4, kCpu);
+              }),
+              ::testing::HasSubstr("agent 1's env differs"));
+  VecEnv two({point_mass(2, 0), point_mass(2, 1)}, 4, kCpu);
+  EXPECT_THAT(message([&] { two.agent(2); }),
+              ::testing::HasSubstr("agent 2 of 2; allowed: 0 to 1"));
+  EXPECT_THAT(message([&] { two.agent(0).agent(0); }), ::testing::HasSubstr("already one agent"));
 }
 
 TEST(VecEnvTest, RejectsBadActionsAndStatesWithClearMessages) {

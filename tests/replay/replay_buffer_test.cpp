@@ -181,6 +181,60 @@ TEST(ReplayBufferTest, ALockstepDrawGivesEachAgentItsOwnBuffersDraw) {
   EXPECT_EQ(alone_streams[0].draws(), draws) << "a refused draw was counted";
 }
 
+// One insert for every agent: agent a's rows land in its ring as its own add() puts them,
+// through a wrap of the rings, in one launch; the cursors and sizes follow each buffer's.
+TEST(ReplayBufferTest, ALockstepInsertGivesEachAgentItsOwnAdd) {
+  constexpr int64_t kAgents = 3, kCapacity = 10, kN = 4;
+  const Batch rings = ReplayBuffer::allocate_rings(kAgents, kCapacity, 2, 1, kCpu);
+  std::vector<ReplayBuffer> pop, alone;
+  std::vector<ReplayBuffer*> buffers;
+  for (int64_t a = 0; a < kAgents; ++a) {
+    pop.emplace_back(rings, a, kCapacity);
+    alone.emplace_back(kCapacity, 2, 1, kCpu);
+  }
+  for (ReplayBuffer& b : pop) buffers.push_back(&b);
+  for (int step = 0; step < 4; ++step) {  // 16 rows into rings of 10: a wrap
+    const at::Tensor k = at::arange(kAgents * kN, at::kFloat) + 100.0f * step;
+    const at::Tensor obs = k.unsqueeze(1).repeat({1, 2}), act = k.unsqueeze(1) * 2;
+    const at::Tensor next = obs + 0.5, term = k.fmod(3) == 0;
+    const int64_t before = launch_count().load();
+    ReplayBuffer::add_lockstep(buffers, obs, act, k, next, term);
+    EXPECT_EQ(launch_count().load() - before, 1);
+    for (int64_t a = 0; a < kAgents; ++a) {
+      const auto rows = [&](const at::Tensor& t) { return t.narrow(0, a * kN, kN); };
+      alone[a].add(rows(obs), rows(act), rows(k), rows(next), rows(term));
+    }
+  }
+  for (int64_t a = 0; a < kAgents; ++a) {
+    EXPECT_EQ(pop[a].size(), alone[a].size());
+    EXPECT_EQ(pop[a].cursor(), alone[a].cursor());
+    const Batch got = pop[a].storage(), want = alone[a].storage();
+    EXPECT_TRUE(at::equal(got.obs, want.obs)) << a;
+    EXPECT_TRUE(at::equal(got.act, want.act)) << a;
+    EXPECT_TRUE(at::equal(got.reward, want.reward)) << a;
+    EXPECT_TRUE(at::equal(got.next_obs, want.next_obs)) << a;
+    EXPECT_TRUE(at::equal(got.terminated, want.terminated)) << a;
+  }
+  const at::Tensor z = at::zeros({kAgents * kN, 2});
+  const at::Tensor flags = at::zeros({kAgents * kN}, at::kBool);
+  EXPECT_THAT(
+      [&] {
+        ReplayBuffer::add_lockstep(buffers, z.narrow(0, 0, 11), z.narrow(0, 0, 11).narrow(1, 0, 1),
+                                   flags.narrow(0, 0, 11).to(at::kFloat), z.narrow(0, 0, 11),
+                                   flags.narrow(0, 0, 11));
+      },
+      ::testing::ThrowsMessage<c10::Error>(
+          ::testing::HasSubstr("with N a multiple of the 3 agents, got [11, 2]")));
+  pop[1].add(z.narrow(0, 0, 1), z.narrow(0, 0, 1).narrow(1, 0, 1), at::zeros({1}),
+             z.narrow(0, 0, 1), at::zeros({1}));
+  EXPECT_THAT(
+      [&] {
+        ReplayBuffer::add_lockstep(buffers, z, z.narrow(1, 0, 1), flags.to(at::kFloat), z, flags);
+      },
+      ::testing::ThrowsMessage<c10::Error>(::testing::HasSubstr(
+          "buffer 1 holds 10 transitions (cursor 7) against 10 (cursor 6); agents insert")));
+}
+
 // A checkpoint holds the stored rows only; restoring them, or the whole capacity as formats
 // before 4 saved it, gives the same buffer, down to the zeros of the rows never written.
 TEST(ReplayBufferTest, RestoresFromTheStoredRowsOrTheWholeCapacity) {
@@ -247,16 +301,18 @@ TEST(ReplayBufferTest, EmulatedInsertAndGatherGridsHandleEachRowOnce) {
   constexpr int64_t t = kThreadsPerBlock;
   for (int64_t n : {int64_t{1}, t - 1, t, t + 1, 3 * t + 5}) {
     const int64_t capacity = n + 7, cursor = 9 % capacity;
-    std::vector<float> obs(capacity * 2, -1), act(capacity, -1), reward(capacity, -1),
-        next(capacity * 2, -1), term(capacity, -1);
-    const ReplayStorage s{obs.data(), act.data(), reward.data(), next.data(), term.data(), capacity,
-                          2,          1};
-    std::vector<float> in_obs(n * 2), in_act(n), in_reward(n);
-    std::vector<char> flags(n);
-    for (int64_t i = 0; i < n; ++i) {
-      in_obs[2 * i] = in_obs[2 * i + 1] = in_act[i] = in_reward[i] = static_cast<float>(i);
+    // Two agents' inserts into their rings of the storage (row i of agent a carries 1000 a + i).
+    std::vector<float> in_obs(2 * n * 2), in_act(2 * n), in_reward(2 * n);
+    std::vector<char> flags(2 * n);
+    for (int64_t i = 0; i < 2 * n; ++i) {
+      const auto v = static_cast<float>(1000 * (i / n) + i % n);
+      in_obs[2 * i] = in_obs[2 * i + 1] = in_act[i] = in_reward[i] = v;
       flags[i] = static_cast<char>(i % 2);
     }
+    std::vector<float> i_obs(2 * capacity * 2, -1), i_act(2 * capacity, -1),
+        i_reward(2 * capacity, -1), i_next(2 * capacity * 2, -1), i_term(2 * capacity, -1);
+    const ReplayStorage s{
+        i_obs.data(), i_act.data(), i_reward.data(), i_next.data(), i_term.data(), capacity, 2, 1};
     const InsertRows in{in_obs.data(),
                         in_act.data(),
                         in_reward.data(),
@@ -264,16 +320,19 @@ TEST(ReplayBufferTest, EmulatedInsertAndGatherGridsHandleEachRowOnce) {
                         reinterpret_cast<const bool*>(flags.data()),
                         nullptr,
                         n,
-                        cursor};
-    for (int64_t b = 0; b < blocks_for(n, t); ++b) {
+                        cursor,
+                        2};
+    for (int64_t b = 0; b < blocks_for(2 * n, t); ++b) {
       for (int64_t th = 0; th < t; ++th) insert_thread(s, in, b, t, th);
     }
-    for (int64_t i = 0; i < n; ++i) {
-      const int64_t slot = (cursor + i) % capacity;
-      ASSERT_EQ(reward[slot], static_cast<float>(i)) << "n=" << n << " i=" << i;
-      ASSERT_EQ(term[slot], static_cast<float>(i % 2)) << "n=" << n << " i=" << i;
+    for (int64_t a = 0; a < 2; ++a) {
+      for (int64_t i = 0; i < n; ++i) {
+        const int64_t slot = a * capacity + (cursor + i) % capacity;
+        ASSERT_EQ(i_reward[slot], 1000.0f * a + i) << "n=" << n << " agent " << a << " i=" << i;
+        ASSERT_EQ(i_term[slot], static_cast<float>((a * n + i) % 2)) << "n=" << n << " i=" << i;
+      }
     }
-    EXPECT_EQ(std::count(reward.begin(), reward.end(), -1.0f), capacity - n) << "n=" << n;
+    EXPECT_EQ(std::count(i_reward.begin(), i_reward.end(), -1.0f), 2 * (capacity - n)) << "n=" << n;
 
     // A gather of two agents' rings (slot r of ring a holds 1000 a + r), n rows each.
     const int64_t stored = std::min<int64_t>(capacity, n + 3);

@@ -5,7 +5,6 @@
 #include "vecsac/sac/fused_update.h"
 
 #include <ATen/ATen.h>
-#include <ATen/record_function.h>
 #include <c10/core/CPUAllocator.h>
 #include <gtest/gtest.h>
 
@@ -17,6 +16,7 @@
 
 #include "support/counting_allocator.h"
 #include "support/cuda_gpu.h"
+#include "support/op_count.h"
 #include "vecsac/nn/activation_launch.h"
 #include "vecsac/nn/flat_mlp.h"
 #include "vecsac/nn/launch_count.h"
@@ -339,21 +339,6 @@ TEST(FusedUpdateTest, ActingMatchesTheAutogradActorAndAllocatesNothing) {
   EXPECT_EQ(during, 0) << "allocations in 40 acts";
 }
 
-// Every ATen op the update dispatches, as bench/sac_bench.cpp counts them.
-int64_t aten_ops(const std::function<void()>& fn) {
-  static int64_t ops = 0;
-  ops = 0;
-  auto count = [](const at::RecordFunction&) -> std::unique_ptr<at::ObserverContext> {
-    ++ops;
-    return nullptr;
-  };
-  const auto handle = at::addThreadLocalCallback(
-      at::RecordFunctionCallback(count).scopes({at::RecordScope::FUNCTION}));
-  fn();
-  at::removeCallback(handle);
-  return ops;
-}
-
 // The launch count is a formula of the depths (4 L_actor + 8 L_critic + 3 wrapper calls,
 // the noise fill one of them: the forward ReLUs ride in their GEMMs), and no ATen op is left,
 // so an op added to the update fails here first.
@@ -366,7 +351,7 @@ TEST(FusedUpdateTest, LaunchCountFollowsTheLayerCounts) {
     const Batch b = random_batch(c, data);
     learner.update(b);
     const int64_t before = launch_count().load();
-    const int64_t aten = aten_ops([&] { learner.update(b); });
+    const int64_t aten = testing::aten_ops([&] { learner.update(b); });
     const int64_t launches = launch_count().load() - before;
     const int64_t la = static_cast<int64_t>(pi.size()) + 1,
                   lc = static_cast<int64_t>(qf.size()) + 1;

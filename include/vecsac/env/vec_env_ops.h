@@ -16,9 +16,12 @@
 
 namespace vecsac {
 
-/// Per-env state and counters, all of length n (state: [state_dim, n]).
+/// Per-env state and counters. A population's VecEnv holds its agents' envs as consecutive
+/// blocks of `block` envs, each block with its own reset key: env i is env i % block of agent
+/// i / block, and draws exactly what that env of the agent's own VecEnv would. One agent's
+/// view (VecEnv::agent) points at its block of the same storage.
 struct VecEnvBuffers {
-  float* state;
+  float* state;            ///< variable j of env i at state[j * stride + i]
   int32_t* elapsed;        ///< steps taken in the current episode
   int64_t* episode;        ///< index of the current episode: the reset draws' counter
   double* episode_return;  ///< return so far of the current episode (rewards summed in double)
@@ -27,9 +30,23 @@ struct VecEnvBuffers {
   int64_t* finished_count;
   double* finished_return_sum;
   int64_t* finished_length_sum;
-  /// Episodes with a lower index stay out of the finished-episode sums: 1 after
-  /// VecEnv::stagger_time_limits() cut the first episodes short, else 0.
-  int64_t first_recorded_episode;
+  /// Per agent: episodes with a lower index stay out of the finished-episode sums, 1 after
+  /// VecEnv::stagger_time_limits() cut the first episodes short, else 0. On the device, as
+  /// the keys, so that nothing a step reads is a host value a CUDA graph would freeze.
+  const int64_t* first_recorded_episode;
+  const int64_t* seeds;  ///< per agent: the key of its reset draws (uint64 bits)
+  int64_t block;         ///< envs per agent
+  int64_t stride;        ///< envs in the whole storage
+
+  VECSAC_HD StateRef state_of(int64_t i) const { return StateRef{state + i, stride}; }
+  /// The reset draws of env i's episode `episode`: those of its agent's env i % block.
+  VECSAC_HD ResetStream reset_stream(int64_t i, int64_t episode) const {
+    const int64_t agent = i / block;
+    return ResetStream(static_cast<uint64_t>(seeds[agent]), i - agent * block, episode);
+  }
+  VECSAC_HD bool recorded(int64_t i) const {
+    return episode[i] >= first_recorded_episode[i / block];
+  }
 };
 
 /// Writes env's observation of state `s` to `row` (obs_dim floats).
@@ -40,7 +57,7 @@ VECSAC_HD void write_observation(const EnvParams& p, StateRef s, float* row) {
 
 /// One vector step: act, record the true next obs, then auto-reset finished envs.
 struct StepOp {
-  EnvParams params;
+  EnvParams params;  ///< every agent's but the seed, which comes from buf.seeds
   VecEnvBuffers buf;
   int64_t n;
   const float* actions;  ///< [n, act_dim]
@@ -55,7 +72,7 @@ struct StepOp {
   /// Returns whether the episode ended (then end_episode(i) must follow).
   template <class Env, class Dim = RuntimeDim>
   VECSAC_HD bool advance(int64_t i) const {
-    const StateRef s{buf.state + i, n};
+    const StateRef s = buf.state_of(i);
     const int obs_dim = Env::template obs_dim<Dim>(params);
     const double r =
         Env::template step<Dim>(params, s, actions + i * Env::template act_dim<Dim>(params));
@@ -81,15 +98,15 @@ struct StepOp {
   /// Phase 2, for an env whose episode just ended: record it, start the next one.
   template <class Env>
   VECSAC_HD void end_episode(int64_t i) const {
-    if (buf.episode[i] >= buf.first_recorded_episode) {
+    if (buf.recorded(i)) {
       buf.finished_count[i] += 1;
       buf.finished_return_sum[i] += buf.episode_return[i];
       buf.finished_length_sum[i] += buf.elapsed[i];
     }
     const int64_t e = buf.episode[i] + 1;
     buf.episode[i] = e;
-    const StateRef s{buf.state + i, n};
-    ResetStream rng(params.seed, i, e);
+    const StateRef s = buf.state_of(i);
+    ResetStream rng = buf.reset_stream(i, e);
     Env::reset(params, rng, s);
     buf.elapsed[i] = 0;
     buf.episode_return[i] = 0.0;
@@ -126,8 +143,8 @@ struct ResetOp {
 
   template <class Env>
   VECSAC_HD void run(int64_t i) const {
-    const StateRef s{buf.state + i, n};
-    ResetStream rng(params.seed, i, buf.episode[i]);
+    const StateRef s = buf.state_of(i);
+    ResetStream rng = buf.reset_stream(i, buf.episode[i]);
     Env::reset(params, rng, s);
     buf.elapsed[i] = 0;
     buf.episode_return[i] = 0.0;
@@ -138,13 +155,14 @@ struct ResetOp {
 /// Writes every env's observation of its current state (after a state is set by hand).
 struct ObserveOp {
   EnvParams params;
-  float* state;  ///< [state_dim, n]
-  int64_t n;
-  float* obs;  ///< [n, obs_dim]
+  float* state;    ///< variable j of env i at state[j * stride + i]
+  int64_t n;       ///< envs to observe
+  int64_t stride;  ///< envs in the whole storage
+  float* obs;      ///< [n, obs_dim]
 
   template <class Env>
   VECSAC_HD void run(int64_t i) const {
-    write_observation<Env>(params, StateRef{state + i, n}, obs + i * Env::obs_dim(params));
+    write_observation<Env>(params, StateRef{state + i, stride}, obs + i * Env::obs_dim(params));
   }
 };
 

@@ -46,6 +46,13 @@ class ReplayBuffer {
   void add(const at::Tensor& obs, const at::Tensor& act, const at::Tensor& reward,
            const at::Tensor& next_obs, const at::Tensor& terminated);
 
+  /// A population's insert: agent a's N rows of the inputs ([K * N, ...], agent-major) go
+  /// into buffers[a] as its own add() would put them, all in one launch. The buffers are
+  /// agents 0, 1, ... of one allocate_rings storage, at one cursor.
+  static void add_lockstep(const std::vector<ReplayBuffer*>& buffers, const at::Tensor& obs,
+                           const at::Tensor& act, const at::Tensor& reward,
+                           const at::Tensor& next_obs, const at::Tensor& terminated);
+
   /// B transitions drawn uniformly, with replacement, from the stored ones, the indices
   /// from the next draw of `stream` (random/counter_draws.h) inside one fused gather
   /// (replay_rows.h), into the buffer's own batch tensors, which the next draw overwrites
@@ -77,6 +84,13 @@ class ReplayBuffer {
   void restore(const Batch& rows, int64_t capacity, int64_t size, int64_t cursor);
 
  private:
+  // Refuses buffers that are not agents 0, 1, ... of one ring storage at one size and cursor.
+  static void check_rings(const std::vector<ReplayBuffer*>& buffers, const char* what);
+  // Writes `agents` agents' rows at the cursor (the first's, for all); returns rows per agent.
+  int64_t insert(int64_t agents, const at::Tensor& obs, const at::Tensor& act,
+                 const at::Tensor& reward, const at::Tensor& next_obs,
+                 const at::Tensor& terminated) const;
+  void advance(int64_t n);
   void check_batch_shape(const Batch& out, int64_t rows) const;
   void check_sample(int64_t agents, int64_t batch_size, const at::Tensor& keys,
                     const Batch& out) const;

@@ -23,8 +23,10 @@ struct ReplayStorage {
   int64_t capacity, obs_dim, act_dim;
 };
 
-/// One vector step's n transitions, written to slots cursor, cursor + 1, ... (mod capacity;
-/// n <= capacity). `terminated` comes as bool (an env's flags) or float, whichever is set.
+/// One vector step's n transitions of each of `agents` agents (rows agent-major), agent a's
+/// written to slots cursor, cursor + 1, ... (mod capacity; n <= capacity) of its ring, so
+/// that every agent's ring gets what its own insert would write. `terminated` comes as bool
+/// (an env's flags) or float, whichever is set.
 struct InsertRows {
   const float* obs;
   const float* act;
@@ -32,11 +34,12 @@ struct InsertRows {
   const float* next_obs;
   const bool* terminated_bool;
   const float* terminated_float;
-  int64_t n, cursor;
+  int64_t n, cursor, agents;
 };
 
 VECSAC_HD inline void insert_row(const ReplayStorage& s, const InsertRows& in, int64_t i) {
-  const int64_t slot = (in.cursor + i) % s.capacity;
+  const int64_t agent = i / in.n;
+  const int64_t slot = agent * s.capacity + (in.cursor + i - agent * in.n) % s.capacity;
   for (int64_t j = 0; j < s.obs_dim; ++j) {
     s.obs[slot * s.obs_dim + j] = in.obs[i * s.obs_dim + j];
     s.next_obs[slot * s.obs_dim + j] = in.next_obs[i * s.obs_dim + j];
@@ -80,7 +83,7 @@ VECSAC_HD inline void gather_row(const ReplayStorage& s, const GatherRows& out, 
 VECSAC_HD inline void insert_thread(const ReplayStorage& s, const InsertRows& in, int64_t block,
                                     int64_t threads, int64_t thread) {
   const int64_t i = linear_index(block, threads, thread);
-  if (i < in.n) insert_row(s, in, i);
+  if (i < in.n * in.agents) insert_row(s, in, i);
 }
 VECSAC_HD inline void gather_thread(const ReplayStorage& s, const GatherRows& out, int64_t block,
                                     int64_t threads, int64_t thread) {

@@ -64,6 +64,9 @@ class FusedSacUpdate {
   void set_learning_rate(double lr);
   /// Every agent's step size = its base rate x factor (schedules; one op for any K).
   void set_learning_rate_factor(double factor);
+  /// Agent k's step size = its base rate x factors[k] ([K] float32 on the engine's device;
+  /// one op for any K).
+  void set_learning_rate_factors(const at::Tensor& factors);
   /// Agent k's hyperparameters, before training (host-side writes).
   void set_agent_hyperparameters(int64_t agent, const AgentHyperparameters& h);
 

@@ -25,6 +25,9 @@ at::Tensor exploration_actions(VecEnv& env, RandomStream& stream);
 /// train_iteration); advances the counters.
 void step_and_insert(TrainingState& state, const at::Tensor& actions, const at::Tensor& obs_before);
 
+/// Counts one vector step of `num_envs` envs (global_step, iteration).
+void count_vector_step(LoopCounters& c, int64_t num_envs);
+
 /// Whether gradient steps follow this iteration (counters already advanced by it).
 bool updates_due(const LoopCounters& c, const SacConfig& sac);
 

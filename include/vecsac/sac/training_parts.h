@@ -18,12 +18,14 @@
 
 namespace vecsac {
 
-/// A population member's place: the shared engine, the agent's index in it, and the replay
-/// storage of the engine's agents (ReplayBuffer::allocate_rings), whose ring `agent` it takes.
+/// A population member's place: the shared engine, the agent's index in it, the replay
+/// storage of the engine's agents (ReplayBuffer::allocate_rings), whose ring `agent` it takes,
+/// and their envs (a VecEnv of agent blocks), whose block `agent` it takes.
 struct PopulationSeat {
   std::shared_ptr<FusedSacUpdate> engine;
   int64_t agent = 0;
   Batch replay_rings;
+  std::shared_ptr<VecEnv> envs;
 };
 
 struct TrainingParts {

@@ -31,6 +31,7 @@ void run_elements(c10::Device device, int64_t n, int64_t grain, const Element& e
     return;
   }
 #ifdef VECSAC_WITH_CUDA
+  (void)what;
   const c10::cuda::CUDAGuard guard(device);
   launch(c10::cuda::getCurrentCUDAStream(device.index()).stream());
 #else
