@@ -147,6 +147,7 @@ VecEnv::VecEnv(const std::vector<EnvParams>& agents, int64_t envs_per_agent, c10
     TORCH_CHECK(field.empty(), "VecEnv: agent ", k, "'s ", field, " differs from agent 0's; ",
                 "the agents of one VecEnv may differ in their seeds only");
     seeds.push_back(static_cast<int64_t>(agents[k].seed));
+    host_seeds_.push_back(agents[k].seed);
   }
   const auto f32 = at::TensorOptions().device(device).dtype(at::kFloat);
   const auto i64 = f32.dtype(at::kLong);
@@ -175,7 +176,8 @@ VecEnv VecEnv::agent(int64_t k) const {
   TORCH_CHECK(k >= 0 && k < agents(), "VecEnv::agent: agent ", k, " of ", agents(),
               "; allowed: 0 to ", agents() - 1);
   VecEnv view = *this;
-  view.params_.seed = static_cast<uint64_t>(seeds_[k].item<int64_t>());
+  view.params_.seed = host_seeds_[k];
+  view.host_seeds_ = {host_seeds_[k]};
   view.n_ = block_;
   const int64_t first = k * block_;
   view.state_ = state_.narrow(1, first, block_);

@@ -98,32 +98,34 @@ ReplayStorage ReplayBuffer::rows() const {
 // HOT LOOP BEGIN
 void ReplayBuffer::add(const at::Tensor& obs, const at::Tensor& act, const at::Tensor& reward,
                        const at::Tensor& next_obs, const at::Tensor& terminated) {
-  advance(insert(1, obs, act, reward, next_obs, terminated));
+  advance(insert("add", 1, obs, act, reward, next_obs, terminated));
 }
 
 void ReplayBuffer::add_lockstep(const std::vector<ReplayBuffer*>& buffers, const at::Tensor& obs,
                                 const at::Tensor& act, const at::Tensor& reward,
                                 const at::Tensor& next_obs, const at::Tensor& terminated) {
   check_rings(buffers, "add_lockstep");
-  const int64_t n = buffers.front()->insert(static_cast<int64_t>(buffers.size()), obs, act, reward,
-                                            next_obs, terminated);
+  const int64_t n = buffers.front()->insert("add_lockstep", static_cast<int64_t>(buffers.size()),
+                                            obs, act, reward, next_obs, terminated);
   for (ReplayBuffer* b : buffers) b->advance(n);
 }
 
-int64_t ReplayBuffer::insert(int64_t agents, const at::Tensor& obs, const at::Tensor& act,
-                             const at::Tensor& reward, const at::Tensor& next_obs,
-                             const at::Tensor& terminated) const {
+int64_t ReplayBuffer::insert(const char* what, int64_t agents, const at::Tensor& obs,
+                             const at::Tensor& act, const at::Tensor& reward,
+                             const at::Tensor& next_obs, const at::Tensor& terminated) const {
   const int64_t total = obs.dim() == 2 ? obs.size(0) : -1, n = total / agents;
   TORCH_CHECK(obs.dim() == 2 && obs.size(1) == obs_dim_ && next_obs.sizes() == obs.sizes() &&
                   total % agents == 0,
-              "ReplayBuffer::add: obs and next_obs must be [N, ", obs_dim_, "]",
+              "ReplayBuffer::", what, ": obs and next_obs must be [N, ", obs_dim_, "]",
               agents > 1 ? " with N a multiple of the " + std::to_string(agents) + " agents" : "",
               ", got ", obs.sizes(), " and ", next_obs.sizes());
   TORCH_CHECK(act.dim() == 2 && act.size(0) == total && act.size(1) == act_dim_,
-              "ReplayBuffer::add: act must be [", total, ", ", act_dim_, "], got ", act.sizes());
-  TORCH_CHECK(reward.numel() == total && terminated.numel() == total,
-              "ReplayBuffer::add: reward and terminated must have ", total, " entries");
-  TORCH_CHECK(n <= capacity_, "ReplayBuffer::add: ", n, " transitions exceed capacity ", capacity_);
+              "ReplayBuffer::", what, ": act must be [", total, ", ", act_dim_, "], got ",
+              act.sizes());
+  TORCH_CHECK(reward.numel() == total && terminated.numel() == total, "ReplayBuffer::", what,
+              ": reward and terminated must have ", total, " entries");
+  TORCH_CHECK(n <= capacity_, "ReplayBuffer::", what, ": ", n, " transitions exceed capacity ",
+              capacity_);
   const at::Tensor o = as_float(obs, device_), a = as_float(act, device_),
                    r = as_float(reward, device_), no = as_float(next_obs, device_);
   const bool flags = terminated.scalar_type() == at::kBool && terminated.is_contiguous() &&

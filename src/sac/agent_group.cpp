@@ -30,6 +30,7 @@ AgentGroup::AgentGroup(const std::vector<Config>& configs, c10::Device device) :
     scheduled.push_back(c.sac.learning_rate_linear ? 1.0f : 0.0f);
   }
   scheduled_ = at::tensor(scheduled, at::kFloat).to(engine_->device());
+  unscheduled_ = 1.0f - scheduled_;
   lr_factors_ = at::ones_like(scheduled_);
   envs_ = std::make_shared<VecEnv>(env_params, first.env.num_envs, engine_->device());
   for (int64_t j = 0; j < m; ++j) seats_.push_back({engine_, j, replay_rings_, envs_});
@@ -82,7 +83,7 @@ void AgentGroup::iteration() {
   for (TrainingState* s : states_) count_vector_step(s->counters, n);
   if (!updates_due(lead, sac)) return;
   if (any_linear_lr_) {  // the agents share their counters and total_timesteps
-    at::pow_out(lr_factors_, linear_lr_factor(lead, configs_.front()), scheduled_);
+    at::add_out(lr_factors_, unscheduled_, scheduled_, linear_lr_factor(lead, configs_.front()));
     engine_->set_learning_rate_factors(lr_factors_);
   }
   for (int64_t g = 0; g < sac.gradient_steps; ++g) {

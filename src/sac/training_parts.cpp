@@ -25,6 +25,8 @@ SacLearner make_learner(const Config& config, const VecEnv& env, c10::Device dev
 VecEnv make_env(const Config& config, c10::Device device, const PopulationSeat* seat) {
   const EnvParams params = env_params_of(config, kEnvSeed);
   if (seat == nullptr) return VecEnv(params, config.env.num_envs, device);
+  TORCH_CHECK(seat->envs != nullptr, "TrainingParts: agent ", seat->agent,
+              "'s seat has no env blocks (PopulationSeat::envs)");
   VecEnv block = seat->envs->agent(seat->agent);
   TORCH_CHECK(block.num_envs() == config.env.num_envs && block.params().seed == params.seed,
               "TrainingParts: agent ", seat->agent, "'s env block was not made from its config");

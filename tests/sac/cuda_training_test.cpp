@@ -89,8 +89,8 @@ TEST_F(CudaTrainingTest, TrainsUnderSyncDebugResumesAndItsActorEvaluatesOnTheCpu
   }
 }
 
-// A population of three on CUDA under sync-debug: its hot loop (batched acting, per-agent
-// steps and samples into one batch, the population update) waits for nothing; each agent's
+// A population of three on CUDA under sync-debug: its hot loop (acting, the env step, the
+// insert, the replay draw and the update, each once for all agents) waits for nothing; each agent's
 // run directory is complete, and its checkpoint's actor evaluates on the CPU to what the
 // run's final evaluation gave on the GPU.
 TEST_F(CudaTrainingTest, APopulationTrainsUnderSyncDebugAndEachAgentEvaluatesOnTheCpu) {

@@ -113,6 +113,7 @@ class VecEnv {
   at::Tensor finished_count_, finished_return_sum_, finished_length_sum_;
   at::Tensor obs_, next_obs_, reward_, terminated_, truncated_;
   at::Tensor seeds_, first_recorded_episode_;  // [agents] int64, VecEnvBuffers'
+  std::vector<uint64_t> host_seeds_;           // seeds_ on the host
 };
 
 }  // namespace vecsac

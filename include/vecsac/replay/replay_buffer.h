@@ -87,7 +87,7 @@ class ReplayBuffer {
   // Refuses buffers that are not agents 0, 1, ... of one ring storage at one size and cursor.
   static void check_rings(const std::vector<ReplayBuffer*>& buffers, const char* what);
   // Writes `agents` agents' rows at the cursor (the first's, for all); returns rows per agent.
-  int64_t insert(int64_t agents, const at::Tensor& obs, const at::Tensor& act,
+  int64_t insert(const char* what, int64_t agents, const at::Tensor& obs, const at::Tensor& act,
                  const at::Tensor& reward, const at::Tensor& next_obs,
                  const at::Tensor& terminated) const;
   void advance(int64_t n);

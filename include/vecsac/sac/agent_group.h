@@ -54,9 +54,10 @@ class AgentGroup {
   at::Tensor obs_before_;                            // the envs' obs before a step, for the replay
   at::Tensor explore_actions_;                       // exploration actions, agent-major
   Batch batch_;                                      // [size * B, ...], agent-major
-  // With a linear schedule: per agent 1 (scheduled) or 0, and the step-size factors, which
-  // factor^scheduled gives exactly (factor or 1) in one op, as each single run's factor.
-  at::Tensor scheduled_, lr_factors_;
+  // With a linear schedule: per agent 1 (scheduled) or 0, its complement, and the step-size
+  // factors, unscheduled + factor * scheduled: exactly float(factor) or 1 (one term is 0), the
+  // factor each single run multiplies by, in one op.
+  at::Tensor scheduled_, unscheduled_, lr_factors_;
   float action_limit_ = 0;
   bool any_linear_lr_ = false;
 };
