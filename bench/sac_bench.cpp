@@ -7,6 +7,7 @@
 #include <ATen/record_function.h>
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -22,6 +23,7 @@
 #include "vecsac/nn/cpu_gemm.h"
 #include "vecsac/nn/gemm.h"
 #include "vecsac/nn/launch_count.h"
+#include "vecsac/sac/agent_group.h"
 #include "vecsac/sac/train_iteration.h"
 #include "vecsac/sac/trainer.h"
 #include "vecsac/util/generator.h"
@@ -319,6 +321,49 @@ void population_update(benchmark::State& state, c10::DeviceType type, const Conf
   state.counters["agents"] = static_cast<double>(agents);
 }
 
+// One training iteration of a population of K agents (sac/agent_group.h: acting, the env
+// step, the insert, the draws and the gradient steps, each once for all K) after
+// learning_starts, at `config`'s settings (its replay capped, for memory). Items are
+// agent-iterations, so items_per_second against K = 1's is what batching the agents buys;
+// ops_per_iteration must not grow with K.
+void population_iteration(benchmark::State& state, c10::DeviceType type, const Config& config) {
+  const auto device = device_or_skip(state, type);
+  if (!device) return;
+  const int64_t agents = state.range(0);
+  std::vector<Config> configs;
+  for (int64_t k = 0; k < agents; ++k) {
+    Config c = config;
+    c.run.seed = k;
+    c.run.device = device->str();
+    c.run.select_episodes = 0;
+    c.sac.buffer_size = std::min<int64_t>(c.sac.buffer_size, 50000);
+    configs.push_back(c);
+  }
+  AgentGroup group(configs, *device);
+  std::vector<std::unique_ptr<TrainingParts>> parts;
+  std::vector<std::unique_ptr<TrainingState>> states;
+  std::vector<TrainingState*> bound;
+  for (int64_t k = 0; k < agents; ++k) {
+    parts.push_back(std::make_unique<TrainingParts>(configs[k], *device, &group.seat(k)));
+    states.push_back(std::make_unique<TrainingState>(parts.back()->ref()));
+    bound.push_back(states.back().get());
+  }
+  group.bind(bound);
+  const LoopCounters& counters = states.front()->counters;
+  while (counters.global_step <= config.sac.learning_starts) group.iteration();
+  group.iteration();  // the first update allocates the engine's buffers
+  state.counters["ops_per_iteration"] = static_cast<double>(ops_in([&] { group.iteration(); }));
+  time_iterations(state, *device, [&] { group.iteration(); });
+  state.SetItemsProcessed(state.iterations() * agents);
+  state.counters["agents"] = static_cast<double>(agents);
+}
+
+auto population_iteration_at(const Config& (*config)()) {
+  return [config](benchmark::State& state, c10::DeviceType type) {
+    population_iteration(state, type, config());
+  };
+}
+
 auto population_at(const Config& (*config)()) {
   return [config](benchmark::State& state, c10::DeviceType type) {
     population_update(state, type, config());
@@ -371,6 +416,10 @@ const int kRegistered[] = {
     register_cpu_and_cuda("BM_TrainIteration", iteration_at(pointmass_config), {64, 1024, 16384}),
     register_cpu_and_cuda("BM_TrainIterationPendulum", iteration_at(pendulum_config), {1}),
     register_cpu_and_cuda("BM_PopulationUpdate", population_at(pointmass_config), {1, 2, 4, 8, 16}),
+    register_cpu_and_cuda("BM_PopulationIteration", population_iteration_at(pointmass_config),
+                          {1, 4, 16, 64}),
+    register_cpu_and_cuda("BM_PopulationIterationPendulum",
+                          population_iteration_at(pendulum_config), {1, 2, 4, 8, 16, 64}),
 };
 
 }  // namespace
