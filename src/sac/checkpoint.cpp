@@ -225,9 +225,10 @@ void save_checkpoint(const std::filesystem::path& path, const TrainingState& s) 
 void load_checkpoint(const std::filesystem::path& path, TrainingState& s, c10::Device device) {
   torch::serialize::InputArchive root = open(path, device);
   try {
+    const bool counted_draws = read_int(root, "format_version") >= 5;
     torch::serialize::InputArchive learner;
     root.read("learner", learner);
-    s.learner.load(learner);
+    s.learner.load(learner, counted_draws);
 
     torch::serialize::InputArchive replay;
     root.read("replay", replay);
@@ -246,7 +247,7 @@ void load_checkpoint(const std::filesystem::path& path, TrainingState& s, c10::D
     for (size_t i = 0; i < env_f.size(); ++i) *env_f[i] = read_tensor(env, kEnvKeys[i]);
     s.env.restore(snap);
 
-    if (read_int(root, "format_version") >= 5) {
+    if (counted_draws) {
       s.replay_stream.set_draws(read_int(root, "replay_draws"));
       s.explore_stream.set_draws(read_int(root, "explore_draws"));
     } else {

@@ -390,7 +390,7 @@ void SacLearner::save(OutputArchive& a) const {
   a.write("stats_count", c10::IValue(stats_count_));
 }
 
-void SacLearner::load(InputArchive& a) {
+void SacLearner::load(InputArchive& a, bool counted_draws) {
   for (const auto& [key, module] : named_modules(*this)) {
     InputArchive child;
     a.read(key, child);
@@ -419,11 +419,9 @@ void SacLearner::load(InputArchive& a) {
   };
   copy_into(log_alpha, read_tensor(a, "log_alpha"), "log_alpha");
   // Formats before 5 saved generator states, which counter streams cannot continue
-  // (load_checkpoint warns): their streams start afresh.
-  c10::IValue draws;
-  const bool counted = a.try_read("update_draws", draws);
-  update_stream.set_draws(counted ? draws.toInt() : 0);
-  act_stream.set_draws(counted ? integer("act_draws") : 0);
+  // (load_checkpoint warns): their streams start afresh. A format-5 archive must have them.
+  update_stream.set_draws(counted_draws ? integer("update_draws") : 0);
+  act_stream.set_draws(counted_draws ? integer("act_draws") : 0);
   gradient_steps = integer("gradient_steps");
   copy_into(stats_sum_, read_tensor(a, "stats_sum"), "stats_sum");
   stats_count_ = integer("stats_count");

@@ -81,9 +81,11 @@ class SacLearner {
   UpdateStats take_stats();
 
   /// Networks, targets, log alpha, Adam states, the streams' draw counts, counters and the
-  /// pending diagnostics: everything an exact resume needs.
+  /// pending diagnostics: everything an exact resume needs. `counted_draws`: the archive is of
+  /// checkpoint format 5 or later and must hold the draw counts (older ones start the
+  /// streams afresh).
   void save(torch::serialize::OutputArchive& archive) const;
-  void load(torch::serialize::InputArchive& archive);
+  void load(torch::serialize::InputArchive& archive, bool counted_draws = true);
 
   /// Every optimizer state tensor (Adam moments, then step counts), for exact comparisons.
   std::vector<at::Tensor> optimizer_state() const;
