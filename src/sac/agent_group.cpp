@@ -98,4 +98,12 @@ void AgentGroup::iteration() {
 }
 // HOT LOOP END
 
+std::vector<EvalResult> AgentGroup::evaluate(const std::vector<EnvParams>& agents, int64_t episodes,
+                                             const at::Tensor& init_states) {
+  TORCH_CHECK(static_cast<int64_t>(agents.size()) == size(),
+              "AgentGroup::evaluate: ", agents.size(), " agents' envs for ", size(), " agents");
+  return evaluate_agents([&](const at::Tensor& obs) { return engine_->act_deterministic(obs); },
+                         agents, episodes, engine_->device(), init_states);
+}
+
 }  // namespace vecsac

@@ -8,6 +8,7 @@
 #include <iostream>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "vecsac/env/env_registry.h"
 #include "vecsac/env/vec_env.h"
@@ -31,27 +32,14 @@ nlohmann::json EvalResult::to_json() const {
   return doc;
 }
 
-EvalResult evaluate(const Actor& actor, const EnvParams& params, int64_t episodes,
-                    c10::Device device, const at::Tensor& init_states) {
-  const c10::NoGradGuard no_grad;
-  VecEnv env(params, episodes, device);
-  if (init_states.defined()) env.set_state(init_states.to(device));
+namespace {
+
+// Agent k's result from its episodes' returns and initial observations.
+EvalResult summarize(std::vector<double> returns, at::Tensor initial_obs, const EnvParams& params) {
   EvalResult r;
-  r.initial_obs = env.obs().to(at::kCPU).clone();
-  at::Tensor total = at::zeros({episodes}, at::TensorOptions().device(device).dtype(at::kDouble));
-  // With action repeat the last step may hold its action for fewer env steps:
-  // it stops at the time limit.
-  const int steps = (params.max_episode_steps + params.action_repeat - 1) / params.action_repeat;
-  // Each env's first episode only: an env that terminates (the mountain car at its goal)
-  // resets in place and would otherwise add the next episode's rewards.
-  at::Tensor alive = at::ones({episodes}, total.options());
-  for (int t = 0; t < steps; ++t) {
-    const StepResult s = env.step(actor->deterministic(env.obs()));
-    total.add_(s.reward.to(at::kDouble) * alive);
-    alive.mul_(s.terminated.logical_not().to(at::kDouble));
-  }
-  const at::Tensor cpu = total.to(at::kCPU);
-  r.returns.assign(cpu.data_ptr<double>(), cpu.data_ptr<double>() + episodes);
+  r.returns = std::move(returns);
+  r.initial_obs = std::move(initial_obs);
+  const auto episodes = static_cast<int64_t>(r.returns.size());
   // A start far outside the env's range (1e30, say) overflows its dynamics: refuse to report a
   // mean of -inf or NaN as if it were a score.
   for (int64_t i = 0; i < episodes; ++i) {
@@ -80,6 +68,50 @@ EvalResult evaluate(const Actor& actor, const EnvParams& params, int64_t episode
     }
   }
   return r;
+}
+
+}  // namespace
+
+EvalResult evaluate(const Actor& actor, const EnvParams& params, int64_t episodes,
+                    c10::Device device, const at::Tensor& init_states) {
+  return evaluate_agents([&](const at::Tensor& obs) { return actor->deterministic(obs); }, {params},
+                         episodes, device, init_states)
+      .front();
+}
+
+std::vector<EvalResult> evaluate_agents(const AgentsPolicy& policy,
+                                        const std::vector<EnvParams>& agents, int64_t episodes,
+                                        c10::Device device, const at::Tensor& init_states) {
+  const c10::NoGradGuard no_grad;
+  VecEnv env(agents, episodes, device);
+  const auto k = static_cast<int64_t>(agents.size());
+  if (init_states.defined()) {
+    for (int64_t a = 0; a < k; ++a) env.agent(a).set_state(init_states.to(device));
+  }
+  const at::Tensor initial_obs = env.obs().to(at::kCPU).clone();
+  const int64_t rows = k * episodes;
+  at::Tensor total = at::zeros({rows}, at::TensorOptions().device(device).dtype(at::kDouble));
+  // With action repeat the last step may hold its action for fewer env steps:
+  // it stops at the time limit.
+  const EnvParams& params = agents.front();
+  const int steps = (params.max_episode_steps + params.action_repeat - 1) / params.action_repeat;
+  // Each env's first episode only: an env that terminates (the mountain car at its goal)
+  // resets in place and would otherwise add the next episode's rewards.
+  at::Tensor alive = at::ones({rows}, total.options());
+  for (int t = 0; t < steps; ++t) {
+    const StepResult s = env.step(policy(env.obs()));
+    total.add_(s.reward.to(at::kDouble) * alive);
+    alive.mul_(s.terminated.logical_not().to(at::kDouble));
+  }
+  const at::Tensor cpu = total.to(at::kCPU);
+  const double* returns = cpu.data_ptr<double>();
+  std::vector<EvalResult> results;
+  for (int64_t a = 0; a < k; ++a) {
+    results.push_back(summarize(
+        std::vector<double>(returns + a * episodes, returns + (a + 1) * episodes),
+        initial_obs.narrow(0, a * episodes, episodes).clone(), agents[static_cast<size_t>(a)]));
+  }
+  return results;
 }
 
 }  // namespace vecsac

@@ -338,9 +338,13 @@ void FusedSacUpdate::update(const Batch& b, const at::Tensor& keys, int64_t draw
 
 const at::Tensor& FusedSacUpdate::act(const at::Tensor& obs, const at::Tensor& keys, int64_t draw) {
   check_keys(keys);
-  stage_act(obs);
-  fill_normal(act_eps_, keys, draw);
-  return sample_act();
+  ActBuffers& b = stage_act(obs, /*deterministic=*/false);
+  fill_normal(b.eps, keys, draw);
+  return sample_act(b);
+}
+
+const at::Tensor& FusedSacUpdate::act_deterministic(const at::Tensor& obs) {
+  return sample_act(stage_act(obs, /*deterministic=*/true));
 }
 
 void FusedSacUpdate::check_keys(const at::Tensor& keys) const {
@@ -348,46 +352,48 @@ void FusedSacUpdate::check_keys(const at::Tensor& keys) const {
               " agents need as many noise stream keys, got ", keys.defined() ? keys.numel() : 0);
 }
 
-void FusedSacUpdate::stage_act(const at::Tensor& obs) {
+FusedSacUpdate::ActBuffers& FusedSacUpdate::stage_act(const at::Tensor& obs, bool deterministic) {
   const int64_t rows = obs.defined() && obs.dim() == 2 ? obs.size(0) : 0;
   TORCH_CHECK(rows >= agents_ && rows % agents_ == 0, "FusedSacUpdate::act: obs must be [",
               agents_ == 1 ? "n" : std::to_string(agents_) + " agents x n", " >= 1, ", obs_dim_,
               "], got ", obs.sizes());
   check_input(obs, "obs", rows, obs_dim_, device_);
   const int64_t n = rows / agents_;
-  if (!act_action_.defined() || act_action_.size(1) != n) {
+  ActBuffers& b = act_buffers_[{n, deterministic}];
+  if (!b.action.defined()) {
     const auto f32 = at::TensorOptions().device(device_).dtype(at::kFloat);
-    act_ws_ = actor_mlp_.workspace(n, f32);
-    act_in_ = at::zeros({agents_, n, obs_dim_ + 1}, f32);
-    act_eps_ = at::zeros({agents_, n, act_dim_}, f32);
-    act_action_ = at::zeros({agents_, n, act_dim_}, f32);
-    act_out_ = act_action_.view({rows, act_dim_});
+    b.ws = actor_mlp_.workspace(n, f32);
+    b.in = at::zeros({agents_, n, obs_dim_ + 1}, f32);
+    b.eps = at::zeros({agents_, n, act_dim_}, f32);
+    b.action = at::zeros({agents_, n, act_dim_}, f32);
+    b.out = b.action.view({rows, act_dim_});
   }
 #ifdef VECSAC_WITH_CUDA
   const c10::OptionalDeviceGuard guard(device_.is_cuda() ? std::optional<c10::Device>(device_)
                                                          : std::nullopt);
 #endif
-  act_rows_ = {rows,
-               obs_dim_,
-               act_dim_,
-               obs.const_data_ptr<float>(),
-               ptr(act_in_),
-               ptr(act_ws_.output),
-               ptr(act_eps_),
-               ptr(act_action_),
-               constants_.action_scale};
-  run_act(ActKernel::kStage, act_rows_, device_);
-  actor_mlp_.forward(ptr(actor_params), actor_mlp_.input_rows(ptr(act_in_), n, /*shared=*/false),
-                     act_ws_, device_);
+  b.rows = {rows,
+            obs_dim_,
+            act_dim_,
+            obs.const_data_ptr<float>(),
+            ptr(b.in),
+            ptr(b.ws.output),
+            ptr(b.eps),
+            ptr(b.action),
+            constants_.action_scale};
+  run_act(ActKernel::kStage, b.rows, device_);
+  actor_mlp_.forward(ptr(actor_params), actor_mlp_.input_rows(ptr(b.in), n, /*shared=*/false), b.ws,
+                     device_);
+  return b;
 }
 
-const at::Tensor& FusedSacUpdate::sample_act() {
+const at::Tensor& FusedSacUpdate::sample_act(ActBuffers& b) {
 #ifdef VECSAC_WITH_CUDA
   const c10::OptionalDeviceGuard guard(device_.is_cuda() ? std::optional<c10::Device>(device_)
                                                          : std::nullopt);
 #endif
-  run_act(ActKernel::kSample, act_rows_, device_);
-  return act_out_;
+  run_act(ActKernel::kSample, b.rows, device_);
+  return b.out;
 }
 
 void FusedSacUpdate::update_with_noise(const Batch& b, const at::Tensor& eps, bool update_targets) {

@@ -243,6 +243,17 @@ at::Tensor SacLearner::act(const at::Tensor& obs) {
 
 // HOT LOOP END
 
+at::Tensor SacLearner::act_deterministic(const at::Tensor& obs) {
+  if (engine) {
+    TORCH_CHECK(engine->agents() == 1,
+                "SacLearner::act_deterministic: a population member evaluates through its "
+                "population");
+    return engine->act_deterministic(obs);
+  }
+  const c10::NoGradGuard no_grad;
+  return actor->deterministic(obs);
+}
+
 double SacLearner::learning_rate() const {
   if (engine) return scalars_[kLearningRate].item<double>();
   return actor_opt->lr();

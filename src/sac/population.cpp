@@ -15,6 +15,7 @@
 #include <ATen/Parallel.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <exception>
@@ -205,6 +206,7 @@ class Population {
             }
             // HOT LOOP END
             ++ran;
+            if (group.agents->size() > 1 && lead.eval_due()) evaluate(group);
             for (int64_t j = 0; j < group.agents->size(); ++j) {
               runs_[group.first + j]->after_iteration();
             }
@@ -243,6 +245,31 @@ class Population {
   }
 
  private:
+  // The group's due periodic evaluation, every agent's in one: one env step and one actor
+  // forward a step for all (each agent's result its single run's).
+  void evaluate(Group& group) {
+    synchronize(group.agents->engine().device());
+    const auto started = std::chrono::steady_clock::now();
+    const int64_t m = group.agents->size();
+    std::vector<EnvParams> eval_params, select_params;
+    for (int64_t j = 0; j < m; ++j) {
+      const TrainingRun::EvalPlan plan = runs_[group.first + j]->eval_plan();
+      eval_params.push_back(plan.eval_params);
+      select_params.push_back(plan.select_params);
+    }
+    const TrainingRun::EvalPlan plan = runs_[group.first]->eval_plan();
+    const std::vector<EvalResult> evals =
+        group.agents->evaluate(eval_params, plan.episodes, plan.init_states);
+    std::vector<EvalResult> selects;
+    if (plan.select_episodes > 0) {
+      selects = group.agents->evaluate(select_params, plan.select_episodes);
+    }
+    for (int64_t j = 0; j < m; ++j) {
+      runs_[group.first + j]->record_eval(evals[j], selects.empty() ? nullptr : &selects[j],
+                                          started);
+    }
+  }
+
   std::vector<Group> groups_;
   std::vector<std::unique_ptr<TrainingRun>> runs_;
 };

@@ -401,16 +401,31 @@ void TrainingRun::log_point() {
 }
 
 void TrainingRun::periodic_eval() {
-  const auto& run = config_.run;
+  synchronize(device_);  // queued training work belongs to training time, not eval's
+  const auto started = std::chrono::steady_clock::now();
+  // Through the engine, as a population evaluates all its agents (evaluate_agents).
+  const auto policy = [&](const at::Tensor& obs) { return parts_->learner.act_deterministic(obs); };
+  const EvalResult e =
+      evaluate_agents(policy, {eval_params_}, eval_episodes_, device_, eval_states_).front();
+  std::optional<EvalResult> v;
+  if (parts_->selected) {
+    v = evaluate_agents(policy, {select_params_}, config_.run.select_episodes, device_).front();
+  }
+  record_eval(e, v ? &*v : nullptr, started);
+}
+
+void TrainingRun::record_eval(const EvalResult& e, const EvalResult* v,
+                              std::chrono::steady_clock::time_point started) {
   const LoopCounters& c = parts_->counters;
+  TORCH_CHECK(eval_due(), "TrainingRun::record_eval: no evaluation is due at step ", c.global_step);
+  TORCH_CHECK((v != nullptr) == parts_->selected.has_value(),
+              "TrainingRun::record_eval: a selection result is ",
+              parts_->selected ? "needed (run.select_episodes > 0)" : "not wanted");
   next_eval_ += eval_every_ * ((c.global_step - next_eval_) / eval_every_ + 1);
   // Times of the policy evaluated, not of the evaluation's end; train_time_s
   // also leaves out earlier evaluations, so time-to-quality comparisons do
   // not depend on how often each trainer evaluates.
-  synchronize(device_);  // queued training work belongs to training time, not eval's
-  const double policy_time = seconds();
-  const EvalResult e =
-      evaluate(parts_->learner.actor, eval_params_, eval_episodes_, device_, eval_states_);
+  const double policy_time = std::chrono::duration<double>(started - start_time_).count();
   nlohmann::json line = {{"global_step", c.global_step},
                          {"time_s", policy_time},
                          {"train_time_s", policy_time - eval_seconds_},
@@ -418,11 +433,9 @@ void TrainingRun::periodic_eval() {
                          {"eval/std_return", e.std},
                          {"eval/returns", e.returns}};
   if (!e.optimal_returns.empty()) line["eval/optimality_gap"] = e.optimality_gap;
-  if (parts_->selected) {
-    const EvalResult v =
-        evaluate(parts_->learner.actor, select_params_, run.select_episodes, device_);
-    parts_->selected->consider(parts_->learner.actor, v.mean, c.global_step);
-    line["select/mean_return"] = v.mean;
+  if (v != nullptr) {
+    parts_->selected->consider(parts_->learner.actor, v->mean, c.global_step);
+    line["select/mean_return"] = v->mean;
   }
   evals_ << line.dump() << "\n" << std::flush;
   tb_->append(line);

@@ -13,6 +13,7 @@
 #include "vecsac/random/random_stream.h"
 #include "vecsac/replay/replay_buffer.h"
 #include "vecsac/sac/checkpoint.h"
+#include "vecsac/sac/evaluate.h"
 #include "vecsac/sac/fused_update.h"
 #include "vecsac/sac/training_parts.h"
 
@@ -41,6 +42,12 @@ class AgentGroup {
   /// the replay insert, each replay draw and gradient step) once for the group, so that the
   /// op count does not grow with the agents. No host synchronisation.
   void iteration();
+
+  /// The agents' policies evaluated at once (evaluate_agents through the engine's
+  /// deterministic act): agent j's envs from agents[j], its result what its single run's
+  /// evaluation gives.
+  std::vector<EvalResult> evaluate(const std::vector<EnvParams>& agents, int64_t episodes,
+                                   const at::Tensor& init_states = {});
 
  private:
   std::vector<Config> configs_;

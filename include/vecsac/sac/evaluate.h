@@ -4,6 +4,7 @@
 #include <ATen/core/Tensor.h>
 #include <c10/core/Device.h>
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <vector>
 
@@ -30,5 +31,18 @@ struct EvalResult {
 /// otherwise they reset from params.seed.
 EvalResult evaluate(const Actor& actor, const EnvParams& params, int64_t episodes,
                     c10::Device device, const at::Tensor& init_states = {});
+
+/// A deterministic policy of K agents: actions ([K * n, act], agent-major) for observations
+/// ([K * n, obs], agent-major, on the evaluation's device). What it returns is read before
+/// the next call.
+using AgentsPolicy = std::function<at::Tensor(const at::Tensor& obs)>;
+
+/// The same evaluation for K agents at once, agent k's envs reset from agents[k].seed (the
+/// agents' params may differ in their seeds only) or started from `init_states`: one env
+/// step and one policy call a step for all of them. Agent k's result is what evaluate()
+/// gives with agents[k] and a policy acting as agent k's rows of `policy`.
+std::vector<EvalResult> evaluate_agents(const AgentsPolicy& policy,
+                                        const std::vector<EnvParams>& agents, int64_t episodes,
+                                        c10::Device device, const at::Tensor& init_states = {});
 
 }  // namespace vecsac

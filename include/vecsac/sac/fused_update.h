@@ -7,6 +7,8 @@
 #include <c10/core/Device.h>
 
 #include <cstdint>
+#include <map>
+#include <utility>
 #include <vector>
 
 #include "vecsac/nn/flat_mlp.h"
@@ -58,6 +60,10 @@ class FusedSacUpdate {
   /// a sampling kernel, into buffers of the engine's that the next act() overwrites
   /// (allocated on the first act of each n). The actions are [K * n, act], agent-major.
   const at::Tensor& act(const at::Tensor& obs, const at::Tensor& keys, int64_t draw);
+  /// The policy's deterministic actions for `obs` (as act()): the squashed mean,
+  /// tanh(mean) x action scale, which is act()'s sample with zero noise. Evaluations use it,
+  /// a population's for all its agents in one forward. Buffers of its own per n, as act()'s.
+  const at::Tensor& act_deterministic(const at::Tensor& obs);
 
   /// Every agent's Adam step size, and the base rate of set_learning_rate_factor (one device
   /// write each).
@@ -85,8 +91,15 @@ class FusedSacUpdate {
  private:
   void prepare(const Batch& batch);
   void check_keys(const at::Tensor& keys) const;
-  void stage_act(const at::Tensor& obs);  // acting up to the noise draw
-  const at::Tensor& sample_act();
+  // Acting's buffers for n rows per agent; the deterministic ones keep their noise at zero.
+  struct ActBuffers {
+    MlpWorkspace ws;
+    at::Tensor in, eps, action;
+    at::Tensor out;  // action as [K * n, act]
+    ActRows rows{};
+  };
+  ActBuffers& stage_act(const at::Tensor& obs, bool deterministic);  // up to the noise draw
+  const at::Tensor& sample_act(ActBuffers& b);
   void run_update(const Batch& batch, bool update_targets);
   void allocate(int64_t batch);
   SacRows rows(const Batch& batch);
@@ -100,10 +113,8 @@ class FusedSacUpdate {
   MlpWorkspace actor_ws_, target_ws_, data_ws_, pi_ws_;
   at::Tensor actor_in_, eps_, log_prob_, q_in_data_, q_in_pi_, q_in_next_, q_in_grad_;
   at::Tensor target_, weight_;
-  MlpWorkspace act_ws_;  // acting: sized by the number of envs, apart from the update's
-  at::Tensor act_in_, act_eps_, act_action_;
-  at::Tensor act_out_;  // act_action_ as [K * n, act]
-  ActRows act_rows_{};
+  // Acting and evaluating, apart from the update's: by (rows per agent, deterministic).
+  std::map<std::pair<int64_t, bool>, ActBuffers> act_buffers_;
 };
 
 }  // namespace vecsac

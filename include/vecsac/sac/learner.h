@@ -76,6 +76,11 @@ class SacLearner {
   /// Stochastic actions for acting (no autograd), the noise one draw of act_stream. On the fused
   /// path they are the engine's buffer (FusedSacUpdate::act), valid until the next act().
   at::Tensor act(const at::Tensor& obs);
+  /// The deterministic policy (the squashed mean) for evaluations: on the fused path through
+  /// the engine (FusedSacUpdate::act_deterministic, its buffer valid until the next call), as
+  /// a population evaluates all its agents, so that agent k's evaluations are its single
+  /// run's; on the autograd path the actor's own deterministic().
+  at::Tensor act_deterministic(const at::Tensor& obs);
 
   /// Returns and clears the accumulated diagnostics (one device-to-host copy).
   UpdateStats take_stats();

@@ -58,6 +58,27 @@ class TrainingRun {
 
   /// After each iteration: the log point, evaluation and checkpoint that are due.
   void after_iteration();
+
+  /// What a periodic evaluation runs (evaluate_agents): the eval envs (their starts, or
+  /// resets from eval_params.seed) and, with run.select_episodes, the selection envs.
+  struct EvalPlan {
+    EnvParams eval_params, select_params;
+    at::Tensor init_states;  ///< run.eval_init's starts; undefined without
+    int64_t episodes = 0, select_episodes = 0;
+  };
+  EvalPlan eval_plan() const {
+    return {eval_params_, select_params_, eval_states_, eval_episodes_,
+            config_.run.select_episodes};
+  }
+  /// Whether after_iteration would evaluate now.
+  bool eval_due() const { return parts_->counters.global_step >= next_eval_; }
+  /// The due periodic evaluation from results computed for several runs at once (a
+  /// population's, with each run's eval_plan): logs them and offers the policy to selection as
+  /// after_iteration's own evaluation would, so after_iteration evaluates no more at this
+  /// step. `select`: the selection envs' result, with run.select_episodes. `started`: when the
+  /// evaluation began (after the device finished training's queued work).
+  void record_eval(const EvalResult& eval, const EvalResult* select,
+                   std::chrono::steady_clock::time_point started);
   /// The step of the newest checkpoint this process wrote; -1 before the first.
   int64_t last_checkpoint_step() const { return checkpointed_step_; }
   /// Writes a checkpoint of this step unless there is one; returns its path (a stop).
