@@ -86,7 +86,8 @@ std::vector<EvalResult> evaluate_agents(const AgentsPolicy& policy,
   VecEnv env(agents, episodes, device);
   const auto k = static_cast<int64_t>(agents.size());
   if (init_states.defined()) {
-    for (int64_t a = 0; a < k; ++a) env.agent(a).set_state(init_states.to(device));
+    const at::Tensor starts = init_states.to(device);
+    for (int64_t a = 0; a < k; ++a) env.agent(a).set_state(starts);
   }
   const at::Tensor initial_obs = env.obs().to(at::kCPU).clone();
   const int64_t rows = k * episodes;

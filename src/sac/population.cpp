@@ -206,9 +206,12 @@ class Population {
             }
             // HOT LOOP END
             ++ran;
+            // Each agent's after_iteration, in the single run's order (log point, evaluation,
+            // checkpoint), the evaluation batched over the group.
+            for (int64_t j = 0; j < group.agents->size(); ++j) runs_[group.first + j]->log_if_due();
             if (group.agents->size() > 1 && lead.eval_due()) evaluate(group);
             for (int64_t j = 0; j < group.agents->size(); ++j) {
-              runs_[group.first + j]->after_iteration();
+              runs_[group.first + j]->evaluate_and_checkpoint_if_due();
             }
             // Every agent checkpoints at the same iterations: wait there for the others, so
             // that none deletes the one step that all of them have (runs keep two).

@@ -338,9 +338,18 @@ std::filesystem::path TrainingRun::checkpoint_now() {
 }
 
 void TrainingRun::after_iteration() {
+  log_if_due();
+  evaluate_and_checkpoint_if_due();
+}
+
+void TrainingRun::log_if_due() {
   LoopCounters& c = parts_->counters;
   if (options_.after_iteration) options_.after_iteration(c.global_step);
   if (c.global_step >= c.next_log || done()) log_point();
+}
+
+void TrainingRun::evaluate_and_checkpoint_if_due() {
+  LoopCounters& c = parts_->counters;
   if (c.global_step >= next_eval_) periodic_eval();
   if (c.global_step >= next_ckpt_ || done()) {
     next_ckpt_ += ckpt_every_ * ((c.global_step - next_ckpt_) / ckpt_every_ + 1);

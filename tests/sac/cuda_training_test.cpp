@@ -5,6 +5,9 @@
 
 #include <cmath>
 #include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
 
 #include "support/cuda_gpu.h"
 #include "support/temp_dir_test.h"
@@ -121,10 +124,20 @@ TEST_F(CudaTrainingTest, APopulationTrainsUnderSyncDebugAndEachAgentEvaluatesOnT
     load_actor(list_checkpoints(dir).front(), actor, c10::Device(c10::kCPU));
     const EvalResult on_cpu =
         evaluate(actor, env_params_of(config, kEvalEnvSeed), 4, c10::Device(c10::kCPU));
+    // The periodic evaluation at the last step, batched over the agents through the engine,
+    // scored the same actor on the same starts as the final one (the actor module).
+    std::ifstream evals(dir / "evals.jsonl");
+    std::string line, last;
+    while (std::getline(evals, line)) last = line;
+    const nlohmann::json periodic = nlohmann::json::parse(last);
+    ASSERT_EQ(periodic.at("global_step").get<int64_t>(), 1280);
+    const auto batched = periodic.at("eval/returns").get<std::vector<double>>();
+    ASSERT_EQ(batched.size(), 4u);
     for (size_t e = 0; e < 4; ++e) {
       const double g = results[i].final_eval.returns[e], h = on_cpu.returns[e];
       EXPECT_TRUE(std::isfinite(g)) << "episode " << e;
       EXPECT_NEAR(h, g, 1e-3 * std::abs(g) + 1e-3) << "episode " << e;
+      EXPECT_NEAR(batched[e], g, 1e-3 * std::abs(g) + 1e-3) << "episode " << e;
     }
   }
   EXPECT_NE(results[0].final_eval.mean, results[1].final_eval.mean) << "the agents differ";

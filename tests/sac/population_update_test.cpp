@@ -167,6 +167,18 @@ TEST_P(PopulationUpdateTest, AgentKOfAPopulationIsAgentKAlone) {
                                            act_single[k].keys(), act_single[k].next());
     EXPECT_TRUE(at::equal(actions.narrow(0, k * 5, 5), own)) << "agent " << k;
   }
+
+  // Evaluating: agent k's deterministic actions are its single engine's, the squashed mean
+  // (a sample whose noise is zero: inside the sample's bounds, not on them), untouched by
+  // stochastic acting on as many rows in between.
+  const at::Tensor mean = pop->act_deterministic(obs).clone();
+  pop->act(obs, act_streams.keys(), act_streams.next());
+  EXPECT_TRUE(at::equal(pop->act_deterministic(obs), mean)) << "acting changed the mean's noise";
+  EXPECT_FALSE(at::equal(mean, actions)) << "the mean is not a sample";
+  for (int64_t k = 0; k < kAgents; ++k) {
+    const at::Tensor own = singles[k]->act_deterministic(obs.narrow(0, k * 5, 5).contiguous());
+    EXPECT_TRUE(at::equal(mean.narrow(0, k * 5, 5), own)) << "agent " << k;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(CriticWeights, PopulationUpdateTest, ::testing::Values(false, true),

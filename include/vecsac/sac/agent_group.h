@@ -44,8 +44,8 @@ class AgentGroup {
   void iteration();
 
   /// The agents' policies evaluated at once (evaluate_agents through the engine's
-  /// deterministic act): agent j's envs from agents[j], its result what its single run's
-  /// evaluation gives.
+  /// deterministic act; `init_states` shared by all): agent j's envs from agents[j], its
+  /// result what its single run's periodic evaluation gives (on a GPU, to round-off).
   std::vector<EvalResult> evaluate(const std::vector<EnvParams>& agents, int64_t episodes,
                                    const at::Tensor& init_states = {});
 

@@ -38,9 +38,10 @@ EvalResult evaluate(const Actor& actor, const EnvParams& params, int64_t episode
 using AgentsPolicy = std::function<at::Tensor(const at::Tensor& obs)>;
 
 /// The same evaluation for K agents at once, agent k's envs reset from agents[k].seed (the
-/// agents' params may differ in their seeds only) or started from `init_states`: one env
-/// step and one policy call a step for all of them. Agent k's result is what evaluate()
-/// gives with agents[k] and a policy acting as agent k's rows of `policy`.
+/// agents' params may differ in their seeds only) or started from `init_states`
+/// ([episodes, state_dim], the same starts for every agent): one env step and one policy
+/// call a step for all of them. Agent k's result is what evaluate() gives with agents[k] and
+/// a policy acting as agent k's rows of `policy`.
 std::vector<EvalResult> evaluate_agents(const AgentsPolicy& policy,
                                         const std::vector<EnvParams>& agents, int64_t episodes,
                                         c10::Device device, const at::Tensor& init_states = {});

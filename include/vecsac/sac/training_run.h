@@ -56,8 +56,14 @@ class TrainingRun {
   const Config& config() const { return config_; }
   bool done() const { return parts_->counters.global_step >= config_.run.total_timesteps; }
 
-  /// After each iteration: the log point, evaluation and checkpoint that are due.
+  /// After each iteration: the log point, evaluation and checkpoint that are due
+  /// (log_if_due, then evaluate_and_checkpoint_if_due).
   void after_iteration();
+  /// Its first half: options.after_iteration, then the log point if due.
+  void log_if_due();
+  /// Its second half: the evaluation (unless record_eval gave it) and checkpoint if due. A
+  /// population runs its agents' first halves, its batched evaluation, then the second.
+  void evaluate_and_checkpoint_if_due();
 
   /// What a periodic evaluation runs (evaluate_agents): the eval envs (their starts, or
   /// resets from eval_params.seed) and, with run.select_episodes, the selection envs.
