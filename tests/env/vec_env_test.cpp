@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <numeric>
+#include <string>
 #include <vector>
 
 #include "reference_envs.h"
@@ -20,6 +21,17 @@ EnvParams point_mass(int dim = 1, uint64_t seed = 0) {
   return EnvParams{EnvId::kPointMass, dim, 200, seed};
 }
 EnvParams pendulum(uint64_t seed = 0) { return EnvParams{EnvId::kPendulum, 1, 200, seed}; }
+
+// What fn() throws, without the backtrace; "no error" when it returns.
+template <class Fn>
+std::string error_of(Fn&& fn) {
+  try {
+    fn();
+  } catch (const c10::Error& e) {
+    return std::string(e.what_without_backtrace());
+  }
+  return std::string("no error");
+}
 
 at::Tensor random_actions(int64_t n, int act_dim, at::Generator& gen) {
   return at::rand({n, act_dim}, gen) * 6.0 - 3.0;  // beyond the bounds, to exercise clipping
@@ -385,73 +397,57 @@ TEST(VecEnvTest, AnAgentsViewStepsSnapshotsAndRestoresItsBlockOnly) {
 }
 
 TEST(VecEnvTest, APopulationsAgentsDifferInTheirSeedsOnly) {
-  auto message = [](auto&& fn) {
-    try {
-      fn();
-    } catch (const c10::Error& e) {
-      return std::string(e.what_without_backtrace());
-    }
-    return std::string("no error");
-  };
   EnvParams longer = point_mass(2, 1);
   longer.max_episode_steps = 300;
-  EXPECT_THAT(message([&] {
+  EXPECT_THAT(error_of([&] {
                 VecEnv({point_mass(2, 0), longer}, 4, kCpu);
               }),
               ::testing::HasSubstr("agent 1's max_episode_steps differs from agent 0's"));
-  EXPECT_THAT(message([&] {
+  EXPECT_THAT(error_of([&] {
                 VecEnv({point_mass(2, 0), point_mass(1, 0)}, 4, kCpu);
               }),
               ::testing::HasSubstr("agent 1's dim differs"));
-  EXPECT_THAT(message([&] {
+  EXPECT_THAT(error_of([&] {
                 VecEnv({point_mass(2, 0), pendulum(0)}, 4, kCpu);
               }),
               ::testing::HasSubstr("agent 1's env differs"));
   VecEnv two({point_mass(2, 0), point_mass(2, 1)}, 4, kCpu);
-  EXPECT_THAT(message([&] { two.agent(2); }),
+  EXPECT_THAT(error_of([&] { two.agent(2); }),
               ::testing::HasSubstr("agent 2 of 2; allowed: 0 to 1"));
-  EXPECT_THAT(message([&] { two.agent(0).agent(0); }), ::testing::HasSubstr("already one agent"));
+  EXPECT_THAT(error_of([&] { two.agent(0).agent(0); }), ::testing::HasSubstr("already one agent"));
 }
 
 TEST(VecEnvTest, RejectsBadActionsAndStatesWithClearMessages) {
   VecEnv env(point_mass(2), 4, kCpu);
-  auto message = [](auto&& fn) {
-    try {
-      fn();
-    } catch (const c10::Error& e) {
-      return std::string(e.what_without_backtrace());
-    }
-    return std::string("no error");
-  };
-  EXPECT_THAT(message([&] {
+  EXPECT_THAT(error_of([&] {
                 env.step(at::zeros({4, 3}));
               }),
               ::testing::HasSubstr("actions must have shape [num_envs=4, act_dim=2], got [4, 3]"));
-  EXPECT_THAT(message([&] {
+  EXPECT_THAT(error_of([&] {
                 env.step(at::zeros({4, 2}, at::kDouble));
               }),
               ::testing::HasSubstr("actions must be float32, got Double"));
-  EXPECT_THAT(message([&] {
+  EXPECT_THAT(error_of([&] {
                 env.set_state(at::zeros({3, 4}));
               }),
               ::testing::HasSubstr("states must have shape [num_envs=4, state_dim=4]"));
-  EXPECT_THAT(message([&] {
+  EXPECT_THAT(error_of([&] {
                 env.set_state(at::full({4, 4}, NAN));
               }),
               ::testing::HasSubstr("must be finite"));
-  EXPECT_THAT(message([&] {
+  EXPECT_THAT(error_of([&] {
                 env.set_state(at::full({4, 4}, 1e39, at::kDouble));
               }),
               ::testing::HasSubstr("must be finite in float32"));
-  EXPECT_THAT(message([&] {
+  EXPECT_THAT(error_of([&] {
                 env.set_state(at::zeros({4, 4}, at::kLong));
               }),
               ::testing::HasSubstr("must be floating point"));
-  EXPECT_THAT(message([] {
+  EXPECT_THAT(error_of([] {
                 VecEnv(EnvParams{EnvId::kPendulum, 2, 200, 0}, 4, kCpu);
               }),
               ::testing::HasSubstr("pendulum has exactly 1 axis, got dim 2"));
-  EXPECT_THAT(message([] { VecEnv(point_mass(), 0, kCpu); }),
+  EXPECT_THAT(error_of([] { VecEnv(point_mass(), 0, kCpu); }),
               ::testing::HasSubstr("num_envs must be >= 1, got 0"));
   // A non-contiguous action view is accepted (and read correctly).
   VecEnv a(point_mass(2), 4, kCpu), b(point_mass(2), 4, kCpu);
