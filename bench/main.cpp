@@ -1,10 +1,10 @@
 /// @brief vecsac_bench's entry point: one torch thread count for every family, in the context.
-#include <ATen/Parallel.h>
 #include <benchmark/benchmark.h>
 
 #include <fstream>
 #include <string>
 
+#include "vecsac/util/cpu_pool.h"
 #include "vecsac/util/cpu_runtime.h"
 
 namespace {
@@ -26,11 +26,12 @@ int main(int argc, char** argv) {
   // As the CLI does; without it BM_SacUpdate slows down as its learner's Adam
   // state goes subnormal, so later repetitions would read slower.
   benchmark::AddCustomContext("cpu_runtime", vecsac::tune_cpu_runtime());
-  // Torch's intra-op pool defaults to the core count (OMP_NUM_THREADS overrides
-  // it). Set once before any family runs, so all of them share it; autograd's CPU
-  // backward and the env's at::parallel_for run on this thread and use it too.
-  at::set_num_threads(at::get_num_threads());
-  benchmark::AddCustomContext("torch_threads", std::to_string(at::get_num_threads()));
+  // vecsac's pool and torch's (MKL, autograd's CPU backward) get one count, set once before
+  // any family runs so all of them share it: the CPUs this process may use, or
+  // OMP_NUM_THREADS.
+  vecsac::set_cpu_threads(vecsac::cpu_threads(), vecsac::cpu_threads_origin());
+  benchmark::AddCustomContext("torch_threads", std::to_string(vecsac::cpu_threads()));
+  benchmark::AddCustomContext("threads_origin", vecsac::cpu_threads_origin());
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();

@@ -15,6 +15,7 @@
 #include "vecsac/cli/rollout.h"
 #include "vecsac/cli/sweep.h"
 #include "vecsac/cli/train.h"
+#include "vecsac/util/cpu_pool.h"
 #include "vecsac/util/cpu_runtime.h"
 #include "vecsac/util/stop_signal.h"
 
@@ -29,6 +30,9 @@ std::string one_line(std::string s) {
 
 int main(int argc, char** argv) {
   vecsac::tune_cpu_runtime();
+  // Torch's own count (MKL's threads, ATen ops) defaults to the machine's cores; the pool's
+  // to the CPUs this process may use. One count for both.
+  vecsac::set_cpu_threads(vecsac::cpu_threads(), vecsac::cpu_threads_origin());
   CLI::App app{"vecsac: Soft Actor-Critic over thousands of vectorized environments"};
   app.require_subcommand(1);
   app.option_defaults()->always_capture_default();

@@ -1,7 +1,7 @@
 /// @brief VecEnv: tensor bookkeeping and device dispatch of the shared per-env ops.
 #include "vecsac/env/vec_env.h"
 
-#include <ATen/Parallel.h>
+#include "vecsac/util/cpu_pool.h"
 #include <ATen/ops/arange.h>
 #include <ATen/ops/empty.h>
 #include <ATen/ops/isfinite.h>
@@ -83,7 +83,7 @@ void run_on(const Op& op, c10::Device device) {
   count_launch();
   if (device.is_cpu()) {
     visit_env(op.params.id, [&](auto env) {
-      at::parallel_for(0, op.n, kCpuGrain, [&](int64_t begin, int64_t end) {
+      parallel_for(0, op.n, kCpuGrain, [&](int64_t begin, int64_t end) {
         cpu_loop<decltype(env)>(op, begin, end);
       });
     });

@@ -3,7 +3,7 @@
 #include "vecsac/nn/flat_mlp.h"
 
 #include <ATen/ATen.h>
-#include <ATen/Parallel.h>
+#include "vecsac/util/cpu_pool.h"
 
 #include <algorithm>
 
@@ -41,7 +41,7 @@ CudaStream stream_of(c10::Device device) {
 void relu_backward(const Rows& grad, const Rows& act, c10::Device device) {
   count_launch();
   if (device.is_cpu()) {
-    at::parallel_for(0, grad.members * grad.rows, row_grain(grad.cols),
+    parallel_for(0, grad.members * grad.rows, row_grain(grad.cols),
                      [&](int64_t begin, int64_t end) {
                        for (int64_t r = begin; r < end; ++r) {
                          float* g = row_of(grad, r);

@@ -1,7 +1,7 @@
 /// @brief point_mass_optimal_returns, optimality_gap, expected_optimal_return.
 #include "vecsac/optimum/optimal_returns.h"
 
-#include <ATen/Parallel.h>
+#include "vecsac/util/cpu_pool.h"
 #include <ATen/ops/_to_copy.h>
 #include <c10/util/Exception.h>
 
@@ -40,7 +40,7 @@ OptimalReturns point_mass_optimal_returns(const double* obs, int64_t n, int dim,
   out.returns.assign(n, 0.0);
   std::vector<QpCertificate> certificates(n * dim);
   // ~10 us per axis: chunks of 64 starts keep the threads' overhead small.
-  at::parallel_for(0, n, /*grain_size=*/64, [&](int64_t begin, int64_t end) {
+  parallel_for(0, n, /*grain_size=*/64, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
       const double* row = obs + i * 2 * dim;
       double cost = 0;

@@ -3,7 +3,7 @@
 #include "vecsac/sac/fused_update.h"
 
 #include <ATen/ATen.h>
-#include <ATen/Parallel.h>
+#include "vecsac/util/cpu_pool.h"
 
 #include <algorithm>
 #include <cmath>
@@ -38,24 +38,24 @@ void run_cpu(Kernel kernel, const SacRows& p) {
   const int64_t rows = p.agents * p.batch;
   switch (kernel) {
     case Kernel::kStage:
-      at::parallel_for(0, rows, kCpuRowGrain, [&](int64_t begin, int64_t end) {
+      parallel_for(0, rows, kCpuRowGrain, [&](int64_t begin, int64_t end) {
         for (int64_t i = begin; i < end; ++i) stage_row(p, i);
       });
       return;
     case Kernel::kPolicy:
-      at::parallel_for(0, 2 * rows, kCpuRowGrain, [&](int64_t begin, int64_t end) {
+      parallel_for(0, 2 * rows, kCpuRowGrain, [&](int64_t begin, int64_t end) {
         for (int64_t i = begin; i < end; ++i) policy_row(p, i);
       });
       return;
     case Kernel::kPolicyBackward:
-      at::parallel_for(0, rows, kCpuRowGrain, [&](int64_t begin, int64_t end) {
+      parallel_for(0, rows, kCpuRowGrain, [&](int64_t begin, int64_t end) {
         for (int64_t i = begin; i < end; ++i) policy_backward_row(p, i);
       });
       return;
     // The losses: each agent's rows in one serial loop (a fixed order for its sums), the
     // agents on as many threads as there are.
     case Kernel::kCriticLoss:
-      at::parallel_for(0, p.agents, 1, [&](int64_t begin, int64_t end) {
+      parallel_for(0, p.agents, 1, [&](int64_t begin, int64_t end) {
         for (int64_t k = begin; k < end; ++k) {
           float* s = agent_scalars(p, k);
           const float alpha = std::exp(s[kLogAlpha]);
@@ -74,7 +74,7 @@ void run_cpu(Kernel kernel, const SacRows& p) {
       });
       return;
     case Kernel::kActorLoss:
-      at::parallel_for(0, p.agents, 1, [&](int64_t begin, int64_t end) {
+      parallel_for(0, p.agents, 1, [&](int64_t begin, int64_t end) {
         for (int64_t k = begin; k < end; ++k) {
           const float alpha = agent_scalars(p, k)[kAlphaUsed];
           float loss_sum = 0.0f, q_sum = 0.0f;
@@ -126,7 +126,7 @@ enum class ActKernel { kStage, kSample };
 void run_act(ActKernel kernel, const ActRows& p, c10::Device device) {
   count_launch();
   if (device.is_cpu()) {
-    at::parallel_for(0, p.n, kCpuRowGrain, [&](int64_t begin, int64_t end) {
+    parallel_for(0, p.n, kCpuRowGrain, [&](int64_t begin, int64_t end) {
       for (int64_t i = begin; i < end; ++i) {
         if (kernel == ActKernel::kStage) {
           act_stage_row(p, i);
@@ -159,7 +159,7 @@ void adam_polyak(const AdamRows& adam, const PolyakRows& polyak, const float* sc
     // Adam was 7.5 % of a 64-64 run).
     const float beta1 = static_cast<float>(k.beta1), beta2 = static_cast<float>(k.beta2);
     const float eps = k.adam_eps;
-    at::parallel_for(0, adam.n, kCpuElementGrain, [&](int64_t begin, int64_t end) {
+    parallel_for(0, adam.n, kCpuElementGrain, [&](int64_t begin, int64_t end) {
       for_each_agent_run(adam.layout, begin, end, [&](int64_t agent, int64_t lo, int64_t hi) {
         const float* s = scalars + agent * kNumSacScalars;
         const float step_size = s[kAdamStepSize], bc2_sqrt = s[kAdamBc2Sqrt];
@@ -172,7 +172,7 @@ void adam_polyak(const AdamRows& adam, const PolyakRows& polyak, const float* sc
         }
       });
     });
-    at::parallel_for(0, polyak.n, kCpuElementGrain, [&](int64_t begin, int64_t end) {
+    parallel_for(0, polyak.n, kCpuElementGrain, [&](int64_t begin, int64_t end) {
       for_each_agent_run(polyak.layout, begin, end, [&](int64_t agent, int64_t lo, int64_t hi) {
         const float tau = scalars[agent * kNumSacScalars + kTau];
         float* __restrict__ t = polyak.target;

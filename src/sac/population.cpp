@@ -12,7 +12,7 @@
 #include "vecsac/sac/population.h"
 
 #include <ATen/ATen.h>
-#include <ATen/Parallel.h>
+#include "vecsac/util/cpu_pool.h"
 
 #include <algorithm>
 #include <chrono>
@@ -111,7 +111,7 @@ struct Group {
 // docs/benchmarks.md ("Populations"). Fewer agents than threads (but more than one thread): one
 // engine, each op on every thread. On a GPU: one engine for all, every op once.
 int64_t group_count(int64_t agents, c10::Device device) {
-  const int threads = at::get_num_threads();
+  const int threads = cpu_threads();
   return device.is_cpu() && (threads == 1 || agents >= threads) ? agents : 1;
 }
 
@@ -119,7 +119,7 @@ class Population {
  public:
   Population(const std::vector<PopulationMember>& members, int64_t engines) {
     const Config& first = members.front().config;
-    if (first.run.threads > 0) at::set_num_threads(static_cast<int>(first.run.threads));
+    if (first.run.threads > 0) set_cpu_threads(static_cast<int>(first.run.threads), "run.threads");
     const c10::Device device = parse_device(first.run.device);
     check_population_memory(members, device);
     const auto k = static_cast<int64_t>(members.size());
@@ -175,7 +175,7 @@ class Population {
       group.agents->bind(states);
     }
     if (groups_.size() > 1 && groups_.size() == members.size() && !members.front().options.quiet) {
-      const int threads = at::get_num_threads();
+      const int threads = cpu_threads();
       std::printf("population: an engine per agent, taken in turns by %d worker thread%s\n",
                   threads, threads == 1 ? "" : "s");
     }
@@ -231,7 +231,7 @@ class Population {
     if (groups_.size() == 1) {
       work();
     } else {
-      at::parallel_for(0, at::get_num_threads(), 1, [&](int64_t begin, int64_t end) {
+      parallel_for(0, cpu_threads(), 1, [&](int64_t begin, int64_t end) {
         for (int64_t w = begin; w < end; ++w) work();
       });
     }

@@ -2,7 +2,7 @@
 #include "vecsac/sac/squashed_gaussian.h"
 
 #include <ATen/ATen.h>
-#include <ATen/Parallel.h>
+#include "vecsac/util/cpu_pool.h"
 #include <torch/csrc/autograd/custom_function.h>
 
 #include <cmath>
@@ -67,7 +67,7 @@ struct SquashedGaussianFunction : torch::autograd::Function<SquashedGaussianFunc
     float* a = action.data_ptr<float>();
     float* lp = log_prob.data_ptr<float>();
     if (m.is_cpu()) {
-      at::parallel_for(0, r.rows, kCpuGrain, [&](int64_t begin, int64_t end) {
+      parallel_for(0, r.rows, kCpuGrain, [&](int64_t begin, int64_t end) {
         for (int64_t i = begin; i < end; ++i) lp[i] = squashed_gaussian_row(r, i, a);
       });
     } else {
@@ -93,7 +93,7 @@ struct SquashedGaussianFunction : torch::autograd::Function<SquashedGaussianFunc
     float* gm = grad_mean.data_ptr<float>();
     float* gs = grad_log_std.data_ptr<float>();
     if (saved[0].is_cpu()) {
-      at::parallel_for(0, r.rows, kCpuGrain, [&](int64_t begin, int64_t end) {
+      parallel_for(0, r.rows, kCpuGrain, [&](int64_t begin, int64_t end) {
         const float* g_action = ptr_or_null(ga);
         const float* g_log_prob = ptr_or_null(glp);
         for (int64_t i = begin; i < end; ++i) {

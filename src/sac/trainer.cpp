@@ -7,7 +7,7 @@
 #include "vecsac/sac/trainer.h"
 
 #include <ATen/ATen.h>
-#include <ATen/Parallel.h>
+#include "vecsac/util/cpu_pool.h"
 
 #include "vecsac/sac/train_iteration.h"
 #include "vecsac/sac/training_run.h"
@@ -29,7 +29,7 @@ EnvParams env_params_of(const Config& config, uint64_t seed_purpose) {
 
 TrainResult train(const Config& config, const TrainOptions& options) {
   TrainingRun run(config, options);
-  if (config.run.threads > 0) at::set_num_threads(static_cast<int>(config.run.threads));
+  if (config.run.threads > 0) set_cpu_threads(static_cast<int>(config.run.threads), "run.threads");
   run.print_header();
   TrainingState& state = run.state();
   const at::Tensor obs_before = at::empty_like(state.env.obs());

@@ -5,7 +5,7 @@
 #include "vecsac/sac/training_run.h"
 
 #include <ATen/ATen.h>
-#include <ATen/Parallel.h>
+#include "vecsac/util/cpu_pool.h"
 
 #include <cmath>
 #include <cstdio>
@@ -306,10 +306,10 @@ void TrainingRun::print_header() const {
   const int64_t n = parts_->env.num_envs();
   const double utd = static_cast<double>(sac.gradient_steps) / (sac.train_freq * n);
   std::printf(
-      "training %s (dim %d) on %s (%d CPU threads): %lld envs, %lld transitions; %lld gradient "
+      "training %s (dim %d) on %s (%d CPU threads: %s): %lld envs, %lld transitions; %lld gradient "
       "steps of batch %lld every %lld vector steps = update-to-data ratio %.4g gradient steps "
       "per transition (%.4g sampled transitions per collected one)\n",
-      env_name(config_.env.id), config_.env.dim, device_.str().c_str(), at::get_num_threads(),
+      env_name(config_.env.id), config_.env.dim, device_.str().c_str(), cpu_threads(), cpu_threads_origin().c_str(),
       (long long)n, (long long)run.total_timesteps, (long long)sac.gradient_steps,
       (long long)sac.batch_size, (long long)sac.train_freq, utd, utd * sac.batch_size);
   std::printf("memory: about %s estimated, the largest part the %s (%s)\n",

@@ -108,7 +108,7 @@ TEST_F(TrainEvalCliTest, TrainWritesTheRunDirectoryAndEvalReadsIt) {
                              "run.total_timesteps=200", "run.log_interval=100", "run.threads=1"}));
   ASSERT_EQ(t.code, 0) << t.output;
   EXPECT_THAT(t.output, HasSubstr("update-to-data ratio"));
-  EXPECT_THAT(t.output, HasSubstr("(1 CPU threads)"));  // run.threads took effect
+  EXPECT_THAT(t.output, HasSubstr("(1 CPU threads: run.threads)"));  // run.threads took effect
   for (const char* f : {"config.json", "metrics.jsonl", "eval.json", "checkpoints/step_200.pt"}) {
     EXPECT_TRUE(std::filesystem::exists(dir_ / "run" / f)) << f;
   }

@@ -3,11 +3,14 @@
 #include "vecsac/nn/gemm.h"
 
 #include <ATen/ATen.h>
-#include <ATen/Parallel.h>
+#include "vecsac/util/cpu_pool.h"
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <stdexcept>
+#include <string>
 #include <limits>
 #include <random>
 #include <vector>
@@ -90,20 +93,26 @@ void check(const Case& t, std::mt19937& rng) {
 
 class GemmTest : public ::testing::TestWithParam<CpuGemm> {
  protected:
-  void SetUp() override { set_cpu_gemm(GetParam()); }
+  void SetUp() override {
+    if (!cpu_gemm_supported(GetParam())) {
+      GTEST_SKIP() << "this CPU cannot run the " << cpu_gemm_name(GetParam()) << " kernels";
+    }
+    set_cpu_gemm(GetParam());
+  }
   void TearDown() override { set_cpu_gemm(CpuGemm::kAuto); }
 };
 
 TEST_P(GemmTest, EveryLayoutAndEdgeShapeMatchesADoubleReference) {
   std::mt19937 rng(5);
   // The engine's shapes (batch 100, widths 64, heads of 1 and 2, bias rows: in + 1), and
-  // every remainder of the 6x16 register block and the 8-wide tails.
-  const int64_t sizes[] = {1, 2, 3, 5, 6, 7, 8, 9, 13, 16, 17, 31, 65, 100};
+  // every remainder of the register blocks (6x16 with AVX2, 8x32 with AVX-512) and the tails.
+  const int64_t sizes[] = {1, 2, 3, 5, 6, 7, 8, 9, 13, 15, 16, 17, 24, 31, 65, 100};
   for (const bool ta : {false, true}) {
     for (const bool tb : {false, true}) {
       for (const int64_t m : sizes) {
         for (const int64_t n : {int64_t{1}, int64_t{2}, int64_t{7}, int64_t{8}, int64_t{15},
-                                int64_t{16}, int64_t{33}, int64_t{64}, int64_t{65}}) {
+                                int64_t{16}, int64_t{31}, int64_t{32}, int64_t{33}, int64_t{48},
+                                int64_t{64}, int64_t{65}, int64_t{97}}) {
           for (const int64_t k : {int64_t{1}, int64_t{4}, int64_t{9}, int64_t{65}, int64_t{100}}) {
             const float beta = (m + n + k) % 3 == 0 ? 1.0f : 0.0f;
             check({ta, tb, m, n, k, 1, false, beta, (m + k) % 2, (m + n) % 2 == 1}, rng);
@@ -129,8 +138,8 @@ TEST_P(GemmTest, BatchedMembersAndASharedInputMatchTheReference) {
 // widths 64 and 96; one member or two), in every layout the engine uses.
 TEST_P(GemmTest, CallsSplitAmongThreadsMatchTheReference) {
   std::mt19937 rng(9);
-  const int threads = at::get_num_threads();
-  at::set_num_threads(2);
+  const int threads = cpu_threads();
+  set_cpu_threads(2);
   check({false, false, 2048, 96, 97, 1, false, 0.0f, 1, true}, rng);  // actor hidden layer
   check({false, false, 1024, 64, 4, 2, true, 0.0f, 0, true}, rng);    // critics' first layer
   check({false, true, 1024, 96, 96, 1, false, 0.0f, 0}, rng);         // input gradient
@@ -138,7 +147,7 @@ TEST_P(GemmTest, CallsSplitAmongThreadsMatchTheReference) {
   check({true, false, 65, 64, 1031, 2, false, 1.0f, 2}, rng);
   check({false, false, 1031, 2, 97, 1, false, 0.0f, 0}, rng);  // a head
   check({true, false, 97, 2, 2048, 1, false, 0.0f, 0}, rng);   // its weight gradient
-  at::set_num_threads(threads);
+  set_cpu_threads(threads);
 }
 
 TEST_P(GemmTest, ReluKeepsNaN) {
@@ -163,11 +172,84 @@ TEST_P(GemmTest, ZeroDepthGivesBetaTimesC) {
   check({false, false, 9, 3, 0, 1, false, 0.0f, 0}, rng);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, GemmTest, ::testing::Values(CpuGemm::kAuto, CpuGemm::kMkl),
-                         [](const auto& info) {
-                           return info.param == CpuGemm::kAuto ? std::string("Own")
-                                                               : std::string("Mkl");
-                         });
+// Every variant this CPU supports is forced once (the others skip, saying so).
+INSTANTIATE_TEST_SUITE_P(Backends, GemmTest,
+                         ::testing::Values(CpuGemm::kAuto, CpuGemm::kAvx512, CpuGemm::kAvx2,
+                                           CpuGemm::kMkl),
+                         [](const auto& info) { return std::string(cpu_gemm_name(info.param)); });
+
+// One call under `backend` on fresh copies of C; returns C.
+std::vector<float> run_under(CpuGemm backend, Gemm g, std::vector<float> c) {
+  set_cpu_gemm(backend);
+  g.c = c.data();
+  gemm(g, kCpu);
+  set_cpu_gemm(CpuGemm::kAuto);
+  return c;
+}
+
+// The AVX2 and AVX-512 kernels agree bit for bit (each element one FMA chain over k in
+// order), in every layout, with beta, ReLU, batches and calls split among threads: a run
+// gives the same numbers on either kind of CPU.
+TEST(OwnGemmTest, TheVectorUnitsAgreeBitForBit) {
+  if (!cpu_gemm_supported(CpuGemm::kAvx512) || !cpu_gemm_supported(CpuGemm::kAvx2)) {
+    GTEST_SKIP() << "needs a CPU with both AVX2 and AVX-512";
+  }
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  const int threads = cpu_threads();
+  int compared = 0;
+  for (const int t : {1, 2}) {
+    set_cpu_threads(t);
+    for (const bool ta : {false, true}) {
+      for (const bool tb : {false, true}) {
+        if (ta && tb) continue;  // MKL's
+        for (const int64_t m : {1, 7, 8, 9, 100, 128, 1031}) {
+          for (const int64_t n : {1, 2, 5, 8, 17, 32, 48, 64, 96, 97}) {
+            for (const int64_t k : {1, 3, 64, 97}) {
+              Gemm g;
+              g.trans_a = ta, g.trans_b = tb;
+              g.m = m, g.n = n, g.k = k, g.batch = 2;
+              g.beta = (m + n) % 2 == 0 ? 1.0f : 0.0f;
+              g.relu = (n + k) % 2 == 1;
+              g.lda = (ta ? m : k) + 1, g.ldb = (tb ? k : n) + 2, g.ldc = n + 1;
+              std::vector<float> a(2 * (ta ? k : m) * g.lda), b(2 * (tb ? n : k) * g.ldb),
+                  c(2 * m * g.ldc);
+              for (auto& x : a) x = u(rng);
+              for (auto& x : b) x = u(rng);
+              for (auto& x : c) x = u(rng);
+              g.stride_a = a.size() / 2, g.stride_b = b.size() / 2, g.stride_c = c.size() / 2;
+              g.a = a.data(), g.b = b.data();
+              const auto wide = run_under(CpuGemm::kAvx512, g, c);
+              const auto narrow = run_under(CpuGemm::kAvx2, g, c);
+              ASSERT_EQ(0, std::memcmp(wide.data(), narrow.data(), wide.size() * sizeof(float)))
+                  << (ta ? "T" : "N") << (tb ? "T" : "N") << " m " << m << " n " << n << " k "
+                  << k << " threads " << t;
+              ++compared;
+            }
+          }
+        }
+      }
+    }
+  }
+  set_cpu_threads(threads);
+  EXPECT_EQ(compared, 2 * 3 * 7 * 10 * 4);
+}
+
+TEST(OwnGemmTest, AVariantTheCpuLacksIsRefusedByName) {
+  for (const CpuGemm backend : {CpuGemm::kAvx512, CpuGemm::kAvx2}) {
+    if (cpu_gemm_supported(backend)) continue;
+    try {
+      set_cpu_gemm(backend);
+      ADD_FAILURE() << cpu_gemm_name(backend) << " accepted";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find(cpu_gemm_name(backend)), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_EQ(cpu_gemm_backend(), CpuGemm::kAuto);
+  EXPECT_NE(cpu_gemm_kernels(), CpuGemm::kAuto) << "auto resolves to one set of kernels";
+  EXPECT_EQ(cpu_gemm_kernels() == CpuGemm::kAvx512, cpu_gemm_supported(CpuGemm::kAvx512))
+      << "auto picks the widest vector unit";
+}
 
 // The auto backend is ours on an AVX2 machine, whatever the thread count, and the result
 // does not depend on the thread count (one fixed order of summation per element), also
@@ -188,14 +270,14 @@ TEST(OwnGemmTest, ResultsDoNotDependOnTheThreadCount) {
       g.a = a.data(), g.lda = trans_a ? m : k, g.stride_a = 0;
       g.b = b.data(), g.ldb = 96, g.stride_b = 0;
       g.ldc = 96, g.stride_c = m * 96;
-      const int threads = at::get_num_threads();
-      at::set_num_threads(1);
+      const int threads = cpu_threads();
+      set_cpu_threads(1);
       g.c = c1.data();
       EXPECT_TRUE(own_cpu_gemm(g));
-      at::set_num_threads(2);
+      set_cpu_threads(2);
       g.c = c2.data();
       EXPECT_TRUE(own_cpu_gemm(g)) << "calls up to 64 MFLOP stay ours with more threads";
-      at::set_num_threads(threads);
+      set_cpu_threads(threads);
       EXPECT_EQ(c1, c2) << (trans_a ? "T" : "N") << " rows " << rows;
     }
   }

@@ -1,6 +1,6 @@
 /// @brief Population training on the CPU: agent k of a population is the single run with its
 /// config, file for file, through stops and resumes; conflicts and memory are refused.
-#include <ATen/Parallel.h>
+#include "vecsac/util/cpu_pool.h"
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -108,12 +108,12 @@ TEST_F(PopulationTrainTest, AgentKIsTheSingleRunWithItsConfigFileForFile) {
   // Every layout: an engine per agent taken in turns by 2 worker threads or 1 (the CPU's
   // choice), one engine for all with each op on 2 threads or 1 (a GPU's, and the CPU's with
   // fewer agents than threads), and engines of 1 and 2 agents in turns.
-  const int threads = at::get_num_threads();
+  const int threads = cpu_threads();
   for (const auto& [t, engines] : {std::pair{2, 0}, {1, 0}, {2, 1}, {1, 1}, {2, 2}}) {
     const std::string layout =
         std::to_string(t) + " threads, " + std::to_string(engines) + " engines";
     SCOPED_TRACE(layout);
-    at::set_num_threads(t);
+    set_cpu_threads(t);
     const fs::path root = dir_ / layout;
     const std::vector<TrainResult> results = train_population(members(configs, root), engines);
     ASSERT_EQ(results.size(), configs.size());
@@ -123,7 +123,7 @@ TEST_F(PopulationTrainTest, AgentKIsTheSingleRunWithItsConfigFileForFile) {
       EXPECT_EQ(results[i].global_step, 1200);
     }
   }
-  at::set_num_threads(threads);
+  set_cpu_threads(threads);
   // The agents' settings reached them: their results differ from each other.
   EXPECT_NE(read_bytes(dir_ / "alone/agent_0/eval.json"),
             read_bytes(dir_ / "alone/agent_1/eval.json"));

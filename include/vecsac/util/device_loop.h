@@ -2,7 +2,7 @@
 /// or its CUDA kernel on the current stream; counted as one launch either way.
 #pragma once
 
-#include <ATen/Parallel.h>
+#include "vecsac/util/cpu_pool.h"
 #include <c10/core/Device.h>
 #include <c10/util/Exception.h>
 
@@ -25,7 +25,7 @@ void run_elements(c10::Device device, int64_t n, int64_t grain, const Element& e
                   const Launch& launch, const char* what) {
   count_launch();
   if (device.is_cpu()) {
-    at::parallel_for(0, n, grain, [&](int64_t begin, int64_t end) {
+    parallel_for(0, n, grain, [&](int64_t begin, int64_t end) {
       for (int64_t i = begin; i < end; ++i) element(i);
     });
     return;

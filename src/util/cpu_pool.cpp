@@ -1,0 +1,232 @@
+/// @brief The CPU worker pool behind parallel_for.
+#include "vecsac/util/cpu_pool.h"
+
+#include <ATen/Parallel.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <xmmintrin.h>
+
+#include <atomic>
+#include <chrono>
+#include <climits>
+#include <cstdlib>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "vecsac/util/cpu_budget.h"
+
+namespace vecsac {
+namespace {
+
+void futex_wait(std::atomic<uint32_t>& word, uint32_t expected) {
+  static_assert(sizeof(std::atomic<uint32_t>) == sizeof(uint32_t));
+  syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word), FUTEX_WAIT_PRIVATE, expected, nullptr,
+          nullptr, 0);
+}
+void futex_wake_all(std::atomic<uint32_t>& word) {
+  syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word), FUTEX_WAKE_PRIVATE, INT_MAX, nullptr,
+          nullptr, 0);
+}
+
+// How long a thread spins before it sleeps. A worker's spin covers the gap between two ops of
+// an update (a few microseconds of serial code); a woken worker costs the caller only the
+// wake-up call, since the caller never waits for a worker that has claimed nothing.
+constexpr auto kWorkerSpin = std::chrono::microseconds(50);
+// The caller waits only for claimed tasks, microseconds each, unless their thread lost its
+// core: then sleeping gives the core to whoever has work.
+constexpr auto kCallerSpin = std::chrono::microseconds(20);
+
+// Spins on `ready()` for up to `spin`, checking the clock every 64 pauses; false on timeout.
+template <class Ready>
+bool spin_until(const Ready& ready, std::chrono::microseconds spin) {
+  const auto deadline = std::chrono::steady_clock::now() + spin;
+  while (true) {
+    for (int i = 0; i < 64; ++i) {
+      if (ready()) return true;
+      _mm_pause();
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return ready();
+  }
+}
+
+// True on the pool's workers, and on a caller while its region runs: a parallel_for from
+// there runs inline.
+thread_local bool t_in_region = false;
+
+class Pool {
+ public:
+  explicit Pool(int workers) {
+    for (int w = 0; w < workers; ++w) threads_.emplace_back([this] { work(); });
+  }
+  ~Pool() {
+    stop_.store(true);
+    epoch_.fetch_add(1);
+    futex_wake_all(epoch_);
+    for (std::thread& t : threads_) t.join();
+  }
+  Pool(const Pool&) = delete;
+  Pool& operator=(const Pool&) = delete;
+
+  // Returns false, running nothing, when another thread's region holds the pool.
+  bool try_run(int64_t tasks, void (*task)(void*, int64_t), void* context) {
+    const std::unique_lock lock(region_, std::try_to_lock);
+    if (!lock.owns_lock()) return false;
+    task_ = task;
+    context_ = context;
+    csr_ = _mm_getcsr();  // the caller's rounding and flush-to-zero: results equal serial ones
+    failure_ = nullptr;
+    done_.store(0, std::memory_order_relaxed);
+    // Publishing the claim word last: a worker that claims a task sees everything above.
+    claim_.store(static_cast<uint64_t>(++generation_) << 32 | static_cast<uint64_t>(tasks) << 16,
+                 std::memory_order_release);
+    epoch_.fetch_add(1, std::memory_order_seq_cst);
+    if (sleepers_.load(std::memory_order_seq_cst) > 0) futex_wake_all(epoch_);
+    t_in_region = true;
+    claim_and_run();
+    const auto all_done = [&] {
+      return done_.load(std::memory_order_acquire) == static_cast<uint32_t>(tasks);
+    };
+    if (!spin_until(all_done, kCallerSpin)) {
+      caller_waiting_.store(true, std::memory_order_seq_cst);
+      for (uint32_t d; (d = done_.load(std::memory_order_seq_cst)) != tasks;) futex_wait(done_, d);
+      caller_waiting_.store(false, std::memory_order_relaxed);
+    }
+    t_in_region = false;
+    if (failure_) std::rethrow_exception(failure_);
+    return true;
+  }
+
+ private:
+  // The claim word: the region's generation (high 32 bits), its task count (16 bits) and the
+  // next unclaimed task (low 16 bits). A task is claimed by one compare-and-swap, which fails
+  // for a worker still holding a word of an earlier region.
+  static int64_t next_of(uint64_t w) { return static_cast<int64_t>(w & 0xffff); }
+  static int64_t tasks_of(uint64_t w) { return static_cast<int64_t>(w >> 16 & 0xffff); }
+
+  void claim_and_run() {
+    uint64_t w = claim_.load(std::memory_order_acquire);
+    while (next_of(w) < tasks_of(w)) {
+      if (!claim_.compare_exchange_weak(w, w + 1, std::memory_order_acq_rel)) continue;
+      // A claimed task keeps its region open, so task_ and context_ are still its own.
+      if (t_csr_ != csr_) _mm_setcsr(t_csr_ = csr_);
+      try {
+        task_(context_, next_of(w));
+      } catch (...) {
+        const std::lock_guard lock(failure_mutex_);
+        if (!failure_) failure_ = std::current_exception();
+      }
+      const uint32_t finished = done_.fetch_add(1, std::memory_order_seq_cst) + 1;
+      if (finished == static_cast<uint32_t>(tasks_of(w)) &&
+          caller_waiting_.load(std::memory_order_seq_cst)) {
+        futex_wake_all(done_);
+      }
+      w = claim_.load(std::memory_order_acquire);
+    }
+  }
+
+  void work() {
+    t_in_region = true;
+    // The epoch the pool was built with: a worker that starts after a region (or the
+    // destructor) has moved it still sees that move.
+    uint32_t seen = 0;
+    while (true) {
+      const auto moved = [&] { return epoch_.load(std::memory_order_acquire) != seen; };
+      if (!spin_until(moved, kWorkerSpin)) {
+        sleepers_.fetch_add(1, std::memory_order_seq_cst);
+        while (epoch_.load(std::memory_order_seq_cst) == seen) futex_wait(epoch_, seen);
+        sleepers_.fetch_sub(1, std::memory_order_relaxed);
+      }
+      seen = epoch_.load(std::memory_order_acquire);
+      if (stop_.load()) return;
+      claim_and_run();
+    }
+  }
+
+  static thread_local uint32_t t_csr_;
+
+  std::mutex region_;
+  std::vector<std::thread> threads_;
+  std::atomic<uint64_t> claim_{0};
+  std::atomic<uint32_t> epoch_{0}, done_{0}, sleepers_{0};
+  std::atomic<bool> caller_waiting_{false}, stop_{false};
+  uint32_t generation_ = 0;
+  void (*task_)(void*, int64_t) = nullptr;
+  void* context_ = nullptr;
+  uint32_t csr_ = 0;
+  std::mutex failure_mutex_;
+  std::exception_ptr failure_;
+};
+thread_local uint32_t Pool::t_csr_ = _mm_getcsr();
+
+std::mutex g_pool_mutex;        // guards g_pool's creation and replacement, and g_origin
+std::atomic<int> g_threads{0};  // 0: not yet chosen
+std::string g_origin;
+std::unique_ptr<Pool> g_pool;
+
+// The default count; called with g_pool_mutex held.
+int initial_threads() {
+  if (const char* env = std::getenv("OMP_NUM_THREADS"); env != nullptr && *env != '\0') {
+    char* end = nullptr;
+    const long n = std::strtol(env, &end, 10);
+    if (*end == '\0' && n >= 1 && n <= 1024) {
+      g_origin = "OMP_NUM_THREADS";
+      return static_cast<int>(n);
+    }
+  }
+  CpuBudget budget = cpu_budget();
+  g_origin = std::move(budget.why);
+  return budget.threads;
+}
+
+}  // namespace
+
+int cpu_threads() {
+  const int threads = g_threads.load(std::memory_order_relaxed);
+  if (threads > 0) return threads;
+  const std::lock_guard lock(g_pool_mutex);
+  if (g_threads.load() == 0) g_threads.store(initial_threads());
+  return g_threads.load();
+}
+
+std::string cpu_threads_origin() {
+  cpu_threads();
+  const std::lock_guard lock(g_pool_mutex);
+  return g_origin;
+}
+
+void set_cpu_threads(int threads, const std::string& origin) {
+  if (threads < 1) {
+    throw std::invalid_argument("set_cpu_threads: needs at least 1 thread, got " +
+                                std::to_string(threads));
+  }
+  {
+    const std::lock_guard lock(g_pool_mutex);
+    if (threads != g_threads.load()) g_pool.reset();
+    g_threads.store(threads);
+    g_origin = origin;
+  }
+  at::set_num_threads(threads);
+}
+
+namespace detail {
+
+void run_tasks(int64_t tasks, void (*task)(void*, int64_t), void* context) {
+  Pool* pool = nullptr;
+  if (!t_in_region && tasks <= 0xffff && cpu_threads() > 1) {
+    const std::lock_guard lock(g_pool_mutex);
+    if (!g_pool) g_pool = std::make_unique<Pool>(g_threads.load() - 1);
+    pool = g_pool.get();
+  }
+  if (pool != nullptr && pool->try_run(tasks, task, context)) return;
+  for (int64_t t = 0; t < tasks; ++t) task(context, t);
+}
+
+}  // namespace detail
+}  // namespace vecsac
