@@ -2,8 +2,10 @@
 #include <benchmark/benchmark.h>
 
 #include <fstream>
+#include <sstream>
 #include <string>
 
+#include "vecsac/nn/cpu_gemm.h"
 #include "vecsac/util/cpu_pool.h"
 #include "vecsac/util/cpu_runtime.h"
 
@@ -19,10 +21,31 @@ std::string cpu_model() {
   return "unknown";
 }
 
+// The vector and matrix units /proc/cpuinfo lists: which kernels can run, and whether the
+// peak is AVX-512's or AVX2's.
+std::string cpu_vector_flags() {
+  std::ifstream in("/proc/cpuinfo");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("flags", 0) != 0) continue;
+    std::istringstream words(line.substr(line.find(':') + 1));
+    std::string out;
+    for (std::string w; words >> w;) {
+      if (w.rfind("avx", 0) == 0 || w == "fma" || w.rfind("amx", 0) == 0 || w == "f16c") {
+        out += (out.empty() ? "" : " ") + w;
+      }
+    }
+    return out;
+  }
+  return "unknown";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   benchmark::AddCustomContext("cpu_model", cpu_model());
+  benchmark::AddCustomContext("cpu_flags", cpu_vector_flags());
+  benchmark::AddCustomContext("cpu_gemm_kernels",
+                              vecsac::cpu_gemm_name(vecsac::cpu_gemm_kernels()));
   // As the CLI does; without it BM_SacUpdate slows down as its learner's Adam
   // state goes subnormal, so later repetitions would read slower.
   benchmark::AddCustomContext("cpu_runtime", vecsac::tune_cpu_runtime());

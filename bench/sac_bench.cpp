@@ -388,8 +388,8 @@ auto reference_at(const Config& (*config)()) {
   };
 }
 
-// 256-256 at three batch sizes (the peers' shapes); the default config's networks and
-// batch (Default); RLtools's default SAC, 64-64 at batch 100 (Small). Each update family
+// 256-256 at three batch sizes (the peers' shapes); the default config's networks at batch
+// 1024 (Default) and at its own batch (MainJob); RLtools's default SAC, 64-64 at batch 100 (Small). Each update family
 // has its GEMM reference at the same shapes, and the autograd oracle runs beside the
 // 256-256 one, so every speed is a ratio within one run.
 const int kRegistered[] = {
@@ -402,6 +402,11 @@ const int kRegistered[] = {
     register_cpu_and_cuda("BM_SacUpdateAutogradDefault",
                           update_at<UpdatePath::kAutograd>(pointmass_config), {1024}),
     register_cpu_and_cuda("BM_GemmReferenceDefault", reference_at(pointmass_config), {1024}),
+    // The main job's own shapes: configs/pointmass.json's networks at its own batch size.
+    register_cpu_and_cuda("BM_SacUpdateMainJob", update_at<UpdatePath::kFused>(pointmass_config),
+                          {pointmass_config().sac.batch_size}),
+    register_cpu_and_cuda("BM_GemmReferenceMainJob", reference_at(pointmass_config),
+                          {pointmass_config().sac.batch_size}),
     register_cpu_and_cuda("BM_SacUpdateSmall", update_at<UpdatePath::kFused>(small_config), {100}),
     register_cpu_and_cuda("BM_SacUpdateAutogradSmall",
                           update_at<UpdatePath::kAutograd>(small_config), {100}),

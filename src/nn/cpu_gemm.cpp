@@ -102,7 +102,7 @@ void read_environment_once() {
 // Per member, not per call: a population's K agents are members of one call, and each must
 // be computed by the kernel its single run uses (the two round differently).
 constexpr double kBlockedFlops = 64e6;
-// Below both of these a call runs on one thread: an OpenMP fork and join costs a few
+// Below both of these a call runs on one thread: handing tasks to another thread costs a few
 // microseconds, what ~100 kFLOP take on one core, or writing ~16k floats of C (the outer
 // products of a head's input gradient are that: k = 1, memory-bound).
 constexpr double kThreadedFlops = 2e5;
@@ -213,10 +213,12 @@ bool own_cpu_gemm(const Gemm& g) {
   const int64_t step =
       members[0].kind == Member::kWide ? g_kernels.blocks.wide : g_kernels.blocks.narrow;
   const int64_t blocks = (g.m + step - 1) / step;
-  // Enough ranges per member that every thread gets work, and (rows permitting) a task count
-  // that the threads divide: 5 agents' actors on 2 threads as 10 halves, not 3 + 2 members.
-  int64_t parts = std::min<int64_t>(blocks, (threads + g.batch - 1) / g.batch);
-  while (parts < blocks && (g.batch * parts) % threads != 0) ++parts;
+  // Enough ranges per member that every thread gets a few (rows permitting): the pool's
+  // threads claim them one at a time, so a thread that starts late, or loses its core to
+  // another process, leaves the rest to the others.
+  constexpr int64_t kTasksPerThread = 4;
+  const int64_t parts =
+      std::min<int64_t>(blocks, (kTasksPerThread * threads + g.batch - 1) / g.batch);
   const int64_t per_part = (blocks + parts - 1) / parts * step;
   const auto run = [&](int64_t begin, int64_t end) {
     for (int64_t t = begin; t < end; ++t) {

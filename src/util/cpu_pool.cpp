@@ -35,24 +35,30 @@ void futex_wake_all(std::atomic<uint32_t>& word) {
           nullptr, 0);
 }
 
-// How long a thread spins before it sleeps. A worker's spin covers the gap between two ops of
-// an update (a few microseconds of serial code); a woken worker costs the caller only the
-// wake-up call, since the caller never waits for a worker that has claimed nothing.
-constexpr auto kWorkerSpin = std::chrono::microseconds(50);
-// The caller waits only for claimed tasks, microseconds each, unless their thread lost its
-// core: then sleeping gives the core to whoever has work.
-constexpr auto kCallerSpin = std::chrono::microseconds(20);
+// How long a thread spins before it sleeps. A worker's spin covers the gaps between the ops of
+// an update (the serial loss kernels among them take tens of microseconds); a worker woken
+// from a futex arrives late (tens of microseconds on a VM) and finds the caller has taken its
+// share. The caller spins for claimed tasks as long: they take microseconds, unless their
+// thread lost its core.
+constexpr auto kSpin = std::chrono::microseconds(300);
+// A spin that sees the clock jump by this much between two looks was off the CPU: another
+// process wants this core, so the thread sleeps instead of spinning it away.
+constexpr auto kPreempted = std::chrono::microseconds(100);
 
-// Spins on `ready()` for up to `spin`, checking the clock every 64 pauses; false on timeout.
+// Spins on `ready()` for up to kSpin, checking the clock every 64 pauses; false on timeout or
+// as soon as the thread is seen to have been preempted.
 template <class Ready>
-bool spin_until(const Ready& ready, std::chrono::microseconds spin) {
-  const auto deadline = std::chrono::steady_clock::now() + spin;
+bool spin_until(const Ready& ready) {
+  auto last = std::chrono::steady_clock::now();
+  const auto deadline = last + kSpin;
   while (true) {
     for (int i = 0; i < 64; ++i) {
       if (ready()) return true;
       _mm_pause();
     }
-    if (std::chrono::steady_clock::now() >= deadline) return ready();
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= deadline || now - last > kPreempted) return ready();
+    last = now;
   }
 }
 
@@ -93,7 +99,7 @@ class Pool {
     const auto all_done = [&] {
       return done_.load(std::memory_order_acquire) == static_cast<uint32_t>(tasks);
     };
-    if (!spin_until(all_done, kCallerSpin)) {
+    if (!spin_until(all_done)) {
       caller_waiting_.store(true, std::memory_order_seq_cst);
       for (uint32_t d; (d = done_.load(std::memory_order_seq_cst)) != tasks;) futex_wait(done_, d);
       caller_waiting_.store(false, std::memory_order_relaxed);
@@ -138,7 +144,7 @@ class Pool {
     uint32_t seen = 0;
     while (true) {
       const auto moved = [&] { return epoch_.load(std::memory_order_acquire) != seen; };
-      if (!spin_until(moved, kWorkerSpin)) {
+      if (!spin_until(moved)) {
         sleepers_.fetch_add(1, std::memory_order_seq_cst);
         while (epoch_.load(std::memory_order_seq_cst) == seen) futex_wait(epoch_, seen);
         sleepers_.fetch_sub(1, std::memory_order_relaxed);
