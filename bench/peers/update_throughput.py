@@ -17,8 +17,9 @@ All on point-mass shapes (obs 2, act 1, actions in [-2, 2]). Each measurement
 warms up for --warmup seconds, then runs whole calls for at least --min-time
 seconds and reports calls x updates per call / elapsed wall time.
 
---shapes default uses configs/pointmass.json's networks (actor 96-96, critics 64-64); it
-is for sbx and vecsac only: vecsac runs BM_SacUpdateDefault_Cpu/B (one update at those
+--shapes default uses configs/pointmass.json's networks (read from it); --shapes main also its
+batch size and gradient steps (the main job's own shapes). Both are for sbx and vecsac only:
+vecsac runs BM_SacUpdateDefault_Cpu/B or BM_SacUpdateMainJob_Cpu/B (one update at those
 widths on pre-sampled batches, as BM_SacUpdate does at 256-256).
 
   update_throughput.py --impl eager --batch 256 [--min-time 2 --warmup 0.5 --threads N]
@@ -42,8 +43,23 @@ EAGER_BATCHES = 8     # as BM_SacUpdate: a few distinct batches, used in turn
 SB3_GRADIENT_STEPS = 1  # per train() call: SB3's default train_freq 1 / gradient_steps 1
 # Per sbx _train() call: the default config's gradient_steps, which sbx fuses into one call.
 SBX_GRADIENT_STEPS = 16
-NET_ARCH = {"256": [256, 256],  # the width the update is specified and compared with peers at
-            "default": {"pi": [96, 96], "qf": [64, 64]}}  # configs/pointmass.json's
+MAIN_CONFIG = REPO / "configs" / "pointmass.json"
+
+
+def main_job_shapes() -> dict:
+    """configs/pointmass.json's networks, batch and gradient steps, read from the file (never
+    copied by hand: the comparison follows the config)."""
+    sac = json.loads(MAIN_CONFIG.read_text())["sac"]
+    arch = sac["policy_kwargs"]["net_arch"]
+    return {"net_arch": {"pi": list(arch["pi"]), "qf": list(arch["qf"])},
+            "batch": int(sac["batch_size"]), "gradient_steps": int(sac["gradient_steps"])}
+
+
+# "256": the width the update is specified and compared with peers at; "default": the main
+# job's networks at any batch; "main": its networks, batch and gradient steps (--batch and
+# --gradient-steps are then the config's).
+NET_ARCH = {"256": [256, 256], "default": main_job_shapes()["net_arch"],
+            "main": main_job_shapes()["net_arch"]}
 
 
 def random_transitions(n: int, seed: int = 0):
@@ -152,8 +168,8 @@ def _sbx_samples(obs, act, next_obs, done, rew, gamma):
 
 def vecsac_cmd(bench: Path, batch_size: int, min_time: float, warmup: float,
                shapes: str = "256") -> list:
-    family = (f"BM_SacUpdate_Cpu/{batch_size}" if shapes == "256"
-              else f"BM_SacUpdateDefault_Cpu/{batch_size}")
+    family = {"256": "BM_SacUpdate_Cpu", "default": "BM_SacUpdateDefault_Cpu",
+              "main": "BM_SacUpdateMainJob_Cpu"}[shapes] + f"/{batch_size}"
     return [str(bench), f"--benchmark_filter=^{family}/",
             "--benchmark_format=json", f"--benchmark_min_time={min_time}",
             f"--benchmark_min_warmup_time={warmup}", "--benchmark_repetitions=1"]
@@ -194,6 +210,9 @@ def main():
     args = ap.parse_args()
     if args.shapes != "256" and args.impl not in ("vecsac", "sbx"):
         ap.error(f"--shapes {args.shapes} is for --impl vecsac or sbx")
+    if args.shapes == "main":
+        main_job = main_job_shapes()
+        args.batch, args.gradient_steps = main_job["batch"], main_job["gradient_steps"]
     torch.set_num_threads(args.threads)
     result = {"impl": args.impl, "batch": args.batch, "shapes": args.shapes, "threads": args.threads}
     if args.impl == "vecsac":
