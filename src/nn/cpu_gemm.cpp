@@ -64,17 +64,20 @@ bool g_backend_set = false;  // by set_cpu_gemm or from the environment
 
 struct Kernels {
   RunRows run_rows;
+  cpu_gemm_detail::Transpose transpose;
   RowBlocks blocks;
 };
 // The kernels of a backend, or null run_rows for MKL's.
 Kernels kernels_of(CpuGemm kernels) {
   switch (kernels) {
     case CpuGemm::kAvx512:
-      return {cpu_gemm_detail::run_rows_avx512, cpu_gemm_detail::kAvx512Blocks};
+      return {cpu_gemm_detail::run_rows_avx512, cpu_gemm_detail::transpose_avx512,
+              cpu_gemm_detail::kAvx512Blocks};
     case CpuGemm::kAvx2:
-      return {cpu_gemm_detail::run_rows_avx2, cpu_gemm_detail::kAvx2Blocks};
+      return {cpu_gemm_detail::run_rows_avx2, cpu_gemm_detail::transpose_avx2,
+              cpu_gemm_detail::kAvx2Blocks};
     default:
-      return {nullptr, {1, 1}};
+      return {nullptr, nullptr, {1, 1}};
   }
 }
 Kernels g_kernels{};
@@ -108,13 +111,6 @@ constexpr double kBlockedFlops = 64e6;
 constexpr double kThreadedFlops = 2e5;
 constexpr int64_t kThreadedOutputs = 16384;
 
-// Packs `x` ([rows, cols], leading dimension ld) transposed into `out` ([cols, rows], dense).
-void transpose_into(const float* x, int64_t rows, int64_t cols, int64_t ld, float* out) {
-  for (int64_t r = 0; r < rows; ++r) {
-    for (int64_t c = 0; c < cols; ++c) out[c * rows + r] = x[r * ld + c];
-  }
-}
-
 // Chooses member e's kernel; a B that the kernel needs transposed is packed into `scratch`
 // (n * k floats), on the calling thread, before any row runs.
 Member plan(const Gemm& g, int64_t e, float* scratch) {
@@ -123,7 +119,7 @@ Member plan(const Gemm& g, int64_t e, float* scratch) {
   float* c = g.c + e * g.stride_c;
   const int64_t n = g.n, k = g.k;
   if (n < 8 && !g.trans_a) {  // B's columns, contiguous: a transposed B already has them
-    if (!g.trans_b) transpose_into(b, k, n, g.ldb, scratch);
+    if (!g.trans_b) g_kernels.transpose(b, k, n, g.ldb, scratch);
     return {
         Member::kDot,
         {a, g.lda, 1, g.trans_b ? b : scratch, g.trans_b ? g.ldb : k, c, g.ldc, g.beta, g.relu}};
@@ -132,7 +128,7 @@ Member plan(const Gemm& g, int64_t e, float* scratch) {
     return {Member::kAxpy, {a, 1, g.lda, b, g.ldb, c, g.ldc, g.beta, g.relu}};
   }
   // [n, k] -> [k, n]: the micro-kernel reads 16 columns of a row at once.
-  if (g.trans_b) transpose_into(b, n, k, g.ldb, scratch);
+  if (g.trans_b) g_kernels.transpose(b, n, k, g.ldb, scratch);
   return {Member::kWide,
           {a, g.trans_a ? 1 : g.lda, g.trans_a ? g.lda : 1, g.trans_b ? scratch : b,
            g.trans_b ? n : g.ldb, c, g.ldc, g.beta, g.relu}};

@@ -38,7 +38,11 @@ inline Vec vset1(float x) { return _mm512_set1_ps(x); }
 inline Vec vfma(Vec a, Vec b, Vec c) { return _mm512_fmadd_ps(a, b, c); }
 inline Vec vadd(Vec a, Vec b) { return _mm512_add_ps(a, b); }
 // max(0, v) with NaN kept: maxps returns its second operand when either is NaN.
-inline Vec vrelu(Vec v) { return _mm512_max_ps(_mm512_setzero_ps(), v); }
+// (The masked form: GCC 12 warns about _mm512_max_ps's deliberately undefined operand.)
+inline Vec vrelu(Vec v) {
+  const Vec zero = _mm512_setzero_ps();
+  return _mm512_mask_max_ps(zero, 0xffff, zero, v);
+}
 inline Mask first_lanes(int64_t count) {
   return static_cast<Mask>(count >= kLanes ? 0xffff : (1u << count) - 1u);
 }
@@ -271,6 +275,32 @@ void narrow(std::integer_sequence<int, C...>, const Member& p, int64_t i0, int64
   }
 }
 
+// --- Packing a transposed B ------------------------------------------------------------------
+// 8 x 8 tiles through registers (the classic unpack / shuffle / permute network), the edges
+// element by element. Data movement only: every variant packs the same bytes.
+inline void transpose8x8(const float* x, int64_t ld, float* out, int64_t out_ld) {
+  __m256 r[8], t[8];
+#pragma GCC unroll 8
+  for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(x + i * ld);
+#pragma GCC unroll 4
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+  }
+#pragma GCC unroll 2
+  for (int i = 0; i < 8; i += 4) {
+    r[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
+    r[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xee);
+    r[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+    r[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xee);
+  }
+#pragma GCC unroll 4
+  for (int i = 0; i < 4; ++i) {
+    _mm256_storeu_ps(out + i * out_ld, _mm256_permute2f128_ps(r[i], r[i + 4], 0x20));
+    _mm256_storeu_ps(out + (i + 4) * out_ld, _mm256_permute2f128_ps(r[i], r[i + 4], 0x31));
+  }
+}
+
 }  // namespace
 
 #define VECSAC_CONCAT2(a, b) a##b
@@ -281,6 +311,16 @@ void VECSAC_CONCAT(run_rows_, VECSAC_CPU_GEMM_ISA)(const Member& p, int64_t i0, 
     wide_rows(std::make_integer_sequence<int, kMr - 1>{}, i0, i1, n, k, p.o);
   } else {
     narrow(std::make_integer_sequence<int, 7>{}, p, i0, i1, n, k);
+  }
+}
+void VECSAC_CONCAT(transpose_, VECSAC_CPU_GEMM_ISA)(const float* x, int64_t rows, int64_t cols,
+                                                     int64_t ld, float* out) {
+  const int64_t rows8 = rows - rows % 8, cols8 = cols - cols % 8;
+  for (int64_t r = 0; r < rows8; r += 8) {
+    for (int64_t c = 0; c < cols8; c += 8) transpose8x8(x + r * ld + c, ld, out + c * rows + r, rows);
+  }
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t c = r < rows8 ? cols8 : 0; c < cols; ++c) out[c * rows + r] = x[r * ld + c];
   }
 }
 #undef VECSAC_CONCAT

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 
+#include "vecsac/detail/vector_clones.h"
 #include "vecsac/nn/activation_launch.h"
 #include "vecsac/nn/gemm.h"
 #include "vecsac/nn/launch_count.h"
@@ -38,17 +39,20 @@ CudaStream stream_of(c10::Device device) {
 #endif
 
 // HOT LOOP BEGIN: every gradient step runs these (tools/check_hot_loop.sh)
+VECSAC_VECTOR_CLONES void relu_backward_rows(const Rows& grad, const Rows& act, int64_t begin,
+                                             int64_t end) {
+  for (int64_t r = begin; r < end; ++r) {
+    float* __restrict__ g = row_of(grad, r);
+    const float* __restrict__ a = row_of(act, r);
+    for (int64_t j = 0; j < grad.cols; ++j) relu_backward_element(g, a, j);
+  }
+}
+
 void relu_backward(const Rows& grad, const Rows& act, c10::Device device) {
   count_launch();
   if (device.is_cpu()) {
     parallel_for(0, grad.members * grad.rows, row_grain(grad.cols),
-                     [&](int64_t begin, int64_t end) {
-                       for (int64_t r = begin; r < end; ++r) {
-                         float* g = row_of(grad, r);
-                         const float* a = row_of(act, r);
-                         for (int64_t j = 0; j < grad.cols; ++j) relu_backward_element(g, a, j);
-                       }
-                     });
+                 [&](int64_t begin, int64_t end) { relu_backward_rows(grad, act, begin, end); });
     return;
   }
 #ifdef VECSAC_WITH_CUDA

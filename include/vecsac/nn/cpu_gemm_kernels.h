@@ -40,9 +40,15 @@ struct RowBlocks {
 /// Rows [i0, i1) of member `p` (C is [m, n], the sum over k).
 using RunRows = void (*)(const Member& p, int64_t i0, int64_t i1, int64_t n, int64_t k);
 
+/// out ([cols, rows], dense) = x ([rows, cols], leading dimension ld) transposed: how a
+/// transposed B is packed for the wide kernel.
+using Transpose = void (*)(const float* x, int64_t rows, int64_t cols, int64_t ld, float* out);
+
 void run_rows_avx2(const Member& p, int64_t i0, int64_t i1, int64_t n, int64_t k);
+void transpose_avx2(const float* x, int64_t rows, int64_t cols, int64_t ld, float* out);
 inline constexpr RowBlocks kAvx2Blocks{6, 24};
 void run_rows_avx512(const Member& p, int64_t i0, int64_t i1, int64_t n, int64_t k);
+void transpose_avx512(const float* x, int64_t rows, int64_t cols, int64_t ld, float* out);
 inline constexpr RowBlocks kAvx512Blocks{8, 48};
 
 }  // namespace vecsac::cpu_gemm_detail
