@@ -3,13 +3,16 @@
 
 #include <ATen/Parallel.h>
 #include <linux/futex.h>
+#include <sched.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <xmmintrin.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <climits>
+#include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <memory>
@@ -69,9 +72,36 @@ thread_local bool t_in_region = false;
 class Pool {
  public:
   explicit Pool(int workers) {
-    for (int w = 0; w < workers; ++w) threads_.emplace_back([this] { work(); });
+    // Each worker on a CPU of its own, from the end of the affinity mask: the scheduler then
+    // keeps the caller off the workers' CPUs (an idle CPU pulls it), where a woken worker
+    // placed beside its waker would take turns with it on one core.
+    cpu_set_t mask;
+    CPU_ZERO(&mask);
+    std::vector<int> cpus;
+    if (sched_getaffinity(0, sizeof mask, &mask) == 0) {
+      for (int c = CPU_SETSIZE - 1; c >= 0; --c) {
+        if (CPU_ISSET(c, &mask)) cpus.push_back(c);
+      }
+    }
+    const bool pin = static_cast<int>(cpus.size()) > workers;
+    for (int w = 0; w < workers; ++w) {
+      threads_.emplace_back([this, cpu = pin ? cpus[w] : -1] {
+        if (cpu >= 0) {
+          cpu_set_t one;
+          CPU_ZERO(&one);
+          CPU_SET(cpu, &one);
+          sched_setaffinity(0, sizeof one, &one);
+        }
+        work();
+      });
+    }
   }
   ~Pool() {
+    if (std::getenv("VECSAC_POOL_STATS") != nullptr) {
+      std::fprintf(stderr, "pool: %lld regions on the workers, %lld inline in %lld pauses\n",
+                   static_cast<long long>(stats_parallel_), static_cast<long long>(stats_inline_),
+                   static_cast<long long>(stats_pauses_));
+    }
     stop_.store(true);
     epoch_.fetch_add(1);
     futex_wake_all(epoch_);
@@ -84,6 +114,13 @@ class Pool {
   bool try_run(int64_t tasks, void (*task)(void*, int64_t), void* context) {
     const std::unique_lock lock(region_, std::try_to_lock);
     if (!lock.owns_lock()) return false;
+    if (serial_left_ > 0) {
+      --serial_left_;
+      ++stats_inline_;
+      return false;
+    }
+    ++stats_parallel_;
+    const auto start = std::chrono::steady_clock::now();
     task_ = task;
     context_ = context;
     csr_ = _mm_getcsr();  // the caller's rounding and flush-to-zero: results equal serial ones
@@ -96,6 +133,7 @@ class Pool {
     if (sleepers_.load(std::memory_order_seq_cst) > 0) futex_wake_all(epoch_);
     t_in_region = true;
     claim_and_run();
+    const auto mine_done = std::chrono::steady_clock::now();
     const auto all_done = [&] {
       return done_.load(std::memory_order_acquire) == static_cast<uint32_t>(tasks);
     };
@@ -105,6 +143,7 @@ class Pool {
       caller_waiting_.store(false, std::memory_order_relaxed);
     }
     t_in_region = false;
+    watch_contention(start, mine_done, std::chrono::steady_clock::now());
     if (failure_) std::rethrow_exception(failure_);
     return true;
   }
@@ -154,6 +193,36 @@ class Pool {
       claim_and_run();
     }
   }
+
+  // Contention back-off. Tasks are microseconds, so on an idle machine the caller waits for
+  // the others' last tasks a small part of a region. When a worker loses its core in the
+  // middle of a task (another process wants that core), the caller waits for a whole scheduler
+  // slice: milliseconds. When over a window of regions the caller spent most of the time
+  // waiting, the regions run inline for a while (the workers sleep and leave the core to
+  // whoever has work), and then the workers are tried again, the pause doubling while the
+  // contention lasts. Timing decides only who runs a task, never what it computes.
+  static constexpr int64_t kWindow = 32;           // regions per verdict
+  static constexpr int64_t kFirstPause = 1024;     // regions inline: ~50 updates of the main job
+  static constexpr int64_t kLongestPause = 65536;  // about a second of them
+  void watch_contention(std::chrono::steady_clock::time_point start,
+                        std::chrono::steady_clock::time_point mine_done,
+                        std::chrono::steady_clock::time_point end) {
+    window_total_ += end - start;
+    window_waited_ += end - mine_done;
+    if (++window_regions_ < kWindow) return;
+    if (window_waited_ * 2 > window_total_) {
+      ++stats_pauses_;
+      serial_left_ = pause_;
+      pause_ = std::min(2 * pause_, kLongestPause);
+    } else {
+      pause_ = kFirstPause;
+    }
+    window_regions_ = 0;
+    window_total_ = window_waited_ = {};
+  }
+  int64_t serial_left_ = 0, pause_ = kFirstPause, window_regions_ = 0;
+  int64_t stats_parallel_ = 0, stats_inline_ = 0, stats_pauses_ = 0;
+  std::chrono::steady_clock::duration window_total_{}, window_waited_{};
 
   static thread_local uint32_t t_csr_;
 

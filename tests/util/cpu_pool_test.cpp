@@ -4,6 +4,7 @@
 #include <xmmintrin.h>
 
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <stdexcept>
 #include <thread>
@@ -145,6 +146,42 @@ TEST(CpuPoolTest, WorkersUseTheCallersFlushToZeroMode) {
     for (float v : out) ASSERT_EQ(v == 0.0f, ftz);
   }
   _mm_setcsr(before);
+}
+
+// Runs `tasks` tasks of about `us` microseconds each; returns how many ran off this thread.
+int64_t tasks_elsewhere(int64_t tasks, int us, int sleep_elsewhere_us = 0) {
+  const auto me = std::this_thread::get_id();
+  std::atomic<int64_t> elsewhere{0};
+  parallel_for(0, tasks, 1, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) {
+      const bool other = std::this_thread::get_id() != me;
+      if (other) elsewhere.fetch_add(1);
+      const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(us);
+      while (std::chrono::steady_clock::now() < until) {
+      }
+      if (other && sleep_elsewhere_us > 0) {
+        std::this_thread::sleep_for(std::chrono::microseconds(sleep_elsewhere_us));
+      }
+    }
+  });
+  return elsewhere.load();
+}
+
+// A worker that loses its core mid-task makes the caller wait milliseconds (simulated here by
+// a worker's task that sleeps): after a window of such regions the pool runs them inline for a
+// while, then tries its workers again.
+TEST(CpuPoolTest, RegionsRunInlineWhileWorkersKeepTheCallerWaitingAndRetryLater) {
+  const ThreadsScope scope(2);  // a fresh pool
+  int64_t helped = 0;
+  for (int r = 0; r < 32; ++r) helped += tasks_elsewhere(8, 10, /*sleep_elsewhere_us=*/3000);
+  ASSERT_GT(helped, 0) << "the worker took part while it was fast to start with";
+  int64_t after = 0;
+  for (int r = 0; r < 20; ++r) after += tasks_elsewhere(8, 20);
+  EXPECT_EQ(after, 0) << "regions ran inline during the pause";
+  for (int r = 0; r < 1100; ++r) tasks_elsewhere(2, 0);  // the pause runs out
+  int64_t again = 0;
+  for (int r = 0; r < 20; ++r) again += tasks_elsewhere(8, 20);
+  EXPECT_GT(again, 0) << "the workers were tried again";
 }
 
 TEST(CpuPoolTest, SetThreadsRejectsZeroAndNamesTheOrigin) {

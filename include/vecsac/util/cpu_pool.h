@@ -8,7 +8,13 @@
 /// on 1 beside one busy process. Here the calling thread takes part, tasks are claimed one at
 /// a time from a shared counter, and a region waits only for tasks already claimed: a worker
 /// that is not running simply takes none. Workers spin briefly after a region (the next op
-/// follows within microseconds) and then sleep on a futex, so an idle pool costs no CPU.
+/// follows within microseconds) and then sleep on a futex, so an idle pool costs no CPU; a
+/// spin that finds itself preempted sleeps at once. Each worker is pinned to a CPU of its own
+/// from the end of the affinity mask (when the mask has more CPUs than workers), so the caller
+/// is never placed beside a spinning worker. When the caller spends most of a window of
+/// regions waiting for a worker that lost its core mid-task, regions run inline for a while
+/// (a pause that doubles while that lasts). VECSAC_POOL_STATS=1 prints, when a pool ends, how
+/// many regions ran on the workers and how many inline.
 ///
 /// Which thread runs a task never changes what it computes: callers give each task a fixed
 /// range, so results do not depend on the thread count or on timing.
