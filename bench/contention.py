@@ -34,31 +34,9 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "bench" / "peers"))
+from pairs import busy_cpus, cpu_facts  # noqa: E402  (the same idle check as the peer pairs)
 SPIN = "while True: pass"
-
-
-def cpu_facts() -> dict:
-    model, flags = "unknown", []
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name") and model == "unknown":
-            model = line.split(":", 1)[1].strip()
-        if line.startswith("flags") and not flags:
-            flags = [f for f in line.split(":", 1)[1].split()
-                     if f.startswith(("avx", "amx")) or f in ("fma", "f16c")]
-    return {"cpu_model": model, "cpu_flags": " ".join(flags), "cpus": os.cpu_count()}
-
-
-def busy_cpus(seconds: float = 0.5) -> float:
-    """CPUs' worth of non-idle time over `seconds` (/proc/stat's first line)."""
-    def sample():
-        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-        idle = fields[3] + fields[4]  # idle + iowait
-        return sum(fields[:8]), idle
-    t0, i0 = sample()
-    time.sleep(seconds)
-    t1, i1 = sample()
-    total = t1 - t0
-    return 0.0 if total <= 0 else (total - (i1 - i0)) / total * os.cpu_count()
 
 
 def start_neighbour(nice: int) -> subprocess.Popen:

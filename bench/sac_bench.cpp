@@ -389,9 +389,9 @@ auto reference_at(const Config& (*config)()) {
 }
 
 // 256-256 at three batch sizes (the peers' shapes); the default config's networks at batch
-// 1024 (Default) and at its own batch (MainJob); RLtools's default SAC, 64-64 at batch 100 (Small). Each update family
-// has its GEMM reference at the same shapes, and the autograd oracle runs beside the
-// 256-256 one, so every speed is a ratio within one run.
+// 1024 (Default) and at its own batch (MainJob); RLtools's default SAC, 64-64 at batch 100 (Small).
+// Each update family has its GEMM reference at the same shapes, and the autograd oracle runs beside
+// the 256-256 one, so every speed is a ratio within one run.
 const int kRegistered[] = {
     register_cpu_and_cuda("BM_SacUpdate", update_at<UpdatePath::kFused>(update_config), kBatches),
     register_cpu_and_cuda("BM_SacUpdateAutograd", update_at<UpdatePath::kAutograd>(update_config),

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Runs the peer comparisons of issue #5 §2 and writes docs/benchmarks.md.
+"""Runs the peer comparisons of issue #5 §2 and writes docs/measurements/peers.md.
 
 Every measurement runs in its own process with the same thread count, by the
 commands that the report lists: update throughput interleaved (each repetition
@@ -667,7 +667,7 @@ def main():
                     help="training steps of every race entrant instead of each one's own "
                     f"(default: their own; --quick: {QUICK['race_steps']})")
     ap.add_argument("--out", type=Path,
-                    help="the report (default docs/benchmarks.md; WORK/pendulum_race.md with --race)")
+                    help="the report (default docs/measurements/peers.md; WORK/pendulum_race.md with --race)")
     ap.add_argument("--work", type=Path, default=REPO / "runs" / "peers",
                     help="run directories of the time-to-quality and race entrants")
     build = Path(os.environ.get("VECSAC_BUILD_DIR", REPO / "build"))  # as scripts/setup.sh
@@ -728,7 +728,8 @@ def fill_mode_defaults(args) -> None:
     if args.sb3_race_seeds is None:
         args.sb3_race_seeds = args.race_seeds
     if args.out is None:  # a race alone must not overwrite the full report
-        args.out = args.work / "pendulum_race.md" if args.race else REPO / "docs" / "benchmarks.md"
+        args.out = (args.work / "pendulum_race.md" if args.race
+                    else REPO / "docs" / "measurements" / "peers.md")
 
 
 def render_from(ap, cli) -> None:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Peer comparisons (issue #5 §2, issue #14 §7): vecsac against the notebook's SAC in
 # eager PyTorch, stable-baselines3 and sbx (its JAX port) for update throughput and time
-# to quality, and against RLtools and SB3 in a Pendulum race. Writes docs/benchmarks.md
+# to quality, and against RLtools and SB3 in a Pendulum race. Writes docs/measurements/peers.md
 # (--race pendulum alone: runs/peers/pendulum_race.md). Needs an idle machine: other
 # processes on the cores skew every number.
 #

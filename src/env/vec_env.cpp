@@ -1,7 +1,6 @@
 /// @brief VecEnv: tensor bookkeeping and device dispatch of the shared per-env ops.
 #include "vecsac/env/vec_env.h"
 
-#include "vecsac/util/cpu_pool.h"
 #include <ATen/ops/arange.h>
 #include <ATen/ops/empty.h>
 #include <ATen/ops/isfinite.h>
@@ -14,6 +13,7 @@
 
 #include "vecsac/env/vec_env_launch.h"
 #include "vecsac/nn/launch_count.h"
+#include "vecsac/util/cpu_pool.h"
 
 #ifdef VECSAC_WITH_CUDA
 #include <c10/cuda/CUDAGuard.h>
@@ -83,9 +83,8 @@ void run_on(const Op& op, c10::Device device) {
   count_launch();
   if (device.is_cpu()) {
     visit_env(op.params.id, [&](auto env) {
-      parallel_for(0, op.n, kCpuGrain, [&](int64_t begin, int64_t end) {
-        cpu_loop<decltype(env)>(op, begin, end);
-      });
+      parallel_for(0, op.n, kCpuGrain,
+                   [&](int64_t begin, int64_t end) { cpu_loop<decltype(env)>(op, begin, end); });
     });
     return;
   }

@@ -6,8 +6,9 @@
 /// part of that; for outputs one or two columns wide (the critics' and the actor's heads) it
 /// ran at 2-13 GFLOP/s here. These kernels read the operands in place (packing only a
 /// transposed B), keep a block of C in registers (6x16 with AVX2, 8x32 with AVX-512), and give
-/// the heads kernels of their own. A call's rows are split among the CPU threads, but each output element sums over k
-/// in one fixed order on one thread, so results do not depend on the thread count.
+/// the heads kernels of their own. A call's rows are split among the CPU threads, but each output
+/// element sums over k in one fixed order on one thread, so results do not depend on the thread
+/// count.
 #include "vecsac/nn/cpu_gemm.h"
 
 #include <algorithm>
@@ -86,8 +87,8 @@ Kernels g_kernels{};
 CpuGemm resolve(CpuGemm backend) {
   if (backend != CpuGemm::kAuto) return backend;
   return cpu_gemm_supported(CpuGemm::kAvx512) ? CpuGemm::kAvx512
-         : own_gemm_supported()                ? CpuGemm::kAvx2
-                                               : CpuGemm::kMkl;
+         : own_gemm_supported()               ? CpuGemm::kAvx2
+                                              : CpuGemm::kMkl;
 }
 
 // The environment's backend, read once (thread-safe: population workers may make the first

@@ -311,7 +311,7 @@ inline void transpose8x8(const float* x, int64_t ld, float* out, int64_t out_ld)
 #define VECSAC_CONCAT2(a, b) a##b
 #define VECSAC_CONCAT(a, b) VECSAC_CONCAT2(a, b)
 void VECSAC_CONCAT(run_rows_, VECSAC_CPU_GEMM_ISA)(const Member& p, int64_t i0, int64_t i1,
-                                                    int64_t n, int64_t k) {
+                                                   int64_t n, int64_t k) {
   if (p.kind == Member::kWide) {
     wide_rows(std::make_integer_sequence<int, kMr - 1>{}, i0, i1, n, k, p.o);
   } else {
@@ -319,10 +319,11 @@ void VECSAC_CONCAT(run_rows_, VECSAC_CPU_GEMM_ISA)(const Member& p, int64_t i0, 
   }
 }
 void VECSAC_CONCAT(transpose_, VECSAC_CPU_GEMM_ISA)(const float* x, int64_t rows, int64_t cols,
-                                                     int64_t ld, float* out) {
+                                                    int64_t ld, float* out) {
   const int64_t rows8 = rows - rows % 8, cols8 = cols - cols % 8;
   for (int64_t r = 0; r < rows8; r += 8) {
-    for (int64_t c = 0; c < cols8; c += 8) transpose8x8(x + r * ld + c, ld, out + c * rows + r, rows);
+    for (int64_t c = 0; c < cols8; c += 8)
+      transpose8x8(x + r * ld + c, ld, out + c * rows + r, rows);
   }
   for (int64_t r = 0; r < rows; ++r) {
     for (int64_t c = r < rows8 ? cols8 : 0; c < cols; ++c) out[c * rows + r] = x[r * ld + c];

@@ -3,7 +3,6 @@
 #include "vecsac/nn/flat_mlp.h"
 
 #include <ATen/ATen.h>
-#include "vecsac/util/cpu_pool.h"
 
 #include <algorithm>
 
@@ -11,6 +10,7 @@
 #include "vecsac/nn/activation_launch.h"
 #include "vecsac/nn/gemm.h"
 #include "vecsac/nn/launch_count.h"
+#include "vecsac/util/cpu_pool.h"
 
 #ifdef VECSAC_WITH_CUDA
 #include <c10/cuda/CUDAStream.h>

@@ -1,7 +1,6 @@
 /// @brief point_mass_optimal_returns, optimality_gap, expected_optimal_return.
 #include "vecsac/optimum/optimal_returns.h"
 
-#include "vecsac/util/cpu_pool.h"
 #include <ATen/ops/_to_copy.h>
 #include <c10/util/Exception.h>
 
@@ -11,6 +10,7 @@
 #include <string>
 
 #include "vecsac/optimum/gauss_legendre.h"
+#include "vecsac/util/cpu_pool.h"
 
 namespace vecsac {
 namespace {

@@ -3,7 +3,6 @@
 #include "vecsac/sac/fused_update.h"
 
 #include <ATen/ATen.h>
-#include "vecsac/util/cpu_pool.h"
 
 #include <algorithm>
 #include <cmath>
@@ -13,6 +12,7 @@
 #include "vecsac/nn/layer_sizes.h"
 #include "vecsac/random/random_stream.h"
 #include "vecsac/sac/fused_update_launch.h"
+#include "vecsac/util/cpu_pool.h"
 
 #ifdef VECSAC_WITH_CUDA
 #include <c10/cuda/CUDAFunctions.h>
@@ -157,8 +157,8 @@ void run_act(ActKernel kernel, const ActRows& p, c10::Device device) {
 // an update.
 VECSAC_VECTOR_CLONES void adam_run(float* __restrict__ p, const float* __restrict__ g,
                                    float* __restrict__ m, float* __restrict__ v, int64_t lo,
-                                   int64_t hi, float beta1, float beta2, float eps,
-                                   float step_size, float bc2_sqrt) {
+                                   int64_t hi, float beta1, float beta2, float eps, float step_size,
+                                   float bc2_sqrt) {
   for (int64_t i = lo; i < hi; ++i) {
     adam_step(p[i], g[i], m[i], v[i], beta1, beta2, eps, step_size, bc2_sqrt);
   }

@@ -12,7 +12,6 @@
 #include "vecsac/sac/population.h"
 
 #include <ATen/ATen.h>
-#include "vecsac/util/cpu_pool.h"
 
 #include <algorithm>
 #include <chrono>
@@ -27,6 +26,7 @@
 #include "vecsac/sac/agent_group.h"
 #include "vecsac/sac/memory_estimate.h"
 #include "vecsac/sac/training_run.h"
+#include "vecsac/util/cpu_pool.h"
 #include "vecsac/util/device.h"
 #include "vecsac/util/format_bytes.h"
 #include "vecsac/util/iteration_scheduler.h"

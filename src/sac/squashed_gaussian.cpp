@@ -2,12 +2,12 @@
 #include "vecsac/sac/squashed_gaussian.h"
 
 #include <ATen/ATen.h>
-#include "vecsac/util/cpu_pool.h"
 #include <torch/csrc/autograd/custom_function.h>
 
 #include <cmath>
 
 #include "vecsac/sac/squashed_gaussian_launch.h"
+#include "vecsac/util/cpu_pool.h"
 
 #ifdef VECSAC_WITH_CUDA
 #include <c10/cuda/CUDAGuard.h>

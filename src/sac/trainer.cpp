@@ -7,10 +7,10 @@
 #include "vecsac/sac/trainer.h"
 
 #include <ATen/ATen.h>
-#include "vecsac/util/cpu_pool.h"
 
 #include "vecsac/sac/train_iteration.h"
 #include "vecsac/sac/training_run.h"
+#include "vecsac/util/cpu_pool.h"
 #include "vecsac/util/generator.h"
 #include "vecsac/util/seed_purpose.h"
 #include "vecsac/util/stop_signal.h"

@@ -5,7 +5,6 @@
 #include "vecsac/sac/training_run.h"
 
 #include <ATen/ATen.h>
-#include "vecsac/util/cpu_pool.h"
 
 #include <cmath>
 #include <cstdio>
@@ -17,6 +16,7 @@
 #include "vecsac/env/env_registry.h"
 #include "vecsac/io/atomic_file.h"
 #include "vecsac/io/json_file.h"
+#include "vecsac/util/cpu_pool.h"
 #include "vecsac/util/device.h"
 #include "vecsac/util/format_bytes.h"
 #include "vecsac/util/generator.h"
@@ -309,9 +309,10 @@ void TrainingRun::print_header() const {
       "training %s (dim %d) on %s (%d CPU threads: %s): %lld envs, %lld transitions; %lld gradient "
       "steps of batch %lld every %lld vector steps = update-to-data ratio %.4g gradient steps "
       "per transition (%.4g sampled transitions per collected one)\n",
-      env_name(config_.env.id), config_.env.dim, device_.str().c_str(), cpu_threads(), cpu_threads_origin().c_str(),
-      (long long)n, (long long)run.total_timesteps, (long long)sac.gradient_steps,
-      (long long)sac.batch_size, (long long)sac.train_freq, utd, utd * sac.batch_size);
+      env_name(config_.env.id), config_.env.dim, device_.str().c_str(), cpu_threads(),
+      cpu_threads_origin().c_str(), (long long)n, (long long)run.total_timesteps,
+      (long long)sac.gradient_steps, (long long)sac.batch_size, (long long)sac.train_freq, utd,
+      utd * sac.batch_size);
   std::printf("memory: about %s estimated, the largest part the %s (%s)\n",
               format_bytes(total_bytes(memory_)).c_str(), memory_.front().what.c_str(),
               format_bytes(memory_.front().bytes).c_str());

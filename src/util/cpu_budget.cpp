@@ -50,7 +50,8 @@ std::optional<int> quota_cpus(std::string& where) {
     std::istringstream list(controllers);
     for (std::string c; std::getline(list, c, ',');) {
       if (c != "cpu") continue;
-      for (const std::string& mount : {"/sys/fs/cgroup/" + controllers, std::string("/sys/fs/cgroup/cpu")}) {
+      for (const std::string& mount :
+           {"/sys/fs/cgroup/" + controllers, std::string("/sys/fs/cgroup/cpu")}) {
         const std::string quota = read_small(mount + path + "/cpu.cfs_quota_us");
         const std::string period = read_small(mount + path + "/cpu.cfs_period_us");
         if (quota.empty() || period.empty()) continue;
@@ -84,8 +85,9 @@ CpuBudget cpu_budget() {
   std::string where;
   const std::optional<int> quota = quota_cpus(where);
   b.threads = std::max(1, mask);
-  b.why = mask > 0 ? std::to_string(mask) + " CPU" + (mask == 1 ? "" : "s") + " in the affinity mask"
-                   : std::string("affinity mask unreadable");
+  b.why = mask > 0
+              ? std::to_string(mask) + " CPU" + (mask == 1 ? "" : "s") + " in the affinity mask"
+              : std::string("affinity mask unreadable");
   if (quota) {
     b.threads = std::min(b.threads, std::max(1, *quota));
     b.why += ", a cgroup quota of " + std::to_string(*quota) + " (" + where + ")";

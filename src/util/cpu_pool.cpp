@@ -204,13 +204,16 @@ class Pool {
   static constexpr int64_t kWindow = 32;           // regions per verdict
   static constexpr int64_t kFirstPause = 1024;     // regions inline: ~50 updates of the main job
   static constexpr int64_t kLongestPause = 65536;  // about a second of them
+  static constexpr std::chrono::microseconds kLostCore{1000};
   void watch_contention(std::chrono::steady_clock::time_point start,
                         std::chrono::steady_clock::time_point mine_done,
                         std::chrono::steady_clock::time_point end) {
     window_total_ += end - start;
     window_waited_ += end - mine_done;
     if (++window_regions_ < kWindow) return;
-    if (window_waited_ * 2 > window_total_) {
+    // Most of the window, and milliseconds in all: waits of a few microseconds in tiny
+    // regions are a handoff's latency, not a lost core.
+    if (window_waited_ * 2 > window_total_ && window_waited_ > kLostCore) {
       ++stats_pauses_;
       serial_left_ = pause_;
       pause_ = std::min(2 * pause_, kLongestPause);

@@ -3,19 +3,19 @@
 #include "vecsac/nn/gemm.h"
 
 #include <ATen/ATen.h>
-#include "vecsac/util/cpu_pool.h"
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <stdexcept>
-#include <string>
 #include <limits>
 #include <random>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "vecsac/nn/cpu_gemm.h"
+#include "vecsac/util/cpu_pool.h"
 
 namespace vecsac {
 namespace {
@@ -110,9 +110,9 @@ TEST_P(GemmTest, EveryLayoutAndEdgeShapeMatchesADoubleReference) {
   for (const bool ta : {false, true}) {
     for (const bool tb : {false, true}) {
       for (const int64_t m : sizes) {
-        for (const int64_t n : {int64_t{1}, int64_t{2}, int64_t{7}, int64_t{8}, int64_t{15},
-                                int64_t{16}, int64_t{31}, int64_t{32}, int64_t{33}, int64_t{48},
-                                int64_t{64}, int64_t{65}, int64_t{97}}) {
+        for (const int64_t n :
+             {int64_t{1}, int64_t{2}, int64_t{7}, int64_t{8}, int64_t{15}, int64_t{16}, int64_t{31},
+              int64_t{32}, int64_t{33}, int64_t{48}, int64_t{64}, int64_t{65}, int64_t{97}}) {
           for (const int64_t k : {int64_t{1}, int64_t{4}, int64_t{9}, int64_t{65}, int64_t{100}}) {
             const float beta = (m + n + k) % 3 == 0 ? 1.0f : 0.0f;
             check({ta, tb, m, n, k, 1, false, beta, (m + k) % 2, (m + n) % 2 == 1}, rng);
@@ -222,8 +222,8 @@ TEST(OwnGemmTest, TheVectorUnitsAgreeBitForBit) {
               const auto wide = run_under(CpuGemm::kAvx512, g, c);
               const auto narrow = run_under(CpuGemm::kAvx2, g, c);
               ASSERT_EQ(0, std::memcmp(wide.data(), narrow.data(), wide.size() * sizeof(float)))
-                  << (ta ? "T" : "N") << (tb ? "T" : "N") << " m " << m << " n " << n << " k "
-                  << k << " threads " << t;
+                  << (ta ? "T" : "N") << (tb ? "T" : "N") << " m " << m << " n " << n << " k " << k
+                  << " threads " << t;
               ++compared;
             }
           }

@@ -1,6 +1,5 @@
 /// @brief Population training on the CPU: agent k of a population is the single run with its
 /// config, file for file, through stops and resumes; conflicts and memory are refused.
-#include "vecsac/util/cpu_pool.h"
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -19,6 +18,7 @@
 #include "vecsac/sac/memory_estimate.h"
 #include "vecsac/sac/population.h"
 #include "vecsac/sac/training_run.h"
+#include "vecsac/util/cpu_pool.h"
 #include "vecsac/util/device.h"
 #include "vecsac/util/stop_signal.h"
 

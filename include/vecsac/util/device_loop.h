@@ -2,7 +2,6 @@
 /// or its CUDA kernel on the current stream; counted as one launch either way.
 #pragma once
 
-#include "vecsac/util/cpu_pool.h"
 #include <c10/core/Device.h>
 #include <c10/util/Exception.h>
 
@@ -10,6 +9,7 @@
 
 #include "vecsac/detail/stream.h"
 #include "vecsac/nn/launch_count.h"
+#include "vecsac/util/cpu_pool.h"
 
 #ifdef VECSAC_WITH_CUDA
 #include <c10/cuda/CUDAGuard.h>
