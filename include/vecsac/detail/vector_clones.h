@@ -8,8 +8,8 @@
 #pragma once
 
 // Not under AddressSanitizer: an ifunc resolver runs while the program is being relocated,
-// before the sanitizer's runtime is up, and must not be instrumented. (The plain loop computes
-// the same results.)
+// before the sanitizer's runtime has started, a combination CI does not need to test. (The
+// plain loop computes the same results.)
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__CUDACC__) && \
     !defined(__SANITIZE_ADDRESS__)
 #define VECSAC_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
