@@ -110,6 +110,11 @@ class Pool {
   Pool(const Pool&) = delete;
   Pool& operator=(const Pool&) = delete;
 
+  bool paused() {
+    const std::lock_guard lock(region_);
+    return serial_left_ > 0;
+  }
+
   // Returns false, running nothing, when another thread's region holds the pool.
   bool try_run(int64_t tasks, void (*task)(void*, int64_t), void* context) {
     const std::unique_lock lock(region_, std::try_to_lock);
@@ -304,6 +309,11 @@ void run_tasks(int64_t tasks, void (*task)(void*, int64_t), void* context) {
   }
   if (pool != nullptr && pool->try_run(tasks, task, context)) return;
   for (int64_t t = 0; t < tasks; ++t) task(context, t);
+}
+
+bool pool_paused() {
+  const std::lock_guard lock(g_pool_mutex);
+  return g_pool != nullptr && g_pool->paused();
 }
 
 }  // namespace detail

@@ -41,6 +41,8 @@ void set_cpu_threads(int threads, const std::string& origin = "set by the progra
 namespace detail {
 /// Runs task(context, t) for t in [0, tasks) on the pool; returns when all have finished.
 void run_tasks(int64_t tasks, void (*task)(void*, int64_t), void* context);
+/// True while the pool runs regions inline after waiting on workers that lost their cores.
+bool pool_paused();
 }  // namespace detail
 
 /// f(b, e) over [begin, end) in tasks of at least `grain` elements (as at::parallel_for's
